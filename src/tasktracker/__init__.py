@@ -1,0 +1,1 @@
+"""TaskTracker data layer."""

@@ -1,0 +1,161 @@
+"""Base classes every table model derives from.
+
+- `TableModel`: validates each field whenever it is assigned (SQLModel table models skip
+  pydantic validation by default, which would let invalid objects reach a flush).
+- `UserOwned`: the tenant key `user_id`, first column of the primary key, cascading from
+  `users`. Every table except `users` derives from it.
+- `TenantModel`: a user-owned row with its own UUIDv7 `id`; primary key `(user_id, id)`.
+- `Timestamped`: `created_at` / `updated_at`, aware UTC on every backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+
+import pydantic
+from sqlalchemy import ColumnElement, column, func
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
+from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
+
+from tasktracker.db.errors import FieldError, ValidationError
+from tasktracker.db.types import UTCDateTime, new_id, utc_now
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+metadata.naming_convention = NAMING_CONVENTION
+
+
+@functools.cache
+def _field_adapter(model: type[SQLModel], name: str) -> pydantic.TypeAdapter[Any]:
+    field = model.model_fields[name]
+    return pydantic.TypeAdapter(Annotated[field.annotation, field])
+
+
+def validation_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
+    """Our `ValidationError` from pydantic's, one `FieldError` per failing location."""
+    return ValidationError(
+        (
+            FieldError(".".join(str(part) for part in error["loc"]) or "value", error["msg"])
+            for error in exc.errors(include_input=False, include_url=False)
+        ),
+        model=model,
+    )
+
+
+class TableModel(SQLModel):
+    """A SQLModel table model whose fields are validated on construction and on assignment."""
+
+    model_config = SQLModelConfig(ignored_types=(hybrid_property, hybrid_method))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        model = type(self)
+        if name in model.model_fields:
+            try:
+                value = _field_adapter(model, name).validate_python(value)
+            except pydantic.ValidationError as exc:
+                error = validation_error(exc, model.__name__)
+                raise ValidationError(
+                    (FieldError(name, e.message) for e in error.errors), model=model.__name__
+                ) from None
+        elif isinstance(inspect.getattr_static(model, name, None), hybrid_property):
+            object.__setattr__(self, name, value)  # pydantic would refuse a non-field name
+            return
+        super().__setattr__(name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the columns; fields marked `exclude` (secrets) never appear."""
+        return self.model_dump(mode="json")
+
+
+class _MixinColumn:
+    """A class-level column on an unmapped mixin, for `with_loader_criteria`.
+
+    `with_loader_criteria(UserOwned, lambda cls: cls.user_id == ...)` analyses its lambda
+    once against the mixin itself, but pydantic strips field attributes from classes. This
+    descriptor answers on the mixin only; on subclasses it raises `AttributeError`, so
+    pydantic still inherits the field and each mapped subclass uses its own instrumented
+    column at run time.
+    """
+
+    def __init__(self, owner: type, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+    def __get__(self, instance: object, owner: type) -> ColumnElement[Any]:
+        if owner is not self.owner:
+            raise AttributeError(self.name)
+        return column(self.name)
+
+
+class UserOwned(TableModel):
+    """A row that belongs to exactly one user: `user_id` leads the primary key."""
+
+    __tenant_key__: ClassVar[str] = "user_id"
+
+    user_id: uuid.UUID = Field(
+        foreign_key="users.id", ondelete="CASCADE", primary_key=True, nullable=False
+    )
+
+
+type.__setattr__(UserOwned, "user_id", _MixinColumn(UserOwned, "user_id"))
+
+
+class TenantModel(UserOwned):
+    """A user-owned row with its own UUIDv7 id; primary key `(user_id, id)`."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True, nullable=False)
+
+
+def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
+    return context.get_current_parameters()["created_at"]  # type: ignore[no-any-return]
+
+
+class Created(SQLModel):
+    """`created_at`: set once on insert (by the application, or by the database default)."""
+
+    created_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"default": utc_now, "server_default": func.now()},
+    )
+
+
+class Timestamped(Created):
+    """`created_at` plus `updated_at`, equal on insert and moving forward on every UPDATE.
+
+    The ORM sets `updated_at` on every UPDATE statement it emits, bulk ones included; on
+    PostgreSQL a trigger (see `tasktracker.db.ddl`) also covers plain SQL.
+    """
+
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={
+            "default": _same_as_created_at,
+            "onupdate": utc_now,
+            "server_default": func.now(),
+        },
+    )
+
+
+class ScopeRoot(TableModel):
+    """The model whose `id` *is* the user id (`users`): in a user scope only that row shows."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True, nullable=False)
+
+
+type.__setattr__(ScopeRoot, "id", _MixinColumn(ScopeRoot, "id"))

@@ -1,0 +1,150 @@
+"""The one place driver errors become the package's own exceptions.
+
+Installed as the engines' `handle_error` hook, so every statement that fails — in a
+repository, a flush, a commit — surfaces as a `TaskTrackerError` naming the field or
+constraint, never as a psycopg/sqlite3/asyncpg exception.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table, UniqueConstraint
+from sqlalchemy.engine import ExceptionContext
+from sqlmodel import SQLModel
+
+from tasktracker.db.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    IntegrityError,
+    QueryTimeoutError,
+    TaskTrackerError,
+    ValidationError,
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _final_name(table: Table, constraint: Any) -> str | None:
+    name = constraint.name
+    if name is None:
+        return None
+    if isinstance(constraint, CheckConstraint) and not name.startswith("ck_"):
+        return f"ck_{table.name}_{name}"
+    return str(name)
+
+
+def _find_constraint(name: str) -> tuple[Table, Any] | None:
+    for table in SQLModel.metadata.tables.values():
+        for item in (*table.constraints, *table.indexes):
+            if _final_name(table, item) == name:
+                return table, item
+    return None
+
+
+def _key_columns(item: Any) -> list[str]:
+    if isinstance(item, ForeignKeyConstraint | UniqueConstraint):
+        names = [column.name for column in item.columns]
+    elif isinstance(item, Index):
+        names = [getattr(expr, "name", str(expr)) for expr in item.expressions]
+    else:
+        names = []
+    return [name for name in names if name != "user_id"] or names
+
+
+def _violation(constraint_name: str | None, kind: str, fallback: str) -> TaskTrackerError:
+    found = _find_constraint(constraint_name) if constraint_name else None
+    table, item = found if found else (None, None)
+    model = table.name if table is not None else None
+    if kind == "check":
+        if item is not None and "field" in item.info:
+            return ValidationError.single(item.info["field"], item.info["message"], model=model)
+        return ValidationError.single(constraint_name or "value", fallback, model=model)
+    if kind == "unique":
+        if item is not None:
+            field = item.info.get("field") or ", ".join(_key_columns(item))
+            message = item.info.get("message", "already exists")
+            return ConflictError(f"{model}: {field} {message}")
+        return ConflictError(f"duplicate key: {fallback}")
+    if kind == "restrict":
+        return IntegrityError(f"still in use: {fallback}")
+    if item is not None:
+        referred = item.referred_table.name
+        columns = ", ".join(_key_columns(item))
+        return IntegrityError(f"{model}.{columns}: no such row in {referred} for this user")
+    return IntegrityError(f"a referenced row does not exist: {fallback}")
+
+
+def _from_postgres(orig: Any) -> TaskTrackerError | None:
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    diag = getattr(orig, "diag", None)
+    cause = orig.__cause__ if orig.__cause__ is not None else orig
+    constraint = getattr(diag, "constraint_name", None) or getattr(cause, "constraint_name", None)
+    message = getattr(diag, "message_primary", None) or _first_line(orig)
+    if sqlstate is None:
+        return None
+    if sqlstate == "23505":
+        return _violation(constraint, "unique", message)
+    if sqlstate == "23514":
+        return _violation(constraint, "check", message)
+    if sqlstate == "23502":
+        column = getattr(diag, "column_name", None) or getattr(cause, "column_name", None)
+        return ValidationError.single(column or "value", "is required")
+    if sqlstate == "23503":
+        kind = "restrict" if message.startswith("update or delete on table") else "foreign_key"
+        return _violation(constraint, kind, message)
+    if sqlstate.startswith("22"):
+        return ValidationError.single("value", message)
+    if sqlstate == "57014":
+        return QueryTimeoutError(f"statement cancelled: {message}")
+    if sqlstate in {"40001", "40P01"}:
+        return ConflictError(f"concurrent update, try again: {message}")
+    if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:
+        return DatabaseUnavailableError(f"database connection lost: {message}")
+    if sqlstate.startswith("P0"):
+        return IntegrityError(message)
+    return None
+
+
+def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
+    code = getattr(orig, "sqlite_errorname", "")
+    message = _first_line(orig)
+    detail = message.split(": ", 1)[1] if ": " in message else ""
+    if code == "SQLITE_CONSTRAINT_CHECK":
+        return _violation(detail, "check", message)
+    if code in {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}:
+        if detail.startswith("index '"):
+            return _violation(detail.removeprefix("index '").rstrip("'"), "unique", message)
+        return ConflictError(f"{detail} already exists")
+    if code == "SQLITE_CONSTRAINT_NOTNULL":
+        return ValidationError.single(detail.rsplit(".", 1)[-1] or "value", "is required")
+    if code == "SQLITE_CONSTRAINT_FOREIGNKEY":
+        return IntegrityError("a referenced row does not exist, or the row is still referenced")
+    if code == "SQLITE_CONSTRAINT_TRIGGER" or code.startswith("SQLITE_CONSTRAINT"):
+        return IntegrityError(detail or message)
+    if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
+        return DatabaseUnavailableError(f"database is busy: {message}")
+    if code == "SQLITE_TOOBIG":
+        return ValidationError.single("value", "too big")
+    return None
+
+
+def translate(context: ExceptionContext) -> BaseException | None:
+    """`handle_error` hook: return the exception callers should see instead, or None."""
+    if context.is_pre_ping:
+        return None
+    orig = context.original_exception
+    if context.is_disconnect:
+        return DatabaseUnavailableError(f"database connection lost: {_first_line(orig)}")
+    if isinstance(orig, sqlite3.Error):
+        translated = _from_sqlite(orig)
+    elif "cannot contain NUL" in str(orig):
+        translated = ValidationError.single("value", "must not contain NUL characters")
+    else:
+        translated = _from_postgres(orig)
+    if translated is None and context.sqlalchemy_exception is not None:
+        translated = TaskTrackerError(f"database error: {_first_line(orig)}")
+    return translated

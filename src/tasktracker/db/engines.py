@@ -1,0 +1,253 @@
+"""The engine factory: the only place engines are created.
+
+One URL (as Neon or a host gives it) serves both sync and async use: the package picks the
+driver. PostgreSQL engines pool with pre-ping and recycle, retry connecting with
+exponential backoff and jitter, and apply the statement timeout and prepared-statement
+policy; SQLite engines enforce foreign keys, use WAL and a busy timeout, and get real
+transactions (so savepoints work). Every engine translates driver errors and logs slow
+statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from tasktracker.db import driver_errors
+from tasktracker.db.errors import DatabaseUnavailableError
+from tasktracker.db.settings import Settings, get_settings, mask_url
+
+log = logging.getLogger("tasktracker.db")
+sql_log = logging.getLogger("tasktracker.sql")
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_ASYNCPG_SSL_PARAMS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "channel_binding")
+
+
+def sync_url(settings: Settings) -> URL:
+    url = settings.url
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def async_url(settings: Settings) -> URL:
+    url = settings.url
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if url.drivername == "postgresql+asyncpg":
+        return url
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _prepared_statements(settings: Settings, url: URL) -> bool:
+    if settings.database_prepared_statements is not None:
+        return settings.database_prepared_statements
+    return "-pooler" not in (url.host or "")
+
+
+def _psycopg_connect_args(settings: Settings, url: URL) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "connect_timeout": max(1, round(settings.database_connect_timeout)),
+        "application_name": settings.database_application_name,
+    }
+    if settings.database_statement_timeout_ms:
+        option = f"-c statement_timeout={settings.database_statement_timeout_ms}"
+        existing = url.query.get("options")
+        args["options"] = f"{existing} {option}" if isinstance(existing, str) else option
+    if not _prepared_statements(settings, url):
+        args["prepare_threshold"] = None
+    return args
+
+
+def _asyncpg_ssl(query: dict[str, Any]) -> ssl.SSLContext | str | None:
+    mode = query.get("sslmode")
+    if mode in {"verify-ca", "verify-full"}:
+        context = ssl.create_default_context(cafile=query.get("sslrootcert"))
+        context.check_hostname = mode == "verify-full"
+        if query.get("sslcert"):
+            context.load_cert_chain(query["sslcert"], query.get("sslkey"))
+        return context
+    return mode
+
+
+def _asyncpg_url_and_args(settings: Settings, url: URL) -> tuple[URL, dict[str, Any]]:
+    """asyncpg does not read libpq's query parameters: turn them into its own arguments."""
+    query = dict(url.query)
+    args: dict[str, Any] = {"timeout": settings.database_connect_timeout}
+    server_settings = {"application_name": settings.database_application_name}
+    if settings.database_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
+    args["server_settings"] = server_settings
+    ssl_arg = _asyncpg_ssl(query)
+    if ssl_arg is not None:
+        args["ssl"] = ssl_arg
+    if not _prepared_statements(settings, url):
+        args["statement_cache_size"] = 0
+        args["prepared_statement_cache_size"] = 0
+    return url.difference_update_query(_ASYNCPG_SSL_PARAMS), args
+
+
+def _is_transient(dbapi: Any) -> Callable[[BaseException], bool]:
+    def transient(exc: BaseException) -> bool:
+        if isinstance(exc, OSError | TimeoutError | asyncio.TimeoutError):
+            return True
+        if isinstance(exc, getattr(dbapi, "OperationalError", ())):
+            sqlstate = getattr(exc, "sqlstate", None) or ""
+            return not sqlstate.startswith(("28", "3D"))
+        return type(exc).__name__ in {"CannotConnectNowError", "ConnectionDoesNotExistError"}
+
+    return transient
+
+
+def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool) -> None:
+    target = mask_url(engine.url)
+    attempts = settings.database_connect_retries
+
+    def sleep(seconds: float) -> None:
+        if is_async:
+            await_only(asyncio.sleep(seconds))
+        else:
+            time.sleep(seconds)
+
+    def log_retry(state: RetryCallState) -> None:
+        delay = state.next_action.sleep if state.next_action else 0.0
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "connect attempt %d/%d to %s failed (%s); retrying in %.2fs",
+            state.attempt_number,
+            attempts,
+            target,
+            driver_errors._first_line(error) if error else "?",
+            delay,
+        )
+
+    @event.listens_for(engine, "do_connect")
+    def connect_with_retry(
+        dialect: Dialect, record: ConnectionPoolEntry, cargs: Any, cparams: Any
+    ) -> DBAPIConnection:
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(
+                initial=settings.database_retry_initial_delay,
+                max=settings.database_retry_max_delay,
+                jitter=settings.database_retry_initial_delay,
+            ),
+            retry=retry_if_exception(_is_transient(dialect.loaded_dbapi)),
+            sleep=sleep,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        started = time.perf_counter()
+        try:
+            connection = retrying(dialect.connect, *cargs, **cparams)
+        except Exception as exc:
+            made = retrying.statistics.get("attempt_number", 1)
+            log.error("could not connect to %s after %d attempt(s)", target, made)
+            raise DatabaseUnavailableError(
+                f"could not connect to {target} after {made} attempt(s): "
+                f"{driver_errors._first_line(exc)}"
+            ) from None
+        log.debug("connected to %s in %.1f ms", target, (time.perf_counter() - started) * 1000)
+        return connection
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # Autocommit at the driver level; SQLAlchemy's "begin" hook below then emits BEGIN,
+        # so transactions, savepoints and transactional DDL behave as on PostgreSQL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _install_observability(engine: Engine, settings: Settings) -> None:
+    threshold = settings.database_slow_query_ms / 1000
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def start_timer(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info.setdefault("query_started", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def log_slow(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        elapsed = time.perf_counter() - conn.info["query_started"].pop()
+        if elapsed >= threshold:
+            sql_log.warning("slow query (%.1f ms): %s", elapsed * 1000, statement[:500])
+
+    event.listen(engine, "handle_error", driver_errors.translate)
+
+
+def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[URL, dict[str, Any]]:
+    options: dict[str, Any] = {"echo": settings.echo, "hide_parameters": True}
+    if url.get_backend_name() == "sqlite":
+        return url, options
+    if url.drivername == "postgresql+asyncpg":
+        url, connect_args = _asyncpg_url_and_args(settings, url)
+    else:
+        connect_args = _psycopg_connect_args(settings, url)
+    options |= {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_timeout": settings.database_pool_timeout,
+        "pool_recycle": settings.database_pool_recycle,
+        "pool_pre_ping": True,
+        "connect_args": connect_args,
+    }
+    return url, options
+
+
+def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_pragmas(engine)
+    else:
+        _install_connect_retry(engine, settings, is_async=is_async)
+    _install_observability(engine, settings)
+
+
+def create_engine(settings: Settings | None = None) -> Engine:
+    """A sync engine for the configured database."""
+    settings = settings or get_settings()
+    url, options = _engine_options(settings, sync_url(settings), is_async=False)
+    engine = sa_create_engine(url, **options)
+    _configure(engine, settings, is_async=False)
+    log.debug("sync engine for %s", mask_url(url))
+    return engine
+
+
+def create_async_engine(settings: Settings | None = None) -> AsyncEngine:
+    """An async engine for the configured database, from the same settings."""
+    settings = settings or get_settings()
+    url, options = _engine_options(settings, async_url(settings), is_async=True)
+    engine = sa_create_async_engine(url, **options)
+    _configure(engine.sync_engine, settings, is_async=True)
+    log.debug("async engine for %s", mask_url(url))
+    return engine

@@ -1,0 +1,131 @@
+"""Keyset pagination with opaque cursors.
+
+A cursor encodes the sort values of the last row of a page (plus the name of the ordering,
+so a cursor from one listing is refused by another). The next page is
+`WHERE (k1, k2, ..., id) > (v1, v2, ..., last_id)` in the ordering's direction: an index
+seek at any depth, unlike OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
+from sqlalchemy.sql.elements import UnaryExpression
+
+from tasktracker.db.errors import ValidationError
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of an ordering; `kind` tells how its cursor value is decoded."""
+
+    expression: ColumnElement[Any]
+    descending: bool = False
+    kind: type = str
+
+    def order(self) -> UnaryExpression[Any]:
+        return self.expression.desc() if self.descending else self.expression.asc()
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A named, total ordering (its last key must be unique, e.g. the id)."""
+
+    name: str
+    keys: Sequence[SortKey] = field(default_factory=tuple)
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return getattr(value, "value", value)
+
+
+def _decode_value(raw: Any, kind: type) -> Any:
+    if kind is datetime:
+        return datetime.fromisoformat(raw)
+    if kind is uuid.UUID:
+        return uuid.UUID(raw)
+    return kind(raw)
+
+
+def encode_cursor(ordering: Ordering, values: Sequence[Any]) -> str:
+    payload = json.dumps([ordering.name, [_encode_value(v) for v in values]], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, raw_values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if name != ordering.name or len(raw_values) != len(ordering.keys):
+            raise ValidationError.single("cursor", "belongs to another listing")
+        return [_decode_value(raw, key.kind) for raw, key in zip(raw_values, ordering.keys, strict=True)]
+    except ValidationError:
+        raise
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError.single("cursor", "is malformed") from None
+
+
+def after(ordering: Ordering, values: Sequence[Any]) -> ColumnElement[bool]:
+    """The rows strictly after `values` in `ordering`."""
+    keys = ordering.keys
+    if len({key.descending for key in keys}) == 1:
+        left = tuple_(*(key.expression for key in keys))
+        right = tuple_(*values)
+        return left < right if keys[0].descending else left > right
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [k.expression == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        step = key.expression < values[i] if key.descending else key.expression > values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationError.single("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return limit
+
+
+def paginate(
+    statement: Select[Any], ordering: Ordering, limit: int, cursor: str | None
+) -> Select[Any]:
+    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more."""
+    if cursor:
+        statement = statement.where(after(ordering, decode_cursor(ordering, cursor)))
+    return statement.order_by(*(key.order() for key in ordering.keys)).limit(check_limit(limit) + 1)
+
+
+def make_page(rows: Sequence[T], ordering: Ordering, limit: int, key_values: Any) -> Page[T]:
+    """The page of `limit` rows and the cursor after its last row, if there are more."""
+    items = list(rows[:limit])
+    if len(rows) <= limit or not items:
+        return Page(items)
+    return Page(items, encode_cursor(ordering, key_values(items[-1])))

@@ -1,0 +1,150 @@
+"""Units of work: the single boundary where transactions begin, commit and roll back.
+
+    db = Database.from_settings()
+    with db.user_scope(user_id) as session:      # commits on success
+        TaskRepository(session).create(...)     # rolls back on any exception
+                                                 # and always closes
+Repositories and services only `flush()`; they never commit. A unit of work opened while
+another is active in the same thread becomes a savepoint of it, so a service can open its
+own unit and still compose into a caller's transaction.
+
+Async callers use `AsyncDatabase` with the same semantics and run the (sync) repositories
+through `AsyncSession.run_sync`, SQLAlchemy's documented bridge: one source of truth for
+every query, no generated twin.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from tasktracker.db.engines import create_async_engine, create_engine
+from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
+from tasktracker.db.settings import Settings
+from tasktracker.db.tenancy import USER_ID, TaskTrackerSession
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _translated(exc: sa_exc.SQLAlchemyError) -> TaskTrackerError:
+    if isinstance(exc, sa_exc.TimeoutError):
+        return PoolTimeoutError(f"no free database connection: {str(exc).splitlines()[0]}")
+    return TaskTrackerError(f"database error: {str(exc).splitlines()[0]}")
+
+
+def _info(user_id: uuid.UUID | None) -> dict[str, Any]:
+    return {} if user_id is None else {USER_ID: user_id}
+
+
+class Database:
+    """A sync engine and its units of work."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        self.engine = bind if isinstance(bind, Engine) else bind.engine
+        self._sessions = sessionmaker(
+            bind,
+            class_=TaskTrackerSession,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+        self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Database:
+        return cls(create_engine(settings))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An unscoped unit of work (administration, sign-up, migrations, seeding)."""
+        with self._unit_of_work(None) as session:
+            yield session
+
+    @contextmanager
+    def user_scope(self, user_id: uuid.UUID) -> Iterator[Session]:
+        """A unit of work in which every tenant query is limited to `user_id`."""
+        with self._unit_of_work(user_id) as session:
+            yield session
+
+    @contextmanager
+    def _unit_of_work(self, user_id: uuid.UUID | None) -> Iterator[Session]:
+        outer = self._active.get()
+        if outer is not None:
+            if outer.info.get(USER_ID) != user_id:
+                raise RuntimeError("a unit of work for another scope is already open here")
+            with outer.begin_nested():
+                yield outer
+            return
+        session = self._sessions(info=_info(user_id))
+        token = self._active.set(session)
+        try:
+            with session.begin():
+                yield session
+        except sa_exc.SQLAlchemyError as exc:
+            raise _translated(exc) from exc
+        finally:
+            self._active.reset(token)
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class AsyncDatabase:
+    """An async engine and its units of work (same semantics as `Database`)."""
+
+    def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
+        self.bind = bind
+        self.engine = bind if isinstance(bind, AsyncEngine) else bind.engine
+        self._sessions = async_sessionmaker(
+            bind,
+            sync_session_class=TaskTrackerSession,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> AsyncDatabase:
+        return cls(create_async_engine(settings))
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._unit_of_work(None) as session:
+            yield session
+
+    @asynccontextmanager
+    async def user_scope(self, user_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+        async with self._unit_of_work(user_id) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _unit_of_work(self, user_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+        async with self._sessions(info=_info(user_id)) as session:
+            try:
+                async with session.begin():
+                    yield session
+            except sa_exc.SQLAlchemyError as exc:
+                raise _translated(exc) from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def run(
+    session: AsyncSession,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run sync data-layer code (a repository call) on an async session, fully typed."""
+    return await session.run_sync(fn, *args, **kwargs)

@@ -1,0 +1,84 @@
+"""User isolation, in one place: the session class every unit of work uses.
+
+A session opened for a user (`Database.user_scope`) carries that user's id in
+`session.info`. Then, with no filter written by the caller:
+
+- every SELECT, UPDATE and DELETE of a `UserOwned` model — whether it is the main entity,
+  a join, a subquery, an alias or a relationship load — is limited to `user_id = <scope>`,
+  and `users` itself shows only the scope's own row (`with_loader_criteria`, SQLAlchemy's
+  documented recipe, applied from `do_orm_execute`);
+- new rows get the scope's `user_id`, and a row claiming another user is refused before
+  anything is sent, both at flush and on the bulk `insert(...)` path.
+
+Together with the composite `(user_id, ...)` foreign keys, which make the database refuse
+a reference to another user's row, another user's data is out of reach of the public API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+
+from tasktracker.db.base import ScopeRoot, UserOwned
+from tasktracker.db.errors import ValidationError
+
+USER_ID = "tasktracker.user_id"
+
+
+class TaskTrackerSession(Session):
+    """The session of every unit of work; scoped to a user when `info` carries one."""
+
+    @property
+    def scope_user_id(self) -> uuid.UUID | None:
+        return self.info.get(USER_ID)
+
+
+def scope_user_id(session: Session) -> uuid.UUID:
+    """The user id of a user-scoped session; tenant repositories refuse unscoped sessions."""
+    user_id = session.info.get(USER_ID)
+    if user_id is None:
+        raise RuntimeError("this operation needs a user scope: use Database.user_scope(user_id)")
+    return user_id  # type: ignore[no-any-return]
+
+
+@event.listens_for(TaskTrackerSession, "do_orm_execute")
+def _limit_to_scope(state: ORMExecuteState) -> None:
+    user_id = state.session.info.get(USER_ID)
+    if user_id is None:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True),
+            with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
+        )
+    elif state.is_insert and isinstance(state.parameters, list | dict):
+        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+        for row in rows:
+            _claim_row(row, user_id)
+
+
+def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
+    owner = row.setdefault("user_id", user_id)
+    if owner != user_id:
+        raise ValidationError.single("user_id", "belongs to another user")
+
+
+@event.listens_for(TaskTrackerSession, "before_flush")
+def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) -> None:
+    user_id = session.info.get(USER_ID)
+    if user_id is None:
+        return
+    for obj in session.new:
+        if isinstance(obj, UserOwned):
+            if obj.user_id is None:
+                obj.user_id = user_id
+            elif obj.user_id != user_id:
+                raise ValidationError.single("user_id", "belongs to another user", model=type(obj).__name__)
+        elif isinstance(obj, ScopeRoot) and obj.id != user_id:
+            raise ValidationError.single("id", "cannot create another user from a user scope")
+    for obj in session.dirty:
+        if isinstance(obj, UserOwned) and obj.user_id != user_id:
+            raise ValidationError.single("user_id", "cannot be moved to another user", model=type(obj).__name__)

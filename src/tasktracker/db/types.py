@@ -1,0 +1,87 @@
+"""Column types and value factories shared by every domain."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import uuid_utils.compat
+from sqlalchemy import DateTime, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+EnumT = TypeVar("EnumT", bound=enum.StrEnum)
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: time-ordered (good index locality), generated here so no sequence is shared."""
+    return uuid_utils.compat.uuid7()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    Naive datetimes are refused on the way in (they are ambiguous). PostgreSQL stores
+    `timestamptz`; SQLite has no such type, so values are stored as UTC text and UTC is
+    re-attached on the way out. Every value read back is an aware `datetime` in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: attach a timezone (UTC)")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
+    """A `StrEnum` stored as its short string value (never a native PostgreSQL ENUM).
+
+    The allowed values are enforced by a CHECK constraint generated for the column
+    (see `tasktracker.db.constraints`), so adding a value is an ordinary migration.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[EnumT], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> EnumT | None:
+        if value is None:
+            return None
+        return self.enum_class(value)
+
+    @property
+    def python_type(self) -> type[EnumT]:
+        return self.enum_class
+
+    def __repr__(self) -> str:
+        return f"StrEnumType({self.enum_class.__name__}, length={self.impl_instance.length})"

@@ -1,0 +1,104 @@
+"""Alembic environment: runs on a connection handed in, or on an engine from the settings.
+
+Programmatic and async callers hand a (sync) connection in `config.attributes["connection"]`
+— from an async engine via `await conn.run_sync(...)`. Each revision runs in its own
+transaction, so a failing revision leaves the database at the previous one (PostgreSQL
+has transactional DDL; so does SQLite with the engine's explicit BEGIN).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import Any, Literal
+
+from alembic import context
+from sqlalchemy import Connection
+from sqlmodel.sql.sqltypes import AutoString
+
+from tasktracker import models
+from tasktracker.db.engines import create_engine
+from tasktracker.db.settings import get_settings
+from tasktracker.db.types import StrEnumType, UTCDateTime
+
+log = logging.getLogger("tasktracker.migrations")
+config = context.config
+target_metadata = models.metadata
+_started: dict[str, float] = {}
+
+
+def _on_version_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+    elapsed = time.perf_counter() - _started.pop("step", time.perf_counter())
+    verb = "upgraded to" if step.is_upgrade else "downgraded from"
+    log.info("%s %s (%s) in %.3f s", verb, step.up_revision_id, step.up_revision.doc, elapsed)
+    _started["step"] = time.perf_counter()
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render the project's column types as the plain SQLAlchemy types they store as."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if isinstance(obj, StrEnumType | AutoString):
+        return f"sa.String(length={obj.length})"
+    return False
+
+
+def _run(connection: Connection) -> None:
+    is_sqlite = connection.dialect.name == "sqlite"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite,
+        transaction_per_migration=True,
+        compare_type=True,
+        render_item=_render_item,
+        on_version_apply=_on_version_apply,
+    )
+    _started["step"] = time.perf_counter()
+    if is_sqlite:
+        # SQLite cannot reflect expression indexes (lower(email)); PostgreSQL compares them.
+        warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based index")
+        # Batch mode rebuilds tables; with foreign keys enforced, dropping the old copy of
+        # a parent table would cascade into its children. The pragma only takes effect
+        # outside a transaction, hence on the driver connection before Alembic begins.
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.run_migrations()
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
+    else:
+        context.run_migrations()
+
+
+def run_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url") or get_settings().database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        transaction_per_migration=True,
+    )
+    context.run_migrations()
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = create_engine(get_settings())
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

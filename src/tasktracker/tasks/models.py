@@ -1,0 +1,154 @@
+"""`categories` and `tasks`."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKeyConstraint,
+    Index,
+    Text,
+    and_,
+    func,
+    literal,
+    or_,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlmodel import Field
+
+from tasktracker.db.base import TenantModel, Timestamped
+from tasktracker.db.constraints import field_check
+from tasktracker.db.text import OptionalText, RequiredText
+from tasktracker.db.types import StrEnumType, UTCDateTime, utc_now
+
+DEFAULT_COLOR = "#6B7280"
+COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class TaskPriority(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Category(Timestamped, TenantModel, table=True):
+    __tablename__ = "categories"
+    __table_args__ = (
+        Index(
+            "uq_categories_user_id_name_lower",
+            "user_id",
+            func.lower(text("name")),
+            unique=True,
+            info={"field": "name", "message": "is already used by another category"},
+        ),
+        field_check(
+            "color",
+            text(
+                "length(color) = 7 AND substr(color, 1, 1) = '#' "
+                "AND ltrim(substr(color, 2), '0123456789abcdefABCDEF') = ''"
+            ),
+            "format",
+            "must be a #RRGGBB hex color",
+        ),
+    )
+
+    name: RequiredText = Field(max_length=100)
+    color: Annotated[str, StringConstraints(pattern=COLOR_PATTERN)] = Field(
+        default=DEFAULT_COLOR,
+        max_length=7,
+        sa_column_kwargs={"server_default": DEFAULT_COLOR},
+    )
+
+
+class Task(Timestamped, TenantModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "category_id"], ["categories.user_id", "categories.id"]
+        ),
+        field_check(
+            "completed_at",
+            text(
+                "(status = 'completed' AND completed_at IS NOT NULL) "
+                "OR (status <> 'completed' AND completed_at IS NULL)"
+            ),
+            "matches_status",
+            "is set exactly when the status is completed",
+        ),
+        Index("ix_tasks_user_id_status", "user_id", "status"),
+        Index("ix_tasks_user_id_due_date", "user_id", "due_date"),
+        Index("ix_tasks_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_tasks_user_id_category_id", "user_id", "category_id"),
+    )
+
+    title: RequiredText = Field(max_length=200)
+    description: OptionalText | None = Field(default=None, max_length=5000, sa_type=Text)
+    status: TaskStatus = Field(
+        default=TaskStatus.PENDING,
+        sa_type=StrEnumType(TaskStatus),
+        sa_column_kwargs={"server_default": TaskStatus.PENDING.value},
+    )
+    priority: TaskPriority = Field(
+        default=TaskPriority.MEDIUM,
+        sa_type=StrEnumType(TaskPriority),
+        sa_column_kwargs={"server_default": TaskPriority.MEDIUM.value},
+    )
+    due_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    category_id: uuid.UUID | None = Field(default=None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "status":
+            self._sync_completed_at()
+
+    def _sync_completed_at(self) -> None:
+        if self.status == TaskStatus.COMPLETED and self.completed_at is None:
+            super().__setattr__("completed_at", utc_now())
+        elif self.status != TaskStatus.COMPLETED and self.completed_at is not None:
+            super().__setattr__("completed_at", None)
+
+    @hybrid_property
+    def completed(self) -> bool:
+        """True exactly when the status is `completed`; settable; usable in queries."""
+        return self.status == TaskStatus.COMPLETED
+
+    @completed.inplace.setter
+    def completed_setter(self, value: bool) -> None:
+        self.status = TaskStatus.COMPLETED if value else TaskStatus.PENDING
+
+    @completed.inplace.expression
+    @classmethod
+    def completed_expression(cls) -> ColumnElement[bool]:
+        return cls.status == TaskStatus.COMPLETED  # type: ignore[return-value]
+
+    @hybrid_property
+    def is_overdue(self) -> bool:
+        """Due date passed and not completed; usable in queries."""
+        return (
+            self.due_date is not None
+            and self.due_date < utc_now()
+            and self.status != TaskStatus.COMPLETED
+        )
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def is_overdue_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.due_date.is_not(None),  # type: ignore[union-attr]
+            cls.due_date < literal(utc_now(), UTCDateTime),  # type: ignore[operator]
+            or_(cls.status != TaskStatus.COMPLETED),
+        )
