@@ -1,1 +1,33 @@
-"""TaskTracker data layer."""
+"""TaskTracker data layer: users, tasks, chat and test engineering on PostgreSQL and SQLite."""
+
+from tasktracker.db import (
+    AsyncDatabase,
+    ConfigurationError,
+    ConflictError,
+    Database,
+    DatabaseUnavailableError,
+    FieldError,
+    IntegrityError,
+    NotFoundError,
+    PoolTimeoutError,
+    QueryTimeoutError,
+    Settings,
+    TaskTrackerError,
+    ValidationError,
+)
+
+__all__ = [
+    "AsyncDatabase",
+    "ConfigurationError",
+    "ConflictError",
+    "Database",
+    "DatabaseUnavailableError",
+    "FieldError",
+    "IntegrityError",
+    "NotFoundError",
+    "PoolTimeoutError",
+    "QueryTimeoutError",
+    "Settings",
+    "TaskTrackerError",
+    "ValidationError",
+]

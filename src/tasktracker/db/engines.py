@@ -149,7 +149,7 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential_jitter(
-                initial=settings.database_retry_initial_delay,
+                multiplier=settings.database_retry_initial_delay,
                 max=settings.database_retry_max_delay,
                 jitter=settings.database_retry_initial_delay,
             ),

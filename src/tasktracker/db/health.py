@@ -1,0 +1,87 @@
+"""The health check: one round trip to the database, reported as plain data."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.pool import QueuePool
+
+from tasktracker.db import schema
+from tasktracker.db.errors import TaskTrackerError
+from tasktracker.db.settings import mask_url
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    size: int
+    checked_out: int
+    overflow: int
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    reachable: bool
+    url: str
+    backend: str
+    latency_ms: float | None = None
+    server_version: str | None = None
+    ssl: bool | None = None
+    pool: PoolUsage | None = None
+    revision: str | None = None
+    head: str | None = None
+    error: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.reachable and self.revision == self.head
+
+    @property
+    def healthy(self) -> bool:
+        return self.reachable and self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for a web health endpoint."""
+        return asdict(self) | {"up_to_date": self.up_to_date}
+
+
+def _pool_usage(engine: Engine) -> PoolUsage | None:
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    return PoolUsage(size=pool.size(), checked_out=pool.checkedout(), overflow=max(pool.overflow(), 0))
+
+
+def check_health(engine: Engine) -> HealthReport:
+    """Reachability, latency, version, SSL, pool usage, and migration revision versus head."""
+    base = {"url": mask_url(engine.url), "backend": engine.dialect.name}
+    head = schema.head_revision()
+    try:
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            connection.execute(text("SELECT 1"))
+            latency = (time.perf_counter() - started) * 1000
+            if engine.dialect.name == "postgresql":
+                version = connection.scalar(text("SHOW server_version"))
+                ssl = connection.scalar(
+                    text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                )
+            else:
+                version = connection.scalar(text("SELECT sqlite_version()"))
+                ssl = None
+            revision = schema.current_revision(connection)
+            connection.rollback()
+    except TaskTrackerError as exc:
+        return HealthReport(reachable=False, head=head, error=str(exc), **base)
+    return HealthReport(
+        reachable=True,
+        latency_ms=round(latency, 3),
+        server_version=str(version),
+        ssl=bool(ssl) if ssl is not None else None,
+        pool=_pool_usage(engine),
+        revision=revision,
+        head=head,
+        **base,
+    )

@@ -1,0 +1,148 @@
+"""Shared fixtures.
+
+Every test that takes `db` (sync) or `adb` (async) runs once per backend — a real SQLite
+file and a real PostgreSQL database — on a schema built by the Alembic migrations (not
+`create_all`), inside an outer transaction that is rolled back afterwards. Units of work
+opened inside the test become savepoints of that transaction.
+
+PostgreSQL tests skip (with a loud warning) when no server answers, unless
+`TASKTRACKER_REQUIRE_POSTGRES=1` (set by `.ci/run`), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tasktracker.accounts.models import User
+from tasktracker.accounts.passwords import hash_password
+from tasktracker.db.engines import create_async_engine, create_engine
+from tasktracker.db.sessions import AsyncDatabase, Database
+from tests import databases
+
+BACKENDS = ("sqlite", "postgresql")
+_PG_PROBLEM: list[str | None] = []
+
+
+def pg_problem() -> str | None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(databases.postgres_problem())
+    return _PG_PROBLEM[0]
+
+
+def require_postgres() -> None:
+    """Skip (loudly) or fail, as configured, when PostgreSQL is unreachable."""
+    problem = pg_problem()
+    if problem is None:
+        return
+    if databases.REQUIRE_POSTGRES:
+        pytest.fail(f"{problem} (TASKTRACKER_REQUIRE_POSTGRES is set)", pytrace=False)
+    warnings.warn(f"SKIPPING PostgreSQL tests: {problem}", stacklevel=2)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    require_postgres()
+    return databases.ADMIN_URL
+
+
+@pytest.fixture
+def fresh_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[str]:
+    """An empty, unmigrated database of the backend named by `backend` (param)."""
+    backend = request.param if hasattr(request, "param") else "sqlite"
+    if backend == "postgresql":
+        require_postgres()
+        with databases.fresh_postgres_database() as url:
+            yield url
+    else:
+        with databases.fresh_sqlite_database(sqlite_dir) as url:
+            yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[str]:
+    """A database per backend, migrated to head once per test session."""
+    if request.param == "postgresql":
+        require_postgres()
+        with databases.fresh_postgres_database() as url:
+            databases.migrate_to(url)
+            yield url
+    else:
+        with databases.fresh_sqlite_database(sqlite_dir) as url:
+            databases.migrate_to(url)
+            yield url
+
+
+@pytest.fixture(scope="session")
+def backend(migrated_url: str) -> str:
+    return "postgresql" if migrated_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_url: str) -> Iterator[Engine]:
+    engine = create_engine(databases.test_settings(migrated_url))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def async_engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(databases.test_settings(migrated_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Database]:
+    """A `Database` bound to one connection whose outer transaction is rolled back."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield Database(connection)
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+
+
+@pytest.fixture
+async def adb(async_engine: AsyncEngine) -> AsyncIterator[AsyncDatabase]:
+    async with async_engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield AsyncDatabase(connection)
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One Argon2id hash shared by test users (hashing is deliberately slow)."""
+    return hash_password("correct horse battery staple")
+
+
+@pytest.fixture
+def make_user(db: Database, password_hash: str):  # type: ignore[no-untyped-def]
+    """Create and commit (into the test transaction) a user; returns its id."""
+
+    def make(name: str | None = None) -> uuid.UUID:
+        name = name or f"user_{uuid.uuid4().hex[:8]}"
+        with db.session() as session:
+            user = User(email=f"{name}@example.com", username=name, password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            return user.id
+
+    return make
