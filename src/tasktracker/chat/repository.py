@@ -1,0 +1,220 @@
+"""Queries for conversations and their messages, inside a user's scope (isolation is automatic).
+
+Every write to a conversation — a new message, a rename — moves its `updated_at` strictly
+forward, so "most recent first" is one scan of `ix_conversations_user_id_updated_at_id`.
+A new message gets the conversation's new `updated_at` as its `created_at`: messages of a
+conversation therefore come back in the order they were appended, even when the clock
+does not advance between two appends (the `id`, a UUIDv7, breaks any remaining tie).
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pydantic
+from sqlalchemy import Select, func, inspect, select
+from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import col
+
+from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat.schemas import (
+    ConversationCreate,
+    ConversationSummary,
+    ConversationUpdate,
+    MessageCreate,
+)
+from tasktracker.db.base import validation_error
+from tasktracker.db.errors import NotFoundError
+from tasktracker.db.pagination import Ordering, Page, SortKey, make_page, paginate
+from tasktracker.db.repository import TenantRepository
+from tasktracker.db.types import utc_now
+
+PREVIEW_LENGTH = 200
+"""Characters of the last message shown in the conversation list."""
+
+_ONE_TICK = timedelta(microseconds=1)
+
+_MOST_RECENT = Ordering(
+    "conversations-recent",
+    (
+        SortKey(Conversation.updated_at, True, datetime),  # type: ignore[arg-type]
+        SortKey(Conversation.id, True, uuid.UUID),  # type: ignore[arg-type]
+    ),
+)
+_OLDEST_FIRST = Ordering(
+    "messages-oldest-first",
+    (
+        SortKey(Message.created_at, kind=datetime),  # type: ignore[arg-type]
+        SortKey(Message.id, kind=uuid.UUID),  # type: ignore[arg-type]
+    ),
+)
+_NEWEST_FIRST = Ordering(
+    "messages-newest-first",
+    (
+        SortKey(Message.created_at, True, datetime),  # type: ignore[arg-type]
+        SortKey(Message.id, True, uuid.UUID),  # type: ignore[arg-type]
+    ),
+)
+
+
+def _message_key(message: Message) -> tuple[Any, ...]:
+    return (message.created_at, message.id)
+
+
+class ConversationRepository(TenantRepository[Conversation]):
+    model = Conversation
+
+    def start(self, data: ConversationCreate) -> Conversation:
+        """A new conversation, with its first message if given; `messages` is loaded."""
+        now = utc_now()
+        conversation = Conversation(title=data.title, created_at=now, messages=[])  # type: ignore[call-arg]
+        if data.first_message is not None:
+            conversation.messages.append(self._new_message(conversation, data.first_message, now))
+        return self.add(conversation)
+
+    def append(self, conversation_id: uuid.UUID, data: MessageCreate) -> Message:
+        """Add a message and move the conversation's `updated_at` to its `created_at`.
+
+        The conversation row is locked (PostgreSQL) so concurrent appends to one
+        conversation are serialised and keep their order.
+        """
+        conversation = self._locked(conversation_id)
+        at = self._next_timestamp(conversation)
+        message = self._new_message(conversation, data, at)
+        conversation.updated_at = at
+        if "messages" in inspect(conversation).unloaded:
+            self.session.add(message)
+        else:
+            conversation.messages.append(message)
+        self.session.flush()
+        return message
+
+    def rename(
+        self,
+        conversation_id: uuid.UUID,
+        title: str | None,
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Conversation:
+        """Set (`None`: clear) the title; a stale `expected_updated_at` → `ConflictError`."""
+        try:
+            changes = ConversationUpdate(title=title)
+        except pydantic.ValidationError as exc:
+            raise validation_error(exc, "Conversation") from None
+        return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
+
+    def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
+        super().apply(obj, values)
+        if values:
+            obj.updated_at = self._next_timestamp(obj)
+
+    def get_with_messages(self, conversation_id: uuid.UUID) -> Conversation:
+        """The conversation with `messages` loaded, in chronological order (two queries)."""
+        statement = (
+            select(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .options(selectinload(Conversation.messages))  # type: ignore[arg-type]
+            .execution_options(populate_existing=True)
+        )
+        conversation = self.session.scalars(statement).one_or_none()
+        if conversation is None:
+            raise NotFoundError(f"Conversation {conversation_id} not found")
+        return conversation
+
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> Page[ConversationSummary]:
+        """Conversations, most recently active first, each with a preview of its last message.
+
+        One query: the last message is found by a correlated subquery per conversation of
+        the page (a backward probe of the messages index), not by loading messages.
+        """
+        latest = aliased(Message, name="latest_message")
+        latest_id = (
+            select(col(Message.id))
+            .where(col(Message.conversation_id) == Conversation.id)
+            .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+            .limit(1)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
+        statement = select(
+            Conversation,
+            col(latest.role),
+            func.substr(latest.content, 1, PREVIEW_LENGTH),
+            col(latest.created_at),
+        ).outerjoin(latest, col(latest.id) == latest_id)
+        rows = self.session.execute(paginate(statement, _MOST_RECENT, limit, cursor)).all()
+        summaries = [
+            ConversationSummary(
+                id=conversation.id,
+                title=conversation.title,
+                created_at=conversation.created_at,
+                updated_at=conversation.updated_at,
+                last_message_role=role,
+                last_message_preview=preview,
+                last_message_at=at,
+            )
+            for conversation, role, preview, at in rows
+        ]
+        return make_page(summaries, _MOST_RECENT, limit, lambda s: (s.updated_at, s.id))
+
+    def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
+        """Every message of the conversation, oldest first."""
+        statement = self._messages_of(conversation_id).order_by(
+            col(Message.created_at), col(Message.id)
+        )
+        return self._found(conversation_id, self.session.scalars(statement).all())
+
+    def message_page(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """Messages oldest first, `limit` at a time; `next_cursor` continues with newer ones."""
+        statement = paginate(self._messages_of(conversation_id), _OLDEST_FIRST, limit, cursor)
+        rows = self._found(conversation_id, self.session.scalars(statement).all())
+        return make_page(rows, _OLDEST_FIRST, limit, _message_key)
+
+    def latest_messages(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """The latest `limit` messages, in chronological order; `next_cursor` goes further back."""
+        statement = paginate(self._messages_of(conversation_id), _NEWEST_FIRST, limit, cursor)
+        rows = self._found(conversation_id, self.session.scalars(statement).all())
+        page = make_page(rows, _NEWEST_FIRST, limit, _message_key)
+        return Page(page.items[::-1], page.next_cursor)
+
+    def _messages_of(self, conversation_id: uuid.UUID) -> Select[Message]:
+        return select(Message).where(col(Message.conversation_id) == conversation_id)
+
+    def _found(self, conversation_id: uuid.UUID, rows: Sequence[Message]) -> builtins.list[Message]:
+        """`rows`; if there are none, `NotFoundError` unless the conversation is visible."""
+        if not rows:
+            self.get(conversation_id)
+        return list(rows)
+
+    def _locked(self, conversation_id: uuid.UUID) -> Conversation:
+        """The conversation, its row locked (PostgreSQL) and its `updated_at` current."""
+        key = (self.user_id, conversation_id)
+        loaded = identity_key(Conversation, key) in self.session.identity_map
+        conversation = self.session.get(Conversation, key, with_for_update=True)
+        if conversation is None:
+            raise NotFoundError(f"Conversation {conversation_id} not found")
+        if loaded:  # the locking SELECT does not overwrite what this session already holds
+            self.session.refresh(conversation, ["updated_at"])
+        return conversation
+
+    @staticmethod
+    def _next_timestamp(conversation: Conversation) -> datetime:
+        """Now, or one microsecond after the current `updated_at` if the clock has not moved."""
+        assert conversation.updated_at is not None
+        return max(utc_now(), conversation.updated_at + _ONE_TICK)
+
+    @staticmethod
+    def _new_message(conversation: Conversation, data: MessageCreate, at: datetime) -> Message:
+        # Built field by field so the table model re-validates (content limit read now).
+        return Message(  # type: ignore[call-arg]
+            conversation_id=conversation.id, role=data.role, content=data.content, created_at=at
+        )

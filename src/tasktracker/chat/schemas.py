@@ -1,0 +1,55 @@
+"""Create, update and read schemas for conversations and messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig
+
+from tasktracker.chat.models import ConversationFields, MessageFields, MessageRole
+
+
+class MessageCreate(MessageFields):
+    """A new message: `content` is non-blank and at most `message_max_length` characters."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+
+class ConversationCreate(ConversationFields):
+    """A new conversation, optionally with its first message."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    first_message: MessageCreate | None = None
+
+
+class ConversationUpdate(ConversationFields):
+    """`title=None` clears the title."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+
+class MessageRead(SQLModel):
+    # Plain types on purpose: a message stored under a higher length limit stays readable.
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    role: MessageRole
+    content: str
+    created_at: datetime
+
+
+class ConversationRead(SQLModel):
+    id: uuid.UUID
+    title: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationSummary(ConversationRead):
+    """A row of the conversation list: the conversation and a preview of its last message."""
+
+    last_message_role: MessageRole | None = None
+    last_message_preview: str | None = None
+    last_message_at: datetime | None = None
