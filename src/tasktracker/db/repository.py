@@ -8,17 +8,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
+
+import pydantic
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasktracker.db.base import TenantModel
+from tasktracker.db.base import TenantModel, validation_error
 from tasktracker.db.errors import ConflictError, NotFoundError
 from tasktracker.db.tenancy import scope_user_id
 
 ModelT = TypeVar("ModelT", bound=TenantModel)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+def validated(schema: type[SchemaT], data: SchemaT | Mapping[str, Any]) -> SchemaT:
+    """`data` as a `schema` instance; raw mappings are validated into our `ValidationError`
+    (field-level, and without echoing the input: it may be a password)."""
+    if isinstance(data, schema):
+        return data
+    try:
+        return schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc, schema.__name__) from None
 
 
 class TenantRepository(Generic[ModelT]):

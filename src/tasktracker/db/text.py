@@ -10,6 +10,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 
 def _check_clean(value: str) -> str:
+    if value is None:
+        return value
     if "\x00" in value:
         raise PydanticCustomError("nul_byte", "must not contain NUL (\\x00) characters")
     try:
@@ -20,6 +22,8 @@ def _check_clean(value: str) -> str:
 
 
 def _check_non_blank(value: str) -> str:
+    if value is None:
+        return value
     _check_clean(value)
     if not value.strip():
         raise PydanticCustomError("blank", "must not be blank")

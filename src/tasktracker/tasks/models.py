@@ -5,23 +5,12 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StringConstraints
-
-from sqlalchemy import (
-    ColumnElement,
-    ForeignKeyConstraint,
-    Index,
-    Text,
-    and_,
-    func,
-    literal,
-    or_,
-    text,
-)
+from sqlalchemy import ColumnElement, ForeignKeyConstraint, Index, Text, and_, func, literal, text
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from tasktracker.db.base import TenantModel, Timestamped
 from tasktracker.db.constraints import field_check
@@ -30,6 +19,7 @@ from tasktracker.db.types import StrEnumType, UTCDateTime, utc_now
 
 DEFAULT_COLOR = "#6B7280"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+Color = Annotated[str, StringConstraints(pattern=COLOR_PATTERN)]
 
 
 class TaskStatus(enum.StrEnum):
@@ -44,7 +34,16 @@ class TaskPriority(enum.StrEnum):
     HIGH = "high"
 
 
-class Category(Timestamped, TenantModel, table=True):
+class CategoryFields(SQLModel):
+    """The fields a caller provides, shared by the table model and its schemas."""
+
+    name: RequiredText = Field(max_length=100)
+    color: Color = Field(
+        default=DEFAULT_COLOR, max_length=7, sa_column_kwargs={"server_default": DEFAULT_COLOR}
+    )
+
+
+class Category(CategoryFields, Timestamped, TenantModel, table=True):
     __tablename__ = "categories"
     __table_args__ = (
         Index(
@@ -65,20 +64,30 @@ class Category(Timestamped, TenantModel, table=True):
         ),
     )
 
-    name: RequiredText = Field(max_length=100)
-    color: Annotated[str, StringConstraints(pattern=COLOR_PATTERN)] = Field(
-        default=DEFAULT_COLOR,
-        max_length=7,
-        sa_column_kwargs={"server_default": DEFAULT_COLOR},
+
+class TaskFields(SQLModel):
+    """The fields a caller provides, shared by the table model and its schemas."""
+
+    title: RequiredText = Field(max_length=200)
+    description: OptionalText | None = Field(default=None, max_length=5000, sa_type=Text)
+    status: TaskStatus = Field(
+        default=TaskStatus.PENDING,
+        sa_type=StrEnumType(TaskStatus),
+        sa_column_kwargs={"server_default": TaskStatus.PENDING.value},
     )
+    priority: TaskPriority = Field(
+        default=TaskPriority.MEDIUM,
+        sa_type=StrEnumType(TaskPriority),
+        sa_column_kwargs={"server_default": TaskPriority.MEDIUM.value},
+    )
+    due_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    category_id: uuid.UUID | None = Field(default=None)
 
 
-class Task(Timestamped, TenantModel, table=True):
+class Task(TaskFields, Timestamped, TenantModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["user_id", "category_id"], ["categories.user_id", "categories.id"]
-        ),
+        ForeignKeyConstraint(["user_id", "category_id"], ["categories.user_id", "categories.id"]),
         field_check(
             "completed_at",
             text(
@@ -94,21 +103,11 @@ class Task(Timestamped, TenantModel, table=True):
         Index("ix_tasks_user_id_category_id", "user_id", "category_id"),
     )
 
-    title: RequiredText = Field(max_length=200)
-    description: OptionalText | None = Field(default=None, max_length=5000, sa_type=Text)
-    status: TaskStatus = Field(
-        default=TaskStatus.PENDING,
-        sa_type=StrEnumType(TaskStatus),
-        sa_column_kwargs={"server_default": TaskStatus.PENDING.value},
-    )
-    priority: TaskPriority = Field(
-        default=TaskPriority.MEDIUM,
-        sa_type=StrEnumType(TaskPriority),
-        sa_column_kwargs={"server_default": TaskPriority.MEDIUM.value},
-    )
-    due_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    category_id: uuid.UUID | None = Field(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        self._sync_completed_at()
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
@@ -116,6 +115,7 @@ class Task(Timestamped, TenantModel, table=True):
             self._sync_completed_at()
 
     def _sync_completed_at(self) -> None:
+        """`completed_at` is set when the status becomes completed, cleared when it leaves."""
         if self.status == TaskStatus.COMPLETED and self.completed_at is None:
             super().__setattr__("completed_at", utc_now())
         elif self.status != TaskStatus.COMPLETED and self.completed_at is not None:
@@ -150,5 +150,5 @@ class Task(Timestamped, TenantModel, table=True):
         return and_(
             cls.due_date.is_not(None),  # type: ignore[union-attr]
             cls.due_date < literal(utc_now(), UTCDateTime),  # type: ignore[operator]
-            or_(cls.status != TaskStatus.COMPLETED),
+            cls.status != TaskStatus.COMPLETED,
         )

@@ -1,0 +1,68 @@
+"""Create, update and read schemas for categories and tasks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import ConfigDict, computed_field
+from sqlmodel import Field, SQLModel
+
+from tasktracker.db.text import OptionalText, RequiredText
+from tasktracker.db.types import utc_now
+from tasktracker.tasks.models import CategoryFields, Color, TaskFields, TaskPriority, TaskStatus
+
+
+class CategoryCreate(CategoryFields):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CategoryUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: RequiredText | None = Field(default=None, max_length=100)
+    color: Color | None = Field(default=None, max_length=7)
+
+
+class CategoryRead(CategoryFields):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskCreate(TaskFields):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskUpdate(SQLModel):
+    """Only the fields that are set are changed; `None` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText | None = Field(default=None, max_length=200)
+    description: OptionalText | None = Field(default=None, max_length=5000)
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: datetime | None = None
+    category_id: uuid.UUID | None = None
+
+
+class TaskRead(TaskFields):
+    id: uuid.UUID
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def completed(self) -> bool:
+        return self.status == TaskStatus.COMPLETED
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.due_date is not None
+            and self.due_date < utc_now()
+            and self.status != TaskStatus.COMPLETED
+        )

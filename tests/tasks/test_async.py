@@ -1,0 +1,48 @@
+"""The same repositories serve async callers, through the unit of work's `run` bridge."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tasktracker.accounts.models import User
+from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.sessions import AsyncDatabase, run
+from tasktracker.tasks.models import Task, TaskStatus
+from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository
+from tasktracker.tasks.schemas import CategoryCreate, TaskCreate, TaskUpdate
+
+
+async def _user(adb: AsyncDatabase, name: str, password_hash: str) -> object:
+    async with adb.session() as session:
+        user = User(email=f"{name}@example.com", username=name, password_hash=password_hash)
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def test_async_create_list_update_and_isolation(adb: AsyncDatabase, password_hash: str) -> None:
+    alice = await _user(adb, "alice_async", password_hash)
+    bob = await _user(adb, "bob_async", password_hash)
+    async with adb.user_scope(alice) as session:
+        category = await run(session, lambda s: CategoryRepository(s).create(CategoryCreate(name="Home")))
+        task = await run(session, lambda s: TaskRepository(s).create(TaskCreate(title="async", category_id=category.id)))
+    async with adb.user_scope(alice) as session:
+        await run(session, lambda s: TaskRepository(s).update(task.id, TaskUpdate(status=TaskStatus.COMPLETED)))
+        page = await run(session, lambda s: TaskRepository(s).list(TaskFilter(completed=True)))
+        assert [t.title for t in page] == ["async"]
+        assert page.items[0].completed_at is not None
+    async with adb.user_scope(bob) as session:
+        with pytest.raises(NotFoundError):
+            await run(session, lambda s: TaskRepository(s).get(task.id))
+        assert (await session.scalars(select(Task))).all() == []
+
+
+async def test_async_bad_input_rolls_back_the_whole_unit(adb: AsyncDatabase, password_hash: str) -> None:
+    alice = await _user(adb, "carol_async", password_hash)
+    with pytest.raises(ValidationError):
+        async with adb.user_scope(alice) as session:
+            await run(session, lambda s: TaskRepository(s).create(TaskCreate(title="first")))
+            await run(session, lambda s: TaskRepository(s).create({"title": "x" * 300}))
+    async with adb.user_scope(alice) as session:
+        assert await run(session, lambda s: TaskRepository(s).count()) == 0
