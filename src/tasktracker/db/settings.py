@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except (ArgumentError, ValueError):
-            raise ValueError("malformed URL (expected e.g. postgresql://user:pass@host/db)") from None
+            raise ValueError(
+                "malformed URL (expected e.g. postgresql://user:pass@host/db)"
+            ) from None
         if url.drivername not in SUPPORTED_SCHEMES:
             raise ValueError(
                 f"unknown scheme {url.drivername!r} (expected sqlite:// or postgresql://)"
@@ -85,7 +87,12 @@ class Settings(BaseSettings):
 
 
 def mask_url(url: URL | str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with its password (in the user info or libpq's `password=` parameter) as `***`."""
+    url = make_url(url)
+    if "password" not in url.query:
+        return url.render_as_string(hide_password=True)
+    masked = url.update_query_dict({"password": "MASKED"}).render_as_string(hide_password=True)
+    return masked.replace("password=MASKED", "password=***")
 
 
 def load_settings(**overrides: object) -> Settings:
