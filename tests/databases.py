@@ -25,7 +25,8 @@ def postgres_problem() -> str | None:
         with psycopg.connect(_libpq(ADMIN_URL), connect_timeout=3, autocommit=True):
             return None
     except psycopg.Error as exc:
-        return f"PostgreSQL unreachable at {make_url(ADMIN_URL).render_as_string(hide_password=True)}: {exc}"
+        where = make_url(ADMIN_URL).render_as_string(hide_password=True)
+        return f"PostgreSQL unreachable at {where}: {exc}"
 
 
 def _libpq(url: str) -> str:
@@ -37,7 +38,9 @@ def postgres_url(database: str) -> str:
 
 
 def test_settings(url: str, **overrides: object) -> Settings:
-    return load_settings(database_url=url, database_connect_retries=2, database_retry_initial_delay=0.05, **overrides)
+    return load_settings(
+        database_url=url, database_connect_retries=2, database_retry_initial_delay=0.05, **overrides
+    )
 
 
 @contextmanager

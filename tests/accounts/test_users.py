@@ -52,18 +52,28 @@ def test_outdated_hash_is_upgraded_on_successful_check(db: Database) -> None:
     user.password_hash = weak.hash(PASSWORD)
     old = user.password_hash
     assert user.check_password(PASSWORD)
-    assert user.password_hash != old and user.check_password(PASSWORD)
+    assert user.password_hash != old
+    assert user.check_password(PASSWORD)
 
 
-def test_hash_never_appears_in_dicts_schemas_reprs_or_logs(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+def test_hash_never_appears_in_dicts_schemas_reprs_or_logs(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     user = _register(db)
     secret = user.password_hash
-    shown = [repr(user), str(user), str(user.to_dict()), UserRead.model_validate(user).model_dump_json(),
-             str(user.model_dump()), repr(UserCreate(email="b@example.com", username="bob", password=PASSWORD))]
+    shown = [
+        repr(user),
+        str(user),
+        str(user.to_dict()),
+        UserRead.model_validate(user).model_dump_json(),
+        str(user.model_dump()),
+        repr(UserCreate(email="b@example.com", username="bob", password=PASSWORD)),
+    ]
     assert all(secret not in text_ and PASSWORD not in text_ for text_ in shown)
     assert "password_hash" not in user.to_dict()
-    assert secret not in caplog.text and PASSWORD not in caplog.text
+    assert secret not in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_email_and_username_unique_regardless_of_case(db: Database) -> None:
@@ -103,9 +113,13 @@ def test_invalid_emails_and_usernames_are_refused(fields: dict[str, str], field:
     assert model_error.value.fields == {field}
 
 
-def test_register_from_raw_input_gives_field_errors_without_echoing_the_password(db: Database) -> None:
+def test_register_from_raw_input_gives_field_errors_without_echoing_the_password(
+    db: Database,
+) -> None:
     with pytest.raises(ValidationError) as caught, db.session() as session:
-        UserRepository(session).register({"email": "bad", "username": "ok_name", "password": "tiny"})
+        UserRepository(session).register(
+            {"email": "bad", "username": "ok_name", "password": "tiny"}
+        )
     assert caught.value.fields == {"email", "password"}
     assert "tiny" not in str(caught.value)
 
@@ -113,8 +127,14 @@ def test_register_from_raw_input_gives_field_errors_without_echoing_the_password
 def test_plain_sql_overlong_username_is_refused(db: Database, backend: str) -> None:
     with pytest.raises(ValidationError), db.session() as session:
         session.execute(
-            text("INSERT INTO users (id, email, username, password_hash) VALUES (:i, 'x@example.com', :u, '-')"),
-            {"i": "0" * 32 if backend == "sqlite" else "00000000-0000-0000-0000-000000000000", "u": "u" * 51},
+            text(
+                "INSERT INTO users (id, email, username, password_hash) "
+                "VALUES (:i, 'x@example.com', :u, '-')"
+            ),
+            {
+                "i": "0" * 32 if backend == "sqlite" else "00000000-0000-0000-0000-000000000000",
+                "u": "u" * 51,
+            },
         )
 
 

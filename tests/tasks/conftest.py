@@ -20,6 +20,8 @@ def add_task(db: Database, user_id: uuid.UUID, **fields: object) -> uuid.UUID:
         return TaskRepository(session).create(TaskCreate(**{"title": "a task", **fields})).id
 
 
-def add_category(db: Database, user_id: uuid.UUID, name: str = "Work", **fields: object) -> uuid.UUID:
+def add_category(
+    db: Database, user_id: uuid.UUID, name: str = "Work", **fields: object
+) -> uuid.UUID:
     with db.user_scope(user_id) as session:
         return CategoryRepository(session).create(CategoryCreate(name=name, **fields)).id

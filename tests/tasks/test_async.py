@@ -21,14 +21,24 @@ async def _user(adb: AsyncDatabase, name: str, password_hash: str) -> object:
         return user.id
 
 
-async def test_async_create_list_update_and_isolation(adb: AsyncDatabase, password_hash: str) -> None:
+async def test_async_create_list_update_and_isolation(
+    adb: AsyncDatabase, password_hash: str
+) -> None:
     alice = await _user(adb, "alice_async", password_hash)
     bob = await _user(adb, "bob_async", password_hash)
     async with adb.user_scope(alice) as session:
-        category = await run(session, lambda s: CategoryRepository(s).create(CategoryCreate(name="Home")))
-        task = await run(session, lambda s: TaskRepository(s).create(TaskCreate(title="async", category_id=category.id)))
+        category = await run(
+            session, lambda s: CategoryRepository(s).create(CategoryCreate(name="Home"))
+        )
+        task = await run(
+            session,
+            lambda s: TaskRepository(s).create(TaskCreate(title="async", category_id=category.id)),
+        )
     async with adb.user_scope(alice) as session:
-        await run(session, lambda s: TaskRepository(s).update(task.id, TaskUpdate(status=TaskStatus.COMPLETED)))
+        await run(
+            session,
+            lambda s: TaskRepository(s).update(task.id, TaskUpdate(status=TaskStatus.COMPLETED)),
+        )
         page = await run(session, lambda s: TaskRepository(s).list(TaskFilter(completed=True)))
         assert [t.title for t in page] == ["async"]
         assert page.items[0].completed_at is not None
@@ -38,7 +48,9 @@ async def test_async_create_list_update_and_isolation(adb: AsyncDatabase, passwo
         assert (await session.scalars(select(Task))).all() == []
 
 
-async def test_async_bad_input_rolls_back_the_whole_unit(adb: AsyncDatabase, password_hash: str) -> None:
+async def test_async_bad_input_rolls_back_the_whole_unit(
+    adb: AsyncDatabase, password_hash: str
+) -> None:
     alice = await _user(adb, "carol_async", password_hash)
     with pytest.raises(ValidationError):
         async with adb.user_scope(alice) as session:

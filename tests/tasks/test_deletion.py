@@ -27,7 +27,9 @@ def test_deleting_a_category_keeps_its_tasks_uncategorised(db: Database, two_use
         assert TaskRepository(session).get(bobs_task).category_id == bobs_category
 
 
-def test_deleting_a_category_by_plain_sql_nulls_only_category_id(db: Database, make_user, backend: str) -> None:
+def test_deleting_a_category_by_plain_sql_nulls_only_category_id(
+    db: Database, make_user, backend: str
+) -> None:
     user = make_user()
     category = add_category(db, user)
     task = add_task(db, user, category_id=category)
@@ -41,7 +43,8 @@ def test_deleting_a_category_by_plain_sql_nulls_only_category_id(db: Database, m
 def _owned_rows(db: Database, user_id) -> int:
     with db.session() as session:
         return sum(
-            session.scalar(select(func.count()).select_from(model).where(model.user_id == user_id)) or 0
+            session.scalar(select(func.count()).select_from(model).where(model.user_id == user_id))
+            or 0
             for model in (Task, Category)
         )
 
@@ -71,5 +74,8 @@ def test_deleting_a_user_in_the_transaction_that_created_their_rows(
         session.flush()
         session.add(Task(user_id=user, title="fresh", category_id=category.id))
         session.flush()
-        session.execute(text("DELETE FROM users WHERE id = :u"), {"u": user.hex if backend == "sqlite" else user})
+        session.execute(
+            text("DELETE FROM users WHERE id = :u"),
+            {"u": user.hex if backend == "sqlite" else user},
+        )
     assert _owned_rows(db, user) == 0

@@ -62,7 +62,10 @@ def test_task_cannot_point_at_another_users_category(db: Database, two_users, ba
     with pytest.raises(IntegrityError), db.session() as session:
         session.execute(
             text("UPDATE tasks SET category_id = :c WHERE id = :t"),
-            {"c": bobs.hex if backend == "sqlite" else bobs, "t": task_id.hex if backend == "sqlite" else task_id},
+            {
+                "c": bobs.hex if backend == "sqlite" else bobs,
+                "t": task_id.hex if backend == "sqlite" else task_id,
+            },
         )
 
 

@@ -37,7 +37,9 @@ def many_tasks(db: Database, make_user) -> tuple[Database, object]:
     return db, user
 
 
-def _walk(db: Database, user, sort: TaskSort, limit: int, filter: TaskFilter | None = None) -> list[Task]:
+def _walk(
+    db: Database, user, sort: TaskSort, limit: int, filter: TaskFilter | None = None
+) -> list[Task]:
     seen: list[Task] = []
     cursor = None
     while True:

@@ -15,10 +15,23 @@ from tasktracker.tasks.schemas import CategoryCreate, TaskCreate
 ugly_text = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=190, max_size=210),
-    st.sampled_from(["", " ", "\x00", "a\x00b", "'; DROP TABLE tasks; --", "\u202e\u0000", "🙂" * 200, "é" * 201]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "'; DROP TABLE tasks; --",
+            "\u202e\u0000",
+            "🙂" * 200,
+            "é" * 201,
+        ]
+    ),
     st.text(min_size=4990, max_size=5010),
 )
-checked = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+checked = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _count(db: Database, model: type) -> int:
@@ -28,7 +41,9 @@ def _count(db: Database, model: type) -> int:
 
 @checked
 @given(title=ugly_text, description=st.one_of(st.none(), ugly_text))
-def test_task_creation_is_all_or_nothing(db: Database, make_user, title: str, description: str | None) -> None:
+def test_task_creation_is_all_or_nothing(
+    db: Database, make_user, title: str, description: str | None
+) -> None:
     user = make_user()
     before = _count(db, Task)
     try:
@@ -46,7 +61,9 @@ def test_task_creation_is_all_or_nothing(db: Database, make_user, title: str, de
 
 @checked
 @given(name=ugly_text, color=st.one_of(st.from_regex(r"\A#[0-9A-Fa-f]{6}\Z"), st.text(max_size=9)))
-def test_category_creation_is_all_or_nothing(db: Database, make_user, name: str, color: str) -> None:
+def test_category_creation_is_all_or_nothing(
+    db: Database, make_user, name: str, color: str
+) -> None:
     user = make_user()
     before = _count(db, Category)
     try:

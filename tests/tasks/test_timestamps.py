@@ -18,26 +18,32 @@ from tests.tasks.conftest import add_task
 def _stamps(db: Database, user, task_id) -> tuple[datetime, datetime]:
     with db.user_scope(user) as session:
         session.expire_all()
-        row = session.execute(select(Task.created_at, Task.updated_at).where(Task.id == task_id)).one()
+        row = session.execute(
+            select(Task.created_at, Task.updated_at).where(Task.id == task_id)
+        ).one()
     return row[0], row[1]
 
 
 def test_timestamps_read_back_aware_utc_and_equal_on_insert(db: Database, make_user) -> None:
     user = make_user()
-    task_id = add_task(db, user, due_date=datetime(2030, 1, 1, 12, tzinfo=timezone(timedelta(hours=2))))
+    task_id = add_task(
+        db, user, due_date=datetime(2030, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    )
     created, updated = _stamps(db, user, task_id)
-    assert created.tzinfo == UTC and updated.tzinfo == UTC
+    assert created.tzinfo == UTC
+    assert updated.tzinfo == UTC
     assert created == updated
     with db.user_scope(user) as session:
         session.expire_all()
         due = TaskRepository(session).get(task_id).due_date
-    assert due == datetime(2030, 1, 1, 10, tzinfo=UTC) and due.tzinfo == UTC
+    assert due == datetime(2030, 1, 1, 10, tzinfo=UTC)
+    assert due.tzinfo == UTC
 
 
 def test_naive_datetimes_are_refused(db: Database, make_user) -> None:
     user = make_user()
     with pytest.raises(Exception, match="naive"), db.user_scope(user) as session:
-        session.add(Task(title="t", due_date=datetime(2030, 1, 1)))  # noqa: DTZ001
+        session.add(Task(title="t", due_date=datetime(2030, 1, 1)))
 
 
 def test_orm_update_moves_updated_at_and_keeps_created_at(db: Database, make_user) -> None:
@@ -62,14 +68,22 @@ def test_bulk_update_moves_updated_at(db: Database, make_user) -> None:
     assert _stamps(db, user, task_id)[1] > updated
 
 
-def test_plain_sql_update_moves_updated_at_on_postgresql(db: Database, make_user, backend: str) -> None:
+def test_plain_sql_update_moves_updated_at_on_postgresql(
+    db: Database, make_user, backend: str
+) -> None:
     if backend != "postgresql":
         pytest.skip("the updated_at trigger is PostgreSQL-only (spec)")
     user = make_user()
     task_id = add_task(db, user)
     created, updated = _stamps(db, user, task_id)
     with db.session() as session:
-        session.execute(text("UPDATE tasks SET title = 'sql', created_at = now() - interval '1 day' WHERE id = :i"), {"i": task_id})
+        session.execute(
+            text(
+                "UPDATE tasks SET title = 'sql', created_at = now() - interval '1 day' "
+                "WHERE id = :i"
+            ),
+            {"i": task_id},
+        )
         session.execute(text("UPDATE tasks SET title = 'sql again' WHERE id = :i"), {"i": task_id})
     created2, updated2 = _stamps(db, user, task_id)
     assert created2 == created

@@ -66,11 +66,23 @@ def test_bad_colors_are_refused(color: str) -> None:
         ("INSERT INTO tasks (user_id, id, title) VALUES (:u, :i, '   ')", "title"),
         ("INSERT INTO tasks (user_id, id, title) VALUES (:u, :i, :long)", "title"),
         ("INSERT INTO tasks (user_id, id, title, status) VALUES (:u, :i, 't', 'done')", "status"),
-        ("INSERT INTO tasks (user_id, id, title, priority) VALUES (:u, :i, 't', 'urgent')", "priority"),
-        ("INSERT INTO tasks (user_id, id, title, description) VALUES (:u, :i, 't', :huge)", "description"),
-        ("INSERT INTO tasks (user_id, id, title, status) VALUES (:u, :i, 't', 'completed')", "completed_at"),
+        (
+            "INSERT INTO tasks (user_id, id, title, priority) VALUES (:u, :i, 't', 'urgent')",
+            "priority",
+        ),
+        (
+            "INSERT INTO tasks (user_id, id, title, description) VALUES (:u, :i, 't', :huge)",
+            "description",
+        ),
+        (
+            "INSERT INTO tasks (user_id, id, title, status) VALUES (:u, :i, 't', 'completed')",
+            "completed_at",
+        ),
         ("INSERT INTO categories (user_id, id, name, color) VALUES (:u, :i, 'c', 'red')", "color"),
-        ("INSERT INTO categories (user_id, id, name, color) VALUES (:u, :i, 'c', '#12345G')", "color"),
+        (
+            "INSERT INTO categories (user_id, id, name, color) VALUES (:u, :i, 'c', '#12345G')",
+            "color",
+        ),
         ("INSERT INTO categories (user_id, id, name) VALUES (:u, :i, '')", "name"),
     ],
 )
@@ -78,8 +90,12 @@ def test_database_refuses_bad_rows_from_plain_sql(
     db: Database, make_user, backend: str, sql: str, field: str
 ) -> None:
     user = make_user()
-    params = {"u": _uuid_param(user, backend), "i": _uuid_param(uuid.uuid4(), backend),
-              "long": "x" * 201, "huge": "d" * 5001}
+    params = {
+        "u": _uuid_param(user, backend),
+        "i": _uuid_param(uuid.uuid4(), backend),
+        "long": "x" * 201,
+        "huge": "d" * 5001,
+    }
     with pytest.raises(ValidationError) as caught, db.session() as session:
         session.execute(text(sql), params)
     # PostgreSQL's varchar(n) refuses an overlong value before any CHECK runs, without

@@ -17,10 +17,18 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 class User(Timestamped, ScopeRoot, table=True):
     __tablename__ = "users"
     __table_args__ = (
-        Index("uq_users_email_lower", func.lower(text("email")), unique=True,
-              info={"field": "email", "message": "is already registered"}),
-        Index("uq_users_username_lower", func.lower(text("username")), unique=True,
-              info={"field": "username", "message": "is already taken"}),
+        Index(
+            "uq_users_email_lower",
+            func.lower(text("email")),
+            unique=True,
+            info={"field": "email", "message": "is already registered"},
+        ),
+        Index(
+            "uq_users_username_lower",
+            func.lower(text("username")),
+            unique=True,
+            info={"field": "username", "message": "is already taken"},
+        ),
     )
 
     email: EmailStr = Field(max_length=320)

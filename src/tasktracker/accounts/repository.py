@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tasktracker.accounts.models import User
+from tasktracker.accounts.passwords import hash_password
 from tasktracker.accounts.schemas import UserCreate, UserUpdate
 from tasktracker.db.errors import ConflictError, NotFoundError
 from tasktracker.db.repository import validated
@@ -25,8 +27,11 @@ class UserRepository:
         """A new active user; email and username are unique regardless of case."""
         data = validated(UserCreate, data)
         self._check_unique(data.email, data.username)
-        user = User(email=data.email, username=data.username, password_hash="-")
-        user.set_password(data.password.get_secret_value())
+        user = User(
+            email=data.email,
+            username=data.username,
+            password_hash=hash_password(data.password.get_secret_value()),
+        )
         self.session.add(user)
         self.session.flush()
         return user
@@ -69,7 +74,7 @@ class UserRepository:
     def delete(self, id: uuid.UUID) -> None:
         """Delete the user and, by the database's cascades, everything the user owns."""
         self.get(id)
-        self.session.execute(delete(User).where(User.id == id))
+        self.session.execute(delete(User).where(col(User.id) == id))
         for obj in list(self.session.identity_map.values()):
             if getattr(obj, "user_id", None) == id or (isinstance(obj, User) and obj.id == id):
                 self.session.expunge(obj)
@@ -81,8 +86,10 @@ class UserRepository:
             if value is None:
                 continue
             column = User.email if field == "email" else User.username
-            statement = select(User.id).where(func.lower(column) == value.lower())
+            statement = select(col(User.id)).where(func.lower(column) == value.lower())
             if exclude is not None:
-                statement = statement.where(User.id != exclude)
+                statement = statement.where(col(User.id) != exclude)
             if self.session.scalar(statement) is not None:
-                raise ConflictError(f"users: {field} is already {'registered' if field == 'email' else 'taken'}")
+                raise ConflictError(
+                    f"users: {field} is already {'registered' if field == 'email' else 'taken'}"
+                )

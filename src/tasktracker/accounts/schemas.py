@@ -6,25 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, EmailStr, SecretStr, StringConstraints
+from pydantic import EmailStr, SecretStr, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from tasktracker.accounts.models import USERNAME_PATTERN
+from tasktracker.db.base import Schema
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 
 
-class UserCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserCreate(Schema):
     email: EmailStr = Field(max_length=320)
     username: Username = Field(min_length=3, max_length=50)
     password: SecretStr = Field(min_length=8, max_length=1024)
 
 
-class UserUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(Schema):
     email: EmailStr | None = Field(default=None, max_length=320)
     username: Username | None = Field(default=None, min_length=3, max_length=50)
     is_active: bool | None = None

@@ -27,7 +27,9 @@ _state = {"debug": False}
 @app.callback()
 def configure(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log connection and migration events."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log connection and migration events."
+    ),
 ) -> None:
     _state["debug"] = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING

@@ -31,7 +31,9 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 
 
 @app.command()
-def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base.")) -> None:
+def downgrade(
+    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
+) -> None:
     """Revert migrations down to REVISION. Example: tasktracker db downgrade -1"""
     engine = create_engine()
     try:
@@ -82,7 +84,10 @@ def check() -> None:
 def health(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Check the database: reachable, latency, version, SSL, pool, revision. Example: tasktracker db health"""
+    """Check reachability, latency, version, SSL, pool and revision.
+
+    Example: tasktracker db health --json
+    """
     engine = create_engine()
     try:
         report = check_health(engine)

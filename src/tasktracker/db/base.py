@@ -40,7 +40,8 @@ metadata.naming_convention = NAMING_CONVENTION
 @functools.cache
 def _field_adapter(model: type[SQLModel], name: str) -> pydantic.TypeAdapter[Any]:
     field = model.model_fields[name]
-    return pydantic.TypeAdapter(Annotated[field.annotation, field])
+    annotated: Any = Annotated[field.annotation, field]
+    return pydantic.TypeAdapter(annotated)
 
 
 def validation_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
@@ -52,6 +53,12 @@ def validation_error(exc: pydantic.ValidationError, model: str) -> ValidationErr
         ),
         model=model,
     )
+
+
+class Schema(SQLModel):
+    """A create/update schema: unknown fields are refused, not silently dropped."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
 
 class TableModel(SQLModel):
@@ -119,7 +126,7 @@ class TenantModel(UserOwned):
 
 
 def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
-    return context.get_current_parameters()["created_at"]  # type: ignore[no-any-return]
+    return context.get_current_parameters()["created_at"]  # type: ignore[no-untyped-call,no-any-return]
 
 
 class Created(SQLModel):

@@ -38,7 +38,9 @@ def _checks_for(name: str, col: Column[Any], metadata: list[Any]) -> Iterator[Ch
                 f"must be at most {item.max_length} characters",
             )
         elif isinstance(item, NonBlank):
-            yield field_check(name, func.length(func.trim(col)) > 0, "not_blank", "must not be blank")
+            yield field_check(
+                name, func.length(func.trim(col)) > 0, "not_blank", "must not be blank"
+            )
         elif isinstance(item, at.Ge):
             yield field_check(name, col >= item.ge, "min", f"must be at least {item.ge}")
         elif isinstance(item, at.Gt):

@@ -66,17 +66,28 @@ def _prepared_statements(settings: Settings, url: URL) -> bool:
     return "-pooler" not in (url.host or "")
 
 
+def _behind_pooler(settings: Settings, url: URL) -> bool:
+    """A transaction-mode pooler (PgBouncer, Neon's pooled endpoint) sits in between.
+
+    Then server-side prepared statements are off, and nothing relies on session state: a
+    pooler refuses startup parameters other than a few it tracks (PgBouncer: "unsupported
+    startup parameter"), and a `SET` would leak to other clients sharing the server
+    connection. The statement timeout is therefore applied per transaction (`SET LOCAL`).
+    """
+    return not _prepared_statements(settings, url)
+
+
 def _psycopg_connect_args(settings: Settings, url: URL) -> dict[str, Any]:
     args: dict[str, Any] = {
         "connect_timeout": max(1, round(settings.database_connect_timeout)),
         "application_name": settings.database_application_name,
     }
-    if settings.database_statement_timeout_ms:
+    if _behind_pooler(settings, url):
+        args["prepare_threshold"] = None
+    elif settings.database_statement_timeout_ms:
         option = f"-c statement_timeout={settings.database_statement_timeout_ms}"
         existing = url.query.get("options")
         args["options"] = f"{existing} {option}" if isinstance(existing, str) else option
-    if not _prepared_statements(settings, url):
-        args["prepare_threshold"] = None
     return args
 
 
@@ -96,26 +107,52 @@ def _asyncpg_url_and_args(settings: Settings, url: URL) -> tuple[URL, dict[str, 
     query = dict(url.query)
     args: dict[str, Any] = {"timeout": settings.database_connect_timeout}
     server_settings = {"application_name": settings.database_application_name}
-    if settings.database_statement_timeout_ms:
+    if _behind_pooler(settings, url):
+        # Unnamed statements only: asyncpg names a statement only when it caches it.
+        args["statement_cache_size"] = 0
+        args["prepared_statement_cache_size"] = 0
+    elif settings.database_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
     args["server_settings"] = server_settings
     ssl_arg = _asyncpg_ssl(query)
     if ssl_arg is not None:
         args["ssl"] = ssl_arg
-    if not _prepared_statements(settings, url):
-        args["statement_cache_size"] = 0
-        args["prepared_statement_cache_size"] = 0
     return url.difference_update_query(_ASYNCPG_SSL_PARAMS), args
 
 
+# Connection failures that waiting cannot heal: wrong credentials or database, refused or
+# unverifiable SSL. libpq reports them without an SQLSTATE, hence the message markers.
+_PERMANENT_MARKERS = (
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "no password supplied",
+    "channel binding",
+    "does not exist",  # database or role
+    "does not support ssl",  # libpq: sslmode=require against a plain server
+    "rejected ssl upgrade",  # asyncpg: the same
+    "certificate",  # unverifiable or unreadable certificate
+    "does not match host name",
+)
+
+
 def _is_transient(dbapi: Any) -> Callable[[BaseException], bool]:
+    """Whether a failed connection attempt is worth retrying (server down, starting, busy)."""
+
     def transient(exc: BaseException) -> bool:
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if sqlstate.startswith(("28", "3D")) or isinstance(exc, ssl.SSLCertVerificationError):
+            return False
+        if any(marker in str(exc).lower() for marker in _PERMANENT_MARKERS):
+            return False
         if isinstance(exc, OSError | TimeoutError | asyncio.TimeoutError):
             return True
         if isinstance(exc, getattr(dbapi, "OperationalError", ())):
-            sqlstate = getattr(exc, "sqlstate", None) or ""
-            return not sqlstate.startswith(("28", "3D"))
-        return type(exc).__name__ in {"CannotConnectNowError", "ConnectionDoesNotExistError"}
+            return True
+        return type(exc).__name__ in {
+            "CannotConnectNowError",
+            "ConnectionDoesNotExistError",
+            "TooManyConnectionsError",
+        }
 
     return transient
 
@@ -163,10 +200,10 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
             connection = retrying(dialect.connect, *cargs, **cparams)
         except Exception as exc:
             made = retrying.statistics.get("attempt_number", 1)
-            log.error("could not connect to %s after %d attempt(s)", target, made)
+            reason = driver_errors._first_line(exc)
+            log.error("could not connect to %s after %d attempt(s): %s", target, made, reason)
             raise DatabaseUnavailableError(
-                f"could not connect to {target} after {made} attempt(s): "
-                f"{driver_errors._first_line(exc)}"
+                f"could not connect to {target} after {made} attempt(s): {reason}"
             ) from None
         log.debug("connected to %s in %.1f ms", target, (time.perf_counter() - started) * 1000)
         return connection
@@ -225,11 +262,22 @@ def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[UR
     return url, options
 
 
+def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
+    """Behind a pooler: the statement timeout as `SET LOCAL`, first thing in each transaction."""
+
+    @event.listens_for(engine, "begin")
+    def set_timeout(connection: Connection) -> None:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+
+
 def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
     if engine.dialect.name == "sqlite":
         _install_sqlite_pragmas(engine)
     else:
         _install_connect_retry(engine, settings, is_async=is_async)
+        timeout_ms = settings.database_statement_timeout_ms
+        if timeout_ms and _behind_pooler(settings, engine.url):
+            _install_transaction_timeout(engine, timeout_ms)
     _install_observability(engine, settings)
 
 

@@ -51,12 +51,14 @@ def _pool_usage(engine: Engine) -> PoolUsage | None:
     pool = engine.pool
     if not isinstance(pool, QueuePool):
         return None
-    return PoolUsage(size=pool.size(), checked_out=pool.checkedout(), overflow=max(pool.overflow(), 0))
+    return PoolUsage(
+        size=pool.size(), checked_out=pool.checkedout(), overflow=max(pool.overflow(), 0)
+    )
 
 
 def check_health(engine: Engine) -> HealthReport:
     """Reachability, latency, version, SSL, pool usage, and migration revision versus head."""
-    base = {"url": mask_url(engine.url), "backend": engine.dialect.name}
+    url, backend = mask_url(engine.url), engine.dialect.name
     head = schema.head_revision()
     try:
         with engine.connect() as connection:
@@ -74,14 +76,15 @@ def check_health(engine: Engine) -> HealthReport:
             revision = schema.current_revision(connection)
             connection.rollback()
     except TaskTrackerError as exc:
-        return HealthReport(reachable=False, head=head, error=str(exc), **base)
+        return HealthReport(False, url, backend, head=head, error=str(exc))
     return HealthReport(
-        reachable=True,
+        True,
+        url,
+        backend,
         latency_ms=round(latency, 3),
         server_version=str(version),
         ssl=bool(ssl) if ssl is not None else None,
         pool=_pool_usage(engine),
         revision=revision,
         head=head,
-        **base,
     )

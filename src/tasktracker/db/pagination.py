@@ -86,7 +86,9 @@ def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
         name, raw_values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if name != ordering.name or len(raw_values) != len(ordering.keys):
             raise ValidationError.single("cursor", "belongs to another listing")
-        return [_decode_value(raw, key.kind) for raw, key in zip(raw_values, ordering.keys, strict=True)]
+        return [
+            _decode_value(raw, key.kind) for raw, key in zip(raw_values, ordering.keys, strict=True)
+        ]
     except ValidationError:
         raise
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -7,12 +7,11 @@ user-scoped session, whose criteria already limit every statement to that user.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pydantic
-
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -64,9 +63,10 @@ class TenantRepository(Generic[ModelT]):
     ) -> ModelT:
         """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
         obj = self.get(id, for_update=expected_updated_at is not None)
-        if expected_updated_at is not None and obj.updated_at != expected_updated_at:
+        current = getattr(obj, "updated_at", None)
+        if expected_updated_at is not None and current != expected_updated_at:
             raise ConflictError(
-                f"{self.model.__name__} {id} was changed at {obj.updated_at.isoformat()}, "
+                f"{self.model.__name__} {id} was changed at {current}, "
                 f"after the version read at {expected_updated_at.isoformat()}"
             )
         self.apply(obj, changes.model_dump(exclude_unset=True))

@@ -51,7 +51,9 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
         return
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(
-            with_loader_criteria(UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True),
+            with_loader_criteria(
+                UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True
+            ),
             with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
         )
     elif state.is_insert and isinstance(state.parameters, list | dict):
@@ -76,9 +78,13 @@ def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) ->
             if obj.user_id is None:
                 obj.user_id = user_id
             elif obj.user_id != user_id:
-                raise ValidationError.single("user_id", "belongs to another user", model=type(obj).__name__)
+                raise ValidationError.single(
+                    "user_id", "belongs to another user", model=type(obj).__name__
+                )
         elif isinstance(obj, ScopeRoot) and obj.id != user_id:
             raise ValidationError.single("id", "cannot create another user from a user scope")
     for obj in session.dirty:
         if isinstance(obj, UserOwned) and obj.user_id != user_id:
-            raise ValidationError.single("user_id", "cannot be moved to another user", model=type(obj).__name__)
+            raise ValidationError.single(
+                "user_id", "cannot be moved to another user", model=type(obj).__name__
+            )

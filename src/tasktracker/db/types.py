@@ -68,6 +68,7 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
     def __init__(self, enum_class: type[EnumT], length: int = 20) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        self.length = length
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
@@ -84,4 +85,4 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
         return self.enum_class
 
     def __repr__(self) -> str:
-        return f"StrEnumType({self.enum_class.__name__}, length={self.impl_instance.length})"
+        return f"StrEnumType({self.enum_class.__name__}, length={self.length})"

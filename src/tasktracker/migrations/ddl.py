@@ -84,10 +84,7 @@ def create_nulling_trigger(parent: str, child: str, column: str) -> None:
     PostgreSQL ("tuple to be updated was already modified").
     """
     name = _nulling_name(parent, child, column)
-    update = (
-        f"UPDATE {child} SET {column} = NULL "
-        f"WHERE user_id = OLD.user_id AND {column} = OLD.id"
-    )
+    update = f"UPDATE {child} SET {column} = NULL WHERE user_id = OLD.user_id AND {column} = OLD.id"
     if _is_postgres():
         op.execute(f"""
             CREATE FUNCTION {name}() RETURNS trigger

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -28,10 +30,13 @@ target_metadata = models.metadata
 _started: dict[str, float] = {}
 
 
-def _on_version_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+def _on_version_apply(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     elapsed = time.perf_counter() - _started.pop("step", time.perf_counter())
     verb = "upgraded to" if step.is_upgrade else "downgraded from"
-    log.info("%s %s (%s) in %.3f s", verb, step.up_revision_id, step.up_revision.doc, elapsed)
+    doc = step.up_revision.doc if step.up_revision is not None else ""
+    log.info("%s %s (%s) in %.3f s", verb, step.up_revision_id, doc, elapsed)
     _started["step"] = time.perf_counter()
 
 
@@ -60,11 +65,14 @@ def _run(connection: Connection) -> None:
     _started["step"] = time.perf_counter()
     if is_sqlite:
         # SQLite cannot reflect expression indexes (lower(email)); PostgreSQL compares them.
-        warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based index")
+        warnings.filterwarnings(
+            "ignore", message="autogenerate skipping metadata-specified expression-based index"
+        )
         # Batch mode rebuilds tables; with foreign keys enforced, dropping the old copy of
         # a parent table would cascade into its children. The pragma only takes effect
         # outside a transaction, hence on the driver connection before Alembic begins.
         driver = connection.connection.driver_connection
+        assert driver is not None
         driver.execute("PRAGMA foreign_keys=OFF")
         try:
             context.run_migrations()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from sqlalchemy import ColumnElement, ForeignKeyConstraint, Index, Text, and_, func, literal, text
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from tasktracker.db.base import TenantModel, Timestamped
 from tasktracker.db.constraints import field_check
@@ -133,7 +133,7 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
     @completed.inplace.expression
     @classmethod
     def completed_expression(cls) -> ColumnElement[bool]:
-        return cls.status == TaskStatus.COMPLETED  # type: ignore[return-value]
+        return col(cls.status) == TaskStatus.COMPLETED
 
     @hybrid_property
     def is_overdue(self) -> bool:
@@ -148,7 +148,7 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
     @classmethod
     def is_overdue_expression(cls) -> ColumnElement[bool]:
         return and_(
-            cls.due_date.is_not(None),  # type: ignore[union-attr]
-            cls.due_date < literal(utc_now(), UTCDateTime),  # type: ignore[operator]
-            cls.status != TaskStatus.COMPLETED,
+            col(cls.due_date).is_not(None),
+            col(cls.due_date) < literal(utc_now(), UTCDateTime),
+            col(cls.status) != TaskStatus.COMPLETED,
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlmodel import col
 
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.pagination import Ordering, Page, SortKey, make_page, paginate
@@ -60,12 +61,14 @@ _due_or_never = func.coalesce(Task.due_date, literal(_NO_DUE_DATE, UTCDateTime))
 _task_id = SortKey(Task.id, kind=uuid.UUID)  # type: ignore[arg-type]
 _ORDERINGS: dict[TaskSort, Ordering] = {
     TaskSort.NEWEST: Ordering(
-        "newest", (SortKey(Task.created_at, True, datetime), SortKey(Task.id, True, uuid.UUID))  # type: ignore[arg-type]
+        "newest",
+        (SortKey(Task.created_at, True, datetime), SortKey(Task.id, True, uuid.UUID)),  # type: ignore[arg-type]
     ),
     TaskSort.OLDEST: Ordering("oldest", (SortKey(Task.created_at, kind=datetime), _task_id)),  # type: ignore[arg-type]
     TaskSort.DUE_SOONEST: Ordering("due", (SortKey(_due_or_never, kind=datetime), _task_id)),
     TaskSort.RECENTLY_UPDATED: Ordering(
-        "updated", (SortKey(Task.updated_at, True, datetime), SortKey(Task.id, True, uuid.UUID))  # type: ignore[arg-type]
+        "updated",
+        (SortKey(Task.updated_at, True, datetime), SortKey(Task.id, True, uuid.UUID)),  # type: ignore[arg-type]
     ),
     TaskSort.TITLE: Ordering("title", (SortKey(Task.title), _task_id)),  # type: ignore[arg-type]
 }
@@ -154,16 +157,20 @@ class TaskRepository(TenantRepository[Task]):
 
     def counts_by_status(self) -> dict[TaskStatus, int]:
         """Every status with its number of tasks (zero included)."""
-        rows = self.session.execute(select(Task.status, func.count()).group_by(Task.status)).all()
+        statement = select(col(Task.status), func.count()).group_by(col(Task.status))
+        rows = self.session.execute(statement).all()
         counts = dict.fromkeys(TaskStatus, 0)
         counts.update({TaskStatus(status): number for status, number in rows})
         return counts
 
-    def _filtered(self, filter: TaskFilter | None) -> Select[tuple[Task]]:
+    def _filtered(self, filter: TaskFilter | None) -> Select[Task]:
         statement = select(Task)
         return statement.where(*filter.criteria()) if filter is not None else statement
 
     def _check_category(self, category_id: uuid.UUID | None) -> None:
         """A friendly error before the database's composite foreign key would refuse it."""
-        if category_id is not None and self.session.get(Category, (self.user_id, category_id)) is None:
+        if (
+            category_id is not None
+            and self.session.get(Category, (self.user_id, category_id)) is None
+        ):
             raise ValidationError.single("category_id", "no such category", model="Task")

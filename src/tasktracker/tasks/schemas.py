@@ -5,21 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import ConfigDict, computed_field
-from sqlmodel import Field, SQLModel
+from pydantic import computed_field
+from sqlmodel import Field
 
+from tasktracker.db.base import Schema
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import utc_now
 from tasktracker.tasks.models import CategoryFields, Color, TaskFields, TaskPriority, TaskStatus
 
 
-class CategoryCreate(CategoryFields):
-    model_config = ConfigDict(extra="forbid")
+class CategoryCreate(CategoryFields, Schema):
+    """A new category."""
 
 
-class CategoryUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryUpdate(Schema):
     name: RequiredText | None = Field(default=None, max_length=100)
     color: Color | None = Field(default=None, max_length=7)
 
@@ -30,14 +29,12 @@ class CategoryRead(CategoryFields):
     updated_at: datetime
 
 
-class TaskCreate(TaskFields):
-    model_config = ConfigDict(extra="forbid")
+class TaskCreate(TaskFields, Schema):
+    """A new task."""
 
 
-class TaskUpdate(SQLModel):
+class TaskUpdate(Schema):
     """Only the fields that are set are changed; `None` clears an optional field."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: RequiredText | None = Field(default=None, max_length=200)
     description: OptionalText | None = Field(default=None, max_length=5000)

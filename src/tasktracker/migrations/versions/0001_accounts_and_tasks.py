@@ -20,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 def _timestamps() -> list[sa.Column[object]]:
     return [
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     ]
 
 
@@ -37,7 +41,9 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.CheckConstraint("length(email) <= 320", name=op.f("ck_users_email_max_length")),
         sa.CheckConstraint("length(username) <= 50", name=op.f("ck_users_username_max_length")),
-        sa.CheckConstraint("length(password_hash) <= 255", name=op.f("ck_users_password_hash_max_length")),
+        sa.CheckConstraint(
+            "length(password_hash) <= 255", name=op.f("ck_users_password_hash_max_length")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
@@ -59,11 +65,16 @@ def upgrade() -> None:
         sa.CheckConstraint("length(color) <= 7", name=op.f("ck_categories_color_max_length")),
         sa.CheckConstraint("length(name) <= 100", name=op.f("ck_categories_name_max_length")),
         sa.CheckConstraint("length(trim(name)) > 0", name=op.f("ck_categories_name_not_blank")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_categories_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_categories_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("user_id", "id", name=op.f("pk_categories")),
     )
     op.create_index(
-        "uq_categories_user_id_name_lower", "categories", ["user_id", sa.text("lower(name)")], unique=True
+        "uq_categories_user_id_name_lower",
+        "categories",
+        ["user_id", sa.text("lower(name)")],
+        unique=True,
     )
     ddl.add_table_defaults("categories")
 
@@ -84,9 +95,16 @@ def upgrade() -> None:
             "OR (status <> 'completed' AND completed_at IS NULL)",
             name=op.f("ck_tasks_completed_at_matches_status"),
         ),
-        sa.CheckConstraint("priority IN ('low', 'medium', 'high')", name=op.f("ck_tasks_priority_allowed")),
-        sa.CheckConstraint("status IN ('pending', 'in_progress', 'completed')", name=op.f("ck_tasks_status_allowed")),
-        sa.CheckConstraint("length(description) <= 5000", name=op.f("ck_tasks_description_max_length")),
+        sa.CheckConstraint(
+            "priority IN ('low', 'medium', 'high')", name=op.f("ck_tasks_priority_allowed")
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'in_progress', 'completed')",
+            name=op.f("ck_tasks_status_allowed"),
+        ),
+        sa.CheckConstraint(
+            "length(description) <= 5000", name=op.f("ck_tasks_description_max_length")
+        ),
         sa.CheckConstraint("length(title) <= 200", name=op.f("ck_tasks_title_max_length")),
         sa.CheckConstraint("length(trim(title)) > 0", name=op.f("ck_tasks_title_not_blank")),
         sa.ForeignKeyConstraint(
@@ -94,7 +112,9 @@ def upgrade() -> None:
             ["categories.user_id", "categories.id"],
             name=op.f("fk_tasks_user_id_category_id_categories"),
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_tasks_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_tasks_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("user_id", "id", name=op.f("pk_tasks")),
     )
     op.create_index("ix_tasks_user_id_status", "tasks", ["user_id", "status"])
