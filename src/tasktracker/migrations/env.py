@@ -35,7 +35,7 @@ def _on_version_apply(
 ) -> None:
     elapsed = time.perf_counter() - _started.pop("step", time.perf_counter())
     verb = "upgraded to" if step.is_upgrade else "downgraded from"
-    doc = step.up_revision.doc if step.up_revision is not None else ""
+    doc = getattr(step.up_revision, "doc", "")
     log.info("%s %s (%s) in %.3f s", verb, step.up_revision_id, doc, elapsed)
     _started["step"] = time.perf_counter()
 
