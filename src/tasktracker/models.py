@@ -4,5 +4,36 @@ from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.base import metadata
 from tasktracker.tasks.models import Category, Task
+from tasktracker.testspec.models import (
+    CommandCategory,
+    GenericCommand,
+    GenericCommandParameter,
+    Parameter,
+    ParameterCategory,
+    ParameterVariant,
+    Requirement,
+    RequirementTestLink,
+    TestSpecification,
+    TestStep,
+    TestStepArgument,
+)
 
-__all__ = ["Category", "Conversation", "Message", "Task", "User", "metadata"]
+__all__ = [
+    "Category",
+    "CommandCategory",
+    "Conversation",
+    "GenericCommand",
+    "GenericCommandParameter",
+    "Message",
+    "Parameter",
+    "ParameterCategory",
+    "ParameterVariant",
+    "Requirement",
+    "RequirementTestLink",
+    "Task",
+    "TestSpecification",
+    "TestStep",
+    "TestStepArgument",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,25 @@
+"""The test-engineering table models, one module per concept."""
+
+from tasktracker.testspec.models.categories import CommandCategory, ParameterCategory
+from tasktracker.testspec.models.commands import GenericCommand, GenericCommandParameter
+from tasktracker.testspec.models.parameters import Parameter, ParameterVariant
+from tasktracker.testspec.models.requirements import Requirement, RequirementTestLink
+from tasktracker.testspec.models.specifications import (
+    TestSpecification,
+    TestStep,
+    TestStepArgument,
+)
+
+__all__ = [
+    "CommandCategory",
+    "GenericCommand",
+    "GenericCommandParameter",
+    "Parameter",
+    "ParameterCategory",
+    "ParameterVariant",
+    "Requirement",
+    "RequirementTestLink",
+    "TestSpecification",
+    "TestStep",
+    "TestStepArgument",
+]
