@@ -1,0 +1,87 @@
+"""Async callers use the same repository through the `run` bridge."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tasktracker.accounts.models import User
+from tasktracker.chat.models import Conversation, Message, MessageRole
+from tasktracker.chat.repository import ConversationRepository
+from tasktracker.chat.schemas import ConversationCreate, MessageCreate
+from tasktracker.db.errors import IntegrityError, NotFoundError, ValidationError
+from tasktracker.db.pagination import Page
+from tasktracker.db.sessions import AsyncDatabase, run
+
+
+async def _user(adb: AsyncDatabase, password_hash: str) -> uuid.UUID:
+    name = f"chat_{uuid.uuid4().hex[:8]}"
+    async with adb.session() as session:
+        user = User(email=f"{name}@example.com", username=name, password_hash=password_hash)
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+def _start(session: Session, title: str, first: str) -> Conversation:
+    message = MessageCreate(role=MessageRole.USER, content=first)
+    return ConversationRepository(session).start(
+        ConversationCreate(title=title, first_message=message)
+    )
+
+
+def _reply(session: Session, conversation_id: uuid.UUID, content: str) -> Message:
+    message = MessageCreate(role=MessageRole.ASSISTANT, content=content)
+    return ConversationRepository(session).append(conversation_id, message)
+
+
+def _latest(session: Session, conversation_id: uuid.UUID, limit: int) -> Page[Message]:
+    return ConversationRepository(session).latest_messages(conversation_id, limit=limit)
+
+
+async def test_async_chat_round_trip(adb: AsyncDatabase, password_hash: str) -> None:
+    alice = await _user(adb, password_hash)
+    async with adb.user_scope(alice) as session:
+        conversation = await run(session, _start, "async", "hello")
+        for i in range(3):
+            await run(session, _reply, conversation.id, f"reply {i}")
+    async with adb.user_scope(alice) as session:
+        latest = await run(session, _latest, conversation.id, 2)
+        page = await run(session, lambda s: ConversationRepository(s).list())
+        loaded = await run(
+            session, lambda s: ConversationRepository(s).get_with_messages(conversation.id)
+        )
+    assert [m.content for m in latest] == ["reply 1", "reply 2"]
+    assert latest.next_cursor is not None
+    [summary] = page.items
+    assert (summary.id, summary.last_message_preview) == (conversation.id, "reply 2")
+    assert summary.updated_at == latest.items[-1].created_at
+    assert [m.content for m in loaded.messages] == ["hello", "reply 0", "reply 1", "reply 2"]
+
+
+async def test_async_isolation_and_integrity(adb: AsyncDatabase, password_hash: str) -> None:
+    alice, bob = await _user(adb, password_hash), await _user(adb, password_hash)
+    async with adb.user_scope(bob) as session:
+        bobs = await run(session, _start, "bob's", "private")
+    async with adb.user_scope(alice) as session:
+        with pytest.raises(NotFoundError):
+            await run(session, _reply, bobs.id, "sneaky")
+        with pytest.raises(NotFoundError):
+            await run(session, lambda s: ConversationRepository(s).delete(bobs.id))
+        assert (await run(session, lambda s: ConversationRepository(s).list())).items == []
+    with pytest.raises(IntegrityError):
+        async with adb.user_scope(alice) as session:
+            session.add(Message(conversation_id=bobs.id, role=MessageRole.USER, content="x"))  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="content"):
+        async with adb.user_scope(alice) as session:
+            started = await run(session, _start, "rolled back", "with the whole unit")
+            blank = MessageCreate.model_construct(role=MessageRole.USER, content="   ")
+            await run(session, lambda s: ConversationRepository(s).append(started.id, blank))
+    async with adb.session() as session:
+        counts = (
+            await session.execute(select(Message.user_id, func.count()).group_by(Message.user_id))
+        ).all()
+    assert dict(counts) == {bob: 1}
