@@ -15,6 +15,7 @@ every query, no generated twin.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -33,6 +34,7 @@ from tasktracker.db.tenancy import USER_ID, TaskTrackerSession
 
 T = TypeVar("T")
 P = ParamSpec("P")
+_OpenUnit = tuple[AsyncSession, "asyncio.Task[Any] | None"]
 
 
 def _translated(exc: sa_exc.SQLAlchemyError) -> TaskTrackerError:
@@ -111,6 +113,11 @@ class AsyncDatabase:
             expire_on_commit=False,
             join_transaction_mode="create_savepoint",
         )
+        # The open unit of work and the task that owns it: a task spawned inside a unit
+        # inherits the context variable, but must not share the session concurrently.
+        self._active: ContextVar[_OpenUnit | None] = ContextVar(
+            f"async-uow-{id(self)}", default=None
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> AsyncDatabase:
@@ -128,12 +135,24 @@ class AsyncDatabase:
 
     @asynccontextmanager
     async def _unit_of_work(self, user_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+        active = self._active.get()
+        task = asyncio.current_task()
+        if active is not None and active[1] is task:
+            outer = active[0]
+            if outer.info.get(USER_ID) != user_id:
+                raise RuntimeError("a unit of work for another scope is already open here")
+            async with outer.begin_nested():
+                yield outer
+            return
         async with self._sessions(info=_info(user_id)) as session:
+            token = self._active.set((session, task))
             try:
                 async with session.begin():
                     yield session
             except sa_exc.SQLAlchemyError as exc:
                 raise _translated(exc) from exc
+            finally:
+                self._active.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
