@@ -62,17 +62,32 @@ def test_repository_refuses_bad_messages_and_writes_nothing(
     user = make_user()
     conversation_id = start(db, user, first="hello")
     before = _state(db, user, conversation_id)
+    with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
+        ConversationRepository(session).append(conversation_id, fields)  # raw input
+    assert caught.value.fields == {field}
+    with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
+        ConversationRepository(session).start({"title": "new", "first_message": fields})
+    assert caught.value.fields == {f"first_message.{field}"}
     unchecked = MessageCreate.model_construct(**fields)  # a caller that skipped validation
     with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
         ConversationRepository(session).append(conversation_id, unchecked)
     assert caught.value.fields == {field}
     with pytest.raises(ValidationError), db.user_scope(user) as session:
-        ConversationRepository(session).start(
-            ConversationCreate.model_construct(first_message=unchecked)
-        )
+        repository = ConversationRepository(session)
+        repository.start(ConversationCreate.model_construct(first_message=unchecked))
     assert _state(db, user, conversation_id) == before
     with db.user_scope(user) as session:
         assert [s.id for s in ConversationRepository(session).list()] == [conversation_id]
+
+
+def test_unknown_fields_are_refused(db: Database, make_user) -> None:
+    user = make_user()
+    conversation_id = start(db, user)
+    with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
+        ConversationRepository(session).append(
+            conversation_id, {"role": "user", "content": "hi", "user_id": str(uuid.uuid4())}
+        )
+    assert caught.value.fields == {"user_id"}
 
 
 def test_the_maximum_itself_is_accepted(db: Database, make_user) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import pydantic
 from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
@@ -28,10 +27,9 @@ from tasktracker.chat.schemas import (
     ConversationUpdate,
     MessageCreate,
 )
-from tasktracker.db.base import validation_error
 from tasktracker.db.errors import NotFoundError
 from tasktracker.db.pagination import Ordering, Page, SortKey, make_page, paginate
-from tasktracker.db.repository import TenantRepository
+from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.types import utc_now
 
 PREVIEW_LENGTH = 200
@@ -69,20 +67,24 @@ def _message_key(message: Message) -> tuple[Any, ...]:
 class ConversationRepository(TenantRepository[Conversation]):
     model = Conversation
 
-    def start(self, data: ConversationCreate) -> Conversation:
+    def start(self, data: ConversationCreate | Mapping[str, Any]) -> Conversation:
         """A new conversation, with its first message if given; `messages` is loaded."""
+        data = validated(ConversationCreate, data)
         now = utc_now()
         conversation = Conversation(title=data.title, created_at=now, messages=[])  # type: ignore[call-arg]
         if data.first_message is not None:
             conversation.messages.append(self._new_message(conversation, data.first_message, now))
         return self.add(conversation)
 
-    def append(self, conversation_id: uuid.UUID, data: MessageCreate) -> Message:
+    def append(
+        self, conversation_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
+    ) -> Message:
         """Add a message and move the conversation's `updated_at` to its `created_at`.
 
         The conversation row is locked (PostgreSQL) so concurrent appends to one
         conversation are serialised and keep their order.
         """
+        data = validated(MessageCreate, data)
         conversation = self._locked(conversation_id)
         at = self._next_timestamp(conversation)
         message = self._new_message(conversation, data, at)
@@ -102,10 +104,7 @@ class ConversationRepository(TenantRepository[Conversation]):
         expected_updated_at: datetime | None = None,
     ) -> Conversation:
         """Set (`None`: clear) the title; a stale `expected_updated_at` → `ConflictError`."""
-        try:
-            changes = ConversationUpdate(title=title)
-        except pydantic.ValidationError as exc:
-            raise validation_error(exc, "Conversation") from None
+        changes = validated(ConversationUpdate, {"title": title})
         return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
 
     def apply(self, obj: Conversation, values: dict[str, Any]) -> None:

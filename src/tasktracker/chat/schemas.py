@@ -6,29 +6,23 @@ import uuid
 from datetime import datetime
 
 from sqlmodel import SQLModel
-from sqlmodel._compat import SQLModelConfig
 
 from tasktracker.chat.models import ConversationFields, MessageFields, MessageRole
+from tasktracker.db.base import Schema
 
 
-class MessageCreate(MessageFields):
+class MessageCreate(MessageFields, Schema):
     """A new message: `content` is non-blank and at most `message_max_length` characters."""
 
-    model_config = SQLModelConfig(extra="forbid")
 
-
-class ConversationCreate(ConversationFields):
+class ConversationCreate(ConversationFields, Schema):
     """A new conversation, optionally with its first message."""
-
-    model_config = SQLModelConfig(extra="forbid")
 
     first_message: MessageCreate | None = None
 
 
-class ConversationUpdate(ConversationFields):
+class ConversationUpdate(ConversationFields, Schema):
     """`title=None` clears the title."""
-
-    model_config = SQLModelConfig(extra="forbid")
 
 
 class MessageRead(SQLModel):
