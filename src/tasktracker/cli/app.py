@@ -1,27 +1,61 @@
-"""Entry point: the Typer app, global options, and one-line errors with exit codes."""
+"""Entry point: the Typer app, global options, and one-line errors with exit codes.
+
+Every failure ends in one line on stderr and a non-zero exit code: 1 for the errors the
+data layer raises on purpose (`TaskTrackerError`: bad input, unreachable database, ...),
+2 for anything unexpected (a bug). `--debug` shows the traceback instead. The handling
+lives in the command group itself, so it holds however the app is run (console script,
+`python -m`, or typer's `CliRunner` in the tests).
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
+from typer.core import TyperGroup
 
-from tasktracker.cli import db_commands
+from tasktracker.cli import db_commands, quickstart
+from tasktracker.cli.console import err
 from tasktracker.db.errors import TaskTrackerError
+
+_state = {"debug": False}
+
+
+class _OneLineErrors(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except TaskTrackerError as exc:
+            if _state["debug"]:
+                raise
+            _fail(str(exc), 1)
+        except Exception as exc:  # an unexpected bug: still one line unless --debug
+            if _state["debug"]:
+                raise
+            _fail(f"{type(exc).__name__}: {exc}", 2)
+
+
+def _fail(message: str, code: int) -> None:
+    first_line = (message.strip().splitlines() or ["failed"])[0]
+    err.print(f"[red]error:[/red] {first_line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
 
 app = typer.Typer(
     name="tasktracker",
-    help="TaskTracker data layer: migrate, inspect and seed the database.\n\n"
-    "Example: tasktracker db upgrade && tasktracker db health",
+    cls=_OneLineErrors,
+    help="TaskTracker data layer: migrate, inspect, seed, export and import the database.\n\n"
+    "Example: tasktracker quickstart",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.add_typer(db_commands.app, name="db")
-err = Console(stderr=True)
-_state = {"debug": False}
+app.command("quickstart")(quickstart.quickstart)
 
 
 @app.callback()
@@ -40,21 +74,5 @@ def configure(
 
 
 def main() -> None:
-    """Run the CLI; expected failures print one line and exit 1 (tracebacks with --debug)."""
-    try:
-        app(standalone_mode=False)
-    except TaskTrackerError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as exc:  # an unexpected bug: still one line unless --debug
-        if _state["debug"]:
-            raise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+    """Run the CLI (the `tasktracker` console script)."""
+    app()

@@ -1,0 +1,59 @@
+"""`tasktracker quickstart`: migrate, seed a small demo, and show what is in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from tasktracker.cli import views
+from tasktracker.cli.console import engine, out
+from tasktracker.db import schema
+from tasktracker.db.health import check_health
+from tasktracker.db.sessions import Database
+from tasktracker.db.settings import mask_url
+from tasktracker.db.stats import table_counts
+from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, DEMO_USERS, seed_demo
+from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
+
+
+def quickstart() -> None:
+    """Migrate the database, seed a small demo (once), and show it.
+
+    Uses DATABASE_URL (default: the embedded SQLite file ./tasktracker.db). Safe to run
+    again: the demo is written only once.
+
+    Example: tasktracker quickstart
+    """
+    with engine() as bound:
+        out.rule("[bold]TaskTracker quickstart[/bold]", align="left")
+        out.print(f"database   {mask_url(bound.url)}")
+        schema.upgrade(bound)
+        out.print(f"schema     at revision {schema.head_revision()} (head)")
+        demo = seed_demo(bound)
+        state = "created" if demo.created else "already present (nothing written)"
+        out.print(f"demo data  {state}")
+        users = " or ".join(user.email for user in DEMO_USERS)
+        out.print(f"sign in    {users}, password {DEMO_PASSWORD}")
+        out.print()
+        _show(bound, demo.user_ids[ADA.email])
+
+
+def _show(bound: Engine, user_id: object) -> None:
+    db = Database(bound)
+    with db.session() as session:
+        out.print(views.counts_table(table_counts(session)))
+    with db.user_scope(user_id) as session:  # type: ignore[arg-type]
+        open_tasks = TaskRepository(session).list(
+            TaskFilter(completed=False), sort=TaskSort.DUE_SOONEST, limit=20
+        )
+        categories = {c.id: c.name for c in CategoryRepository(session).list(limit=100).items}
+    out.print()
+    out.print(
+        views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {ADA.email}")
+    )
+    out.print()
+    out.print(views.health_table(check_health(bound)))
+    out.print()
+    out.print(
+        "next: tasktracker db stats | tasktracker db diagram | "
+        f"tasktracker export --user {ADA.email}"
+    )

@@ -1,0 +1,56 @@
+"""Rich renderings shared by several commands (tables only; no queries here)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+
+from rich.table import Table
+
+from tasktracker.cli.console import human_bytes
+from tasktracker.db.health import HealthReport
+from tasktracker.db.stats import TableStats
+from tasktracker.tasks.models import Task
+
+
+def counts_table(stats: Iterable[TableStats], *, title: str = "rows per table") -> Table:
+    stats = list(stats)
+    with_sizes = any(entry.bytes is not None for entry in stats)
+    table = Table("domain", "table", "rows", title=title, title_justify="left")
+    table.columns[2].justify = "right"
+    if with_sizes:
+        table.add_column("size", justify="right")
+    previous = None
+    for entry in stats:
+        cells = [entry.domain if entry.domain != previous else "", entry.table, f"{entry.rows:,}"]
+        previous = entry.domain
+        if with_sizes:
+            cells.append(human_bytes(entry.bytes))
+        table.add_row(*cells)
+    return table
+
+
+def open_tasks_table(
+    tasks: Iterable[Task], categories: Mapping[uuid.UUID, str], *, title: str
+) -> Table:
+    table = Table(
+        "due", "title", "status", "priority", "category", title=title, title_justify="left"
+    )
+    for task in tasks:
+        due = task.due_date.strftime("%Y-%m-%d") if task.due_date else "-"
+        if task.is_overdue:
+            due = f"[bold red]{due} OVERDUE[/bold red]"
+        category = categories.get(task.category_id, "-") if task.category_id else "-"
+        table.add_row(due, task.title, task.status.value, task.priority.value, category)
+    return table
+
+
+def health_table(report: HealthReport) -> Table:
+    table = Table("check", "value", title="database health", title_justify="left")
+    for key, value in report.to_dict().items():
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in value.items())
+        else:
+            shown = "-" if value is None else str(value)
+        table.add_row(key, shown)
+    return table
