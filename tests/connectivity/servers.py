@@ -291,6 +291,7 @@ class NoSslServer:
 
     def __init__(self) -> None:
         self.connections = 0
+        self.plain_startups = 0  # clients that went on without SSL after the "N"
         self._listener = socket.socket()
         self._listener.bind((LOOPBACK, 0))
         self._listener.listen()
@@ -319,7 +320,8 @@ class NoSslServer:
                 client.settimeout(2)
                 client.recv(8)  # SSLRequest: length + code 80877103
                 client.sendall(b"N")
-                client.recv(1024)  # a plain startup packet, if the client dares; then close
+                if client.recv(1024):  # a plain startup packet, if the client dares
+                    self.plain_startups += 1
 
 
 @contextlib.contextmanager

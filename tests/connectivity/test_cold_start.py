@@ -1,0 +1,105 @@
+"""Cold start (Neon scales to zero): the server is down when a unit of work begins.
+
+Back within the retry budget, the unit of work completes without the caller seeing an error;
+down past the budget, the caller gets `DatabaseUnavailableError` after the expected attempts.
+Runs against the throwaway cluster, which these tests stop and start.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from tasktracker.db.errors import DatabaseUnavailableError
+from tasktracker.db.sessions import AsyncDatabase, Database
+from tests.connectivity.helpers import failure_records, fast_settings, retry_records
+from tests.connectivity.servers import ThrowawayCluster
+
+BUDGET = {
+    "database_connect_retries": 12,
+    "database_retry_initial_delay": 0.1,
+    "database_retry_max_delay": 0.5,
+}  # about 5 s of waiting in all
+
+
+@pytest.fixture
+def stopped_cluster(running_cluster: ThrowawayCluster) -> Iterator[ThrowawayCluster]:
+    running_cluster.stop()
+    yield running_cluster
+    if not running_cluster.is_running():
+        running_cluster.start()
+
+
+def _start_later(cluster: ThrowawayCluster, delay: float) -> threading.Thread:
+    def start() -> None:
+        time.sleep(delay)
+        cluster.start()
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_unit_of_work_survives_a_cold_start(
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+) -> None:
+    db = Database.from_settings(fast_settings(stopped_cluster.url(sslmode="require"), **BUDGET))
+    starter = _start_later(stopped_cluster, delay=1.0)
+    started = time.monotonic()
+    try:
+        with db.session() as session:
+            assert session.scalar(text("SELECT 1")) == 1
+    finally:
+        db.dispose()
+        starter.join(timeout=30)
+    assert time.monotonic() - started >= 1.0
+    assert retry_records(db_log)
+    assert failure_records(db_log) == []
+
+
+async def test_async_unit_of_work_survives_a_cold_start(
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+) -> None:
+    url = stopped_cluster.url(sslmode="require")
+    db = AsyncDatabase.from_settings(fast_settings(url, "asyncpg", **BUDGET))
+    starter = _start_later(stopped_cluster, delay=1.0)
+    try:
+        async with db.session() as session:
+            assert await session.scalar(text("SELECT 1")) == 1
+    finally:
+        await db.dispose()
+        starter.join(timeout=30)
+    assert retry_records(db_log)
+
+
+def test_down_past_the_budget_is_unavailable_after_the_expected_attempts(
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+) -> None:
+    db = Database.from_settings(fast_settings(stopped_cluster.url(sslmode="require")))
+    try:
+        with (
+            pytest.raises(DatabaseUnavailableError, match=r"after 3 attempt\(s\)"),
+            db.session() as s,
+        ):
+            s.execute(text("SELECT 1"))
+    finally:
+        db.dispose()
+    assert [attempt for attempt, _, _ in retry_records(db_log)] == [1, 2]
+    assert len(failure_records(db_log)) == 1
+
+
+async def test_async_down_past_the_budget_is_unavailable(
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+) -> None:
+    db = AsyncDatabase.from_settings(fast_settings(stopped_cluster.url(sslmode="require")))
+    try:
+        with pytest.raises(DatabaseUnavailableError, match=r"after 3 attempt\(s\)"):
+            async with db.session() as session:
+                await session.execute(text("SELECT 1"))
+    finally:
+        await db.dispose()
+    assert [attempt for attempt, _, _ in retry_records(db_log)] == [1, 2]
