@@ -15,7 +15,8 @@ UPDATED_AT_FUNCTION = "tasktracker_touch_updated_at"
 
 
 def _is_postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
+    # The context's dialect, not the bind's: offline (--sql) mode has only a mock connection.
+    return op.get_context().dialect.name == "postgresql"
 
 
 def create_functions() -> None:

@@ -1,9 +1,15 @@
 """Alembic environment: runs on a connection handed in, or on an engine from the settings.
 
 Programmatic and async callers hand a (sync) connection in `config.attributes["connection"]`
-— from an async engine via `await conn.run_sync(...)`. Each revision runs in its own
-transaction, so a failing revision leaves the database at the previous one (PostgreSQL
-has transactional DDL; so does SQLite with the engine's explicit BEGIN).
+— from an async engine via `await conn.run_sync(...)`; an `Engine` there is accepted too
+(pytest-alembic hands its engine in that way). Each revision runs in its own transaction,
+so a failing revision leaves the database at the previous one (PostgreSQL has
+transactional DDL; so does SQLite with the engine's explicit BEGIN).
+
+On PostgreSQL every migration transaction starts with `SET LOCAL lock_timeout` and
+`statement_timeout`: a migration that has to wait for a lock held by a long transaction
+fails after a few seconds (and is rolled back) instead of queueing every other query of
+the application behind it. Offline (`--sql`) scripts set both once, at the top.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.runtime.migration import MigrationContext, MigrationInfo
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 from sqlmodel.sql.sqltypes import AutoString
 
 from tasktracker import models
@@ -28,6 +34,19 @@ log = logging.getLogger("tasktracker.migrations")
 config = context.config
 target_metadata = models.metadata
 _started: dict[str, float] = {}
+
+# A revision that legitimately needs longer (a backfill, an index on a big table) raises
+# them for itself: op.execute("SET LOCAL statement_timeout = '30min'").
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "60s"
+
+
+def _timeouts() -> dict[str, str]:
+    """PostgreSQL settings for migrations (tests shorten the lock timeout via attributes)."""
+    return {
+        "lock_timeout": config.attributes.get("lock_timeout", LOCK_TIMEOUT),
+        "statement_timeout": STATEMENT_TIMEOUT,
+    }
 
 
 def _on_version_apply(
@@ -79,7 +98,16 @@ def _run(connection: Connection) -> None:
         finally:
             driver.execute("PRAGMA foreign_keys=ON")
     else:
-        context.run_migrations()
+
+        def set_timeouts(connection: Connection) -> None:
+            for name, value in _timeouts().items():
+                connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+
+        event.listen(connection, "begin", set_timeouts)
+        try:
+            context.run_migrations()
+        finally:
+            event.remove(connection, "begin", set_timeouts)
 
 
 def run_offline() -> None:
@@ -89,19 +117,29 @@ def run_offline() -> None:
         literal_binds=True,
         transaction_per_migration=True,
     )
+    if context.get_context().dialect.name == "postgresql":
+        for name, value in _timeouts().items():
+            context.execute(f"SET {name} = '{value}'")
     context.run_migrations()
+
+
+def _run_on_engine(engine: Engine) -> None:
+    with engine.connect() as connection:
+        _run(connection)
+        connection.commit()
 
 
 def run_online() -> None:
     connection = config.attributes.get("connection")
+    if isinstance(connection, Engine):
+        _run_on_engine(connection)
+        return
     if connection is not None:
         _run(connection)
         return
     engine = create_engine(get_settings())
     try:
-        with engine.connect() as connection:
-            _run(connection)
-            connection.commit()
+        _run_on_engine(engine)
     finally:
         engine.dispose()
 
