@@ -84,9 +84,11 @@ def _run(connection: Connection) -> None:
     _started["step"] = time.perf_counter()
     if is_sqlite:
         # SQLite cannot reflect expression indexes (lower(email)); PostgreSQL compares them.
-        warnings.filterwarnings(
-            "ignore", message="autogenerate skipping metadata-specified expression-based index"
-        )
+        for message in (
+            "autogenerate skipping metadata-specified expression-based index",
+            "Skipped unsupported reflection of expression-based index",
+        ):
+            warnings.filterwarnings("ignore", message=message)
         # Batch mode rebuilds tables; with foreign keys enforced, dropping the old copy of
         # a parent table would cascade into its children. The pragma only takes effect
         # outside a transaction, hence on the driver connection before Alembic begins.
