@@ -16,7 +16,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from tasktracker.cli import db_commands, quickstart
+from tasktracker.cli import data_commands, db_commands, quickstart
 from tasktracker.cli.console import err
 from tasktracker.db.errors import TaskTrackerError
 
@@ -55,6 +55,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_commands.app, name="db")
+db_commands.app.command("seed")(data_commands.seed)
+db_commands.app.command("stats")(data_commands.stats)
+db_commands.app.command("diagram")(data_commands.diagram)
+db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Engine
 
 from tasktracker.db import schema
 from tasktracker.db.engines import create_engine
-from tasktracker.db.errors import TaskTrackerError
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -30,8 +29,8 @@ def require_head(connection: Connection) -> None:
     """Refuse to work on a database that is not migrated to the head revision."""
     current, head = schema.current_revision(connection), schema.head_revision()
     if current != head:
-        raise TaskTrackerError(
-            f"the database is at revision {current or 'base'}, not {head}: "
+        raise schema.NotAtHeadError(
+            f"the database is at revision {current or 'base'}, the head is {head}: "
             "run `tasktracker db upgrade` first"
         )
 

@@ -13,17 +13,24 @@ from tasktracker.db.stats import TableStats
 from tasktracker.tasks.models import Task
 
 
-def counts_table(stats: Iterable[TableStats], *, title: str = "rows per table") -> Table:
+def counts_table(
+    stats: Iterable[TableStats], *, title: str = "rows per table", per_user: int | None = None
+) -> Table:
+    """Rows per table by domain; with `per_user` (the number of users) also the average."""
     stats = list(stats)
     with_sizes = any(entry.bytes is not None for entry in stats)
     table = Table("domain", "table", "rows", title=title, title_justify="left")
     table.columns[2].justify = "right"
+    if per_user:
+        table.add_column("per user", justify="right")
     if with_sizes:
         table.add_column("size", justify="right")
     previous = None
     for entry in stats:
         cells = [entry.domain if entry.domain != previous else "", entry.table, f"{entry.rows:,}"]
         previous = entry.domain
+        if per_user:
+            cells.append("-" if entry.table == "users" else f"{entry.rows / per_user:,.1f}")
         if with_sizes:
             cells.append(human_bytes(entry.bytes))
         table.add_row(*cells)

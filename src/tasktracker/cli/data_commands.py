@@ -1,0 +1,190 @@
+"""`tasktracker db seed | stats | diagram | reset`: data for development and inspection."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from sqlalchemy.engine import URL
+
+from tasktracker.accounts.repository import UserRepository
+from tasktracker.cli import views
+from tasktracker.cli.console import engine, human_bytes, out, require_head
+from tasktracker.db import catalog, schema
+from tasktracker.db import diagram as schema_diagram
+from tasktracker.db.errors import ConflictError, NotFoundError, TaskTrackerError
+from tasktracker.db.sessions import Database
+from tasktracker.db.settings import get_settings, mask_url
+from tasktracker.db.stats import TableStats, database_size, table_counts
+from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
+
+DEVELOPMENT_NAME = re.compile(r"dev|test|local|scratch|demo|tmp", re.IGNORECASE)
+
+
+def seed(
+    users: int = typer.Option(10, "--users", min=1, help="How many users to create."),
+    tasks_per_user: int = typer.Option(
+        100, "--tasks-per-user", min=0, help="Tasks per user (other domains grow with it)."
+    ),
+    seed: int = typer.Option(42, "--seed", help="The same seed gives the same data."),
+) -> None:
+    """Load deterministic Faker data for every domain through the bulk path.
+
+    Each user gets categories, tasks, conversations with messages, and a test-engineering
+    workspace (requirements, specifications, steps, commands, parameters, variants). All
+    seeded users have the password 'tasktracker-seed'. One transaction: on failure
+    nothing is left behind.
+
+    Example: tasktracker db seed --users 100 --tasks-per-user 10000 --seed 7
+    """
+    plan = SeedPlan(users=users, tasks_per_user=tasks_per_user, seed=seed)
+    counts = plan.counts()
+    with engine() as bound:
+        started = time.perf_counter()
+        with bound.begin() as connection:
+            require_head(connection)
+            with Database(connection).session() as session:
+                email = first_email(plan)
+                if email and UserRepository(session).find(email) is not None:
+                    raise ConflictError(
+                        f"seed {seed} is already loaded ({email} exists): "
+                        "use another --seed, or `tasktracker db reset --yes`"
+                    )
+            with _progress() as progress:
+                bar = progress.add_task("seeding", total=sum(counts.values()))
+
+                def advance(table: str, rows: int) -> None:
+                    progress.update(bar, advance=rows, description=table)
+
+                report = load(connection, plan, on_progress=advance)
+                progress.update(bar, description="committing")
+        elapsed = time.perf_counter() - started
+    out.print(views.counts_table(_as_stats(report.rows), title="rows inserted"))
+    out.print(
+        f"seeded {report.total:,} rows ({users:,} users x {tasks_per_user:,} tasks) in "
+        f"{elapsed:.1f} s: {report.total / elapsed:,.0f} rows/s"
+    )
+    out.print(f"every seeded user's password is {SEED_PASSWORD}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=out,
+        transient=False,
+    )
+
+
+def _as_stats(rows: dict[str, int]) -> list[TableStats]:
+    tables = {table.name: table for table in catalog.tables()}
+    return [
+        TableStats(name, catalog.domain_of(tables[name]), count) for name, count in rows.items()
+    ]
+
+
+def stats(
+    user: str | None = typer.Option(
+        None, "--user", help="Only this user's rows (email or username)."
+    ),
+) -> None:
+    """Row counts per table (and per user), and the database size.
+
+    Without --user: every table's rows, the average per user, and (PostgreSQL) its size
+    on disk. With --user: that user's rows in every table.
+
+    Example: tasktracker db stats --user ada@example.com
+    """
+    with engine() as bound:
+        db = Database(bound)
+        with bound.connect() as connection:
+            require_head(connection)
+            size = database_size(connection)
+        if user is None:
+            with db.session() as session:
+                entries = table_counts(session)
+            users = next((e.rows for e in entries if e.table == "users"), 0)
+            out.print(views.counts_table(entries, per_user=users))
+            total = sum(entry.rows for entry in entries)
+            out.print(f"{total:,} rows, {users:,} users; database size {human_bytes(size)}")
+            return
+        with db.session() as session:
+            found = UserRepository(session).find(user)
+            if found is None:
+                raise NotFoundError(f"no user with email or username {user!r}")
+            user_id, email = found.id, found.email
+        with db.user_scope(user_id) as session:
+            entries = table_counts(session)
+        out.print(views.counts_table(entries, title=f"rows of {email}"))
+        out.print(f"{sum(e.rows for e in entries):,} rows; database size {human_bytes(size)}")
+
+
+def diagram(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout; a .md file gets a Markdown wrapper.",
+        ),
+    ] = None,
+) -> None:
+    """Print the ER diagram of the schema (Mermaid erDiagram), with keys and relationships.
+
+    Example: tasktracker db diagram --output docs/schema.md
+    """
+    if output is None:
+        typer.echo(schema_diagram.mermaid(), nl=False)
+        return
+    text = schema_diagram.markdown() if output.suffix == ".md" else schema_diagram.mermaid()
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise TaskTrackerError(f"cannot write {output}: {exc.strerror}") from None
+    out.print(f"wrote {output}")
+
+
+def looks_like_development(url: URL) -> bool:
+    """SQLite, or a database whose name says it is for development or tests."""
+    return url.get_backend_name() == "sqlite" or bool(DEVELOPMENT_NAME.search(url.database or ""))
+
+
+def reset(
+    yes: bool = typer.Option(False, "--yes", help="Really delete every row."),
+    force: bool = typer.Option(
+        False, "--force", help="Also on a database that does not look like a development one."
+    ),
+) -> None:
+    """Delete everything: downgrade to base, then migrate to head (development only).
+
+    Refuses without --yes, and refuses a PostgreSQL database whose name does not contain
+    dev, test, local, scratch, demo or tmp unless --force is given.
+
+    Example: tasktracker db reset --yes
+    """
+    url = get_settings().url
+    if not yes:
+        raise TaskTrackerError("refusing to reset without --yes: this deletes every row")
+    if not force and not looks_like_development(url):
+        raise TaskTrackerError(
+            f"refusing to reset {mask_url(url)}: it does not look like a development database "
+            "(SQLite, or a name with dev/test/local/scratch/demo/tmp); pass --force if it is one"
+        )
+    with engine() as bound:
+        schema.downgrade(bound, "base")
+        schema.upgrade(bound, "head")
+    out.print(f"reset {mask_url(url)}: empty, at revision {schema.head_revision()}")
