@@ -26,6 +26,15 @@ def committed_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[
             yield url
 
 
+@pytest.fixture(scope="package")
+def postgres_committed_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own, for tests of concurrent transactions."""
+    require_postgres()
+    with databases.fresh_postgres_database("ttconc") as url:
+        databases.migrate_to(url)
+        yield url
+
+
 @pytest.fixture
 def real_db(committed_url: str) -> Iterator[Database]:
     database = Database.from_settings(databases.test_settings(committed_url))

@@ -43,8 +43,17 @@ class TenantRepository(Generic[ModelT]):
         self.user_id: uuid.UUID = scope_user_id(session)
 
     def get(self, id: uuid.UUID, *, for_update: bool = False) -> ModelT:
-        """The row with this id in the user's scope, or `NotFoundError`."""
-        obj = self.session.get(self.model, (self.user_id, id), with_for_update=for_update or None)
+        """The row with this id in the user's scope, or `NotFoundError`.
+
+        `for_update` locks the row and reloads it even if this session already holds it: a
+        stale copy from an earlier read would hide a concurrent write (a lost update).
+        """
+        obj = self.session.get(
+            self.model,
+            (self.user_id, id),
+            with_for_update=for_update or None,
+            populate_existing=for_update,
+        )
         if obj is None:
             raise NotFoundError(f"{self.model.__name__} {id} not found")
         return obj  # type: ignore[no-any-return]
