@@ -16,7 +16,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from tasktracker.cli import data_commands, db_commands, quickstart
+from tasktracker.cli import data_commands, db_commands, quickstart, transfer_commands
 from tasktracker.cli.console import err
 from tasktracker.db.errors import TaskTrackerError
 
@@ -60,6 +60,8 @@ db_commands.app.command("stats")(data_commands.stats)
 db_commands.app.command("diagram")(data_commands.diagram)
 db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
+app.command("export")(transfer_commands.export)
+app.command("import")(transfer_commands.import_)
 
 
 @app.callback()
