@@ -16,6 +16,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
+from tasktracker.bench import cli as bench_cli
 from tasktracker.cli import data_commands, db_commands, quickstart, transfer_commands
 from tasktracker.cli.console import err
 from tasktracker.db.errors import TaskTrackerError
@@ -60,6 +61,7 @@ db_commands.app.command("stats")(data_commands.stats)
 db_commands.app.command("diagram")(data_commands.diagram)
 db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
+app.add_typer(bench_cli.app, name="bench")
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
 

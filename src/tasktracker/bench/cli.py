@@ -1,0 +1,212 @@
+"""`tasktracker bench`: load (or reuse) the reference data set and time the data layer
+against the raw driver on the configured database."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tasktracker.bench import dataset
+from tasktracker.bench.operations import Bench, Result
+from tasktracker.bench.profiling import profile
+from tasktracker.bench.report import print_results, versions, write_json
+from tasktracker.bench.timing import Budget
+from tasktracker.db import schema
+from tasktracker.db.engines import create_engine
+from tasktracker.db.errors import TaskTrackerError
+from tasktracker.db.settings import get_settings
+
+app = typer.Typer(
+    help="Time the data layer against the raw driver (psycopg 3 / sqlite3) on the configured "
+    "database.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+
+CONCURRENCY = ("threads", "asyncio")
+# Wide enough for the results table when the output goes to a file or a pipe.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False)
+
+
+@app.callback()
+def bench(  # noqa: PLR0917 - one CLI option per parameter
+    users: Annotated[int, typer.Option(min=1, help="Users in the data set.")] = 100,
+    tasks_per_user: Annotated[int, typer.Option(min=200, help="Tasks per user.")] = 10_000,
+    long_messages: Annotated[
+        int, typer.Option(min=60, help="Messages of each user's long conversation.")
+    ] = 200,
+    spec_steps: Annotated[
+        int, typer.Option(min=1, help="Steps of each user's benchmark specification.")
+    ] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the generated content.")] = 42,
+    reuse: Annotated[
+        bool, typer.Option("--reuse", help="Reuse a loaded data set of this seed and size.")
+    ] = False,
+    load_only: Annotated[
+        bool, typer.Option("--load-only", help="Load the data set and stop.")
+    ] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Delete the data set at the end.")] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only these operations (keys as in the JSON)."),
+    ] = None,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up rounds per operation.")] = 30,
+    rounds: Annotated[int, typer.Option(min=1, help="Most timed rounds per operation.")] = 1_000,
+    seconds: Annotated[float, typer.Option(min=0.1, help="Most seconds per operation.")] = 8.0,
+    concurrency_seconds: Annotated[
+        float, typer.Option(min=0.1, help="Seconds per concurrency round (2 per side).")
+    ] = 3.0,
+    depth: Annotated[int, typer.Option(min=1, help="Depth of the keyset/OFFSET page.")] = 9_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the results to this file.")
+    ] = None,
+    profile_dir: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Profile the project side of each operation here."),
+    ] = None,
+) -> None:
+    """Load the reference data set (default 100 users x 10,000 tasks) and time each
+    operation through the project's API and through the raw driver, interleaved.
+
+    Example: tasktracker bench --users 10 --tasks-per-user 10000 --json bench.json
+    """
+    started = time.perf_counter()
+    settings = get_settings()
+    spec = dataset.DatasetSpec(users, tasks_per_user, long_messages, spec_steps, seed)
+    engine = create_engine(settings)
+    try:
+        with engine.connect() as connection:
+            current, head = schema.current_revision(connection), schema.head_revision()
+            if current != head:
+                raise TaskTrackerError(
+                    f"the database is at revision {current or 'base'}, the head is {head}: "
+                    "run `tasktracker db upgrade` first"
+                )
+            found = dataset.existing(connection, seed)
+        if reuse and found is not None and found == spec:
+            load = dataset.LoadReport(reused=True)
+            out.print(f"reusing the loaded data set ({users} users x {tasks_per_user:,} tasks)")
+        else:
+            if reuse:
+                out.print("no loaded data set of this size: loading one")
+            if found is not None:
+                out.print(f"removing the previous data set ({dataset.remove(engine, seed)} users)")
+            load = _load(engine, spec)
+        meta: dict[str, Any] = {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": settings.database_url_masked,
+            "backend": engine.dialect.name,
+            "versions": versions(engine),
+            "dataset": spec.as_dict(),
+            "load": load.as_dict(),
+            "budget": {"warmup": warmup, "rounds": rounds, "seconds": seconds},
+        }
+        if load_only:
+            _write(json_file, meta, [])
+            return
+        fixture = dataset.read_fixture(engine, seed)
+    finally:
+        engine.dispose()
+    results = _run(
+        settings,
+        fixture,
+        spec,
+        only=set(only or ()),
+        budget=Budget(warmup, rounds, seconds),
+        depth=depth,
+        concurrency_seconds=concurrency_seconds,
+        profile_dir=profile_dir,
+    )
+    print_results(out, results, engine.dialect.name)
+    meta["seconds"] = round(time.perf_counter() - started, 1)
+    _write(json_file, meta, results)
+    if drop:
+        engine = create_engine(settings)
+        try:
+            dataset.remove(engine, seed)
+        finally:
+            engine.dispose()
+
+
+def _load(engine: Any, spec: dataset.DatasetSpec) -> dataset.LoadReport:
+    counts = spec.counts()
+    with Progress(
+        TextColumn("loading {task.fields[table]:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("load", total=sum(counts.values()), table="")
+
+        def advance(table: str, rows: int) -> None:
+            progress.update(task, advance=rows, table=table)
+
+        report = dataset.load(engine, spec, on_progress=advance)
+    out.print(
+        f"loaded {report.total:,} rows in {report.seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s; tasks: {report.rows.get('tasks', 0):,}); "
+        f"statistics in {report.analyze_seconds:.1f} s"
+    )
+    return report
+
+
+def _run(
+    settings: Any,
+    fixture: dataset.Fixture,
+    spec: dataset.DatasetSpec,
+    *,
+    only: set[str],
+    budget: Budget,
+    depth: int,
+    concurrency_seconds: float,
+    profile_dir: Path | None,
+) -> list[Result]:
+    if not fixture.user_ids:
+        raise TaskTrackerError("the data set has no users")
+    bench = Bench(
+        settings,
+        fixture,
+        tasks_per_user=spec.tasks_per_user,
+        depth=depth,
+        budget=budget,
+        log=out.print,
+    )
+    results: list[Result] = []
+    try:
+        for op in bench.operations():
+            if only and op.key not in only:
+                continue
+            out.print(f"timing {op.title} ...")
+            results.append(bench.measure(op))
+            if profile_dir is not None:
+                out.print(f"  profile: {profile(op, profile_dir)}")
+        bench.remove_inserted()
+        bench.remove_sink()
+        if not only or "offset_vs_keyset" in only:
+            results.append(bench.offset_versus_keyset())
+        for mode in CONCURRENCY:
+            for workers in (20, 100):
+                if only and f"{mode}_{workers}" not in only and mode not in only:
+                    continue
+                out.print(f"{workers} {mode} workers ...")
+                results.append(bench.concurrent(workers, mode, concurrency_seconds))
+    finally:
+        bench.close()
+    return results
+
+
+def _write(path: Path | None, meta: dict[str, Any], results: list[Result]) -> None:
+    if path is None:
+        return
+    write_json(path, {**meta, "results": [r.as_dict() for r in results]})
+    out.print(f"results written to {path}")

@@ -1,0 +1,212 @@
+"""The baseline: the same operations through the raw driver, written as a careful
+developer would write them by hand.
+
+- PostgreSQL: psycopg 3, one connection per side. Reads run in autocommit (one statement,
+  one round trip, no BEGIN/ROLLBACK); a write is `BEGIN; INSERT; COMMIT` (psycopg's
+  `conn.transaction()`). psycopg prepares a statement server-side after 5 executions
+  (its default `prepare_threshold`), as it does for the project's connections. Rows come
+  back as tuples: nothing is converted beyond what the driver does.
+- SQLite: the standard `sqlite3` module, autocommit (`isolation_level=None`) with explicit
+  `BEGIN`/`COMMIT` for writes, the same pragmas as the project's engine, ids and times
+  stored in the same text forms SQLAlchemy uses (32 hex digits, `YYYY-MM-DD HH:MM:SS.ffffff`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import URL
+
+from tasktracker.db.engines import SQLITE_BUSY_TIMEOUT_MS
+from tasktracker.db.types import new_id
+
+TASK_COLUMNS = (
+    "user_id, id, title, description, status, priority, due_date, category_id, "
+    "completed_at, created_at, updated_at"
+)
+MESSAGE_COLUMNS = "user_id, id, conversation_id, role, content, created_at"
+OPEN_STATUSES = ("pending", "in_progress")
+BULK_COLUMNS = ("user_id", "id", "title", "description", "status", "priority")
+
+
+class RawDriver:
+    """Connections and parameter forms of the raw driver for one database URL."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.backend = url.get_backend_name()
+        self.is_postgres = self.backend == "postgresql"
+
+    @property
+    def conninfo(self) -> str:
+        """A libpq URL (PostgreSQL) or a file path (SQLite)."""
+        if self.is_postgres:
+            return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return self.url.database or ":memory:"
+
+    def connect(self) -> Any:
+        """An autocommit connection."""
+        if self.is_postgres:
+            return psycopg.connect(self.conninfo, autocommit=True)
+        connection = sqlite3.connect(self.conninfo, isolation_level=None, check_same_thread=False)
+        configure_sqlite(connection)
+        return connection
+
+    def sql(self, statement: str) -> str:
+        """`?` placeholders in the driver's own style."""
+        return statement.replace("?", "%s") if self.is_postgres else statement
+
+    def uuid(self, value: uuid.UUID) -> Any:
+        return value if self.is_postgres else value.hex
+
+    def time(self, value: datetime) -> Any:
+        if self.is_postgres:
+            return value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def configure_sqlite(connection: Any) -> None:
+    """The pragmas the project's SQLite engine sets on every connection."""
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
+class RawQueries:
+    """The benchmarked statements, for one driver."""
+
+    def __init__(self, driver: RawDriver) -> None:
+        self.driver = driver
+        sql = driver.sql
+        self.page_open = sql(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND status IN (?, ?) "  # noqa: S608
+            "ORDER BY created_at DESC, id DESC LIMIT 51"
+        )
+        self.get_task = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND id = ?")  # noqa: S608
+        self.keyset = sql(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? "  # noqa: S608
+            "AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT 51"
+        )
+        self.offset = sql(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? "  # noqa: S608
+            "ORDER BY created_at DESC, id DESC LIMIT 51 OFFSET ?"
+        )
+        self.row_at = sql(
+            "SELECT created_at, id FROM tasks WHERE user_id = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?"
+        )
+        self.counts = sql("SELECT status, count(*) FROM tasks WHERE user_id = ? GROUP BY status")
+        self.insert = sql(
+            "INSERT INTO tasks (user_id, id, title, description, status, priority, due_date, "
+            "category_id, completed_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.latest_messages = sql(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages "  # noqa: S608
+            "WHERE user_id = ? AND conversation_id = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT 51"
+        )
+
+    # Reads: one statement on an autocommit connection.
+
+    def page_of_open_tasks(self, connection: Any, user_id: uuid.UUID) -> list[Any]:
+        u = self.driver.uuid(user_id)
+        return connection.execute(self.page_open, (u, *OPEN_STATUSES)).fetchall()[:50]  # type: ignore[no-any-return]
+
+    def task(self, connection: Any, user_id: uuid.UUID, task_id: uuid.UUID) -> Any:
+        d = self.driver
+        return connection.execute(self.get_task, (d.uuid(user_id), d.uuid(task_id))).fetchone()
+
+    def page_after(
+        self, connection: Any, user_id: uuid.UUID, created_at: datetime, task_id: uuid.UUID
+    ) -> list[Any]:
+        d = self.driver
+        params = (d.uuid(user_id), d.time(created_at), d.uuid(task_id))
+        return connection.execute(self.keyset, params).fetchall()[:50]  # type: ignore[no-any-return]
+
+    def page_at_offset(self, connection: Any, user_id: uuid.UUID, offset: int) -> list[Any]:
+        params = (self.driver.uuid(user_id), offset)
+        return connection.execute(self.offset, params).fetchall()[:50]  # type: ignore[no-any-return]
+
+    def sort_key_at(
+        self, connection: Any, user_id: uuid.UUID, offset: int
+    ) -> tuple[datetime, uuid.UUID]:
+        """(created_at, id) of the row at `offset` of the newest-first order."""
+        created_at, task_id = connection.execute(
+            self.row_at, (self.driver.uuid(user_id), offset)
+        ).fetchone()
+        if isinstance(created_at, str):
+            created_at = datetime.fromisoformat(created_at).replace(tzinfo=UTC)
+        if isinstance(task_id, str):
+            task_id = uuid.UUID(task_id)
+        return created_at, task_id
+
+    def counts_by_status(self, connection: Any, user_id: uuid.UUID) -> dict[str, int]:
+        rows = connection.execute(self.counts, (self.driver.uuid(user_id),)).fetchall()
+        return dict(rows)
+
+    def latest_messages_of(
+        self, connection: Any, user_id: uuid.UUID, conversation_id: uuid.UUID
+    ) -> list[Any]:
+        d = self.driver
+        params = (d.uuid(user_id), d.uuid(conversation_id))
+        return connection.execute(self.latest_messages, params).fetchall()[:50][::-1]  # type: ignore[no-any-return]
+
+    # Writes: BEGIN, statement(s), COMMIT.
+
+    def insert_task(self, connection: Any, user_id: uuid.UUID, title: str) -> uuid.UUID:
+        d = self.driver
+        task_id = new_id()
+        now = d.time(datetime.now(UTC))
+        params = (
+            d.uuid(user_id), d.uuid(task_id), title, None, "pending", "medium",
+            None, None, None, now, now,
+        )  # fmt: skip
+        if d.is_postgres:
+            with connection.transaction():
+                connection.execute(self.insert, params)
+        else:
+            connection.execute("BEGIN")
+            connection.execute(self.insert, params)
+            connection.execute("COMMIT")
+        return task_id
+
+    def bulk_tasks(self, connection: Any, rows: Iterable[dict[str, Any]]) -> int:
+        """COPY (PostgreSQL) or `executemany` (SQLite) of new tasks, in one transaction.
+
+        Like the project's bulk path, it makes each row's id and timestamps."""
+        d = self.driver
+        names = ", ".join((*BULK_COLUMNS, "created_at", "updated_at"))
+        count = 0
+        if d.is_postgres:
+            with (
+                connection.transaction(),
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY tasks ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    now = datetime.now(UTC)
+                    copy.write_row(
+                        (row["user_id"], new_id(), row["title"], row["description"],
+                         row["status"], row["priority"], now, now)
+                    )  # fmt: skip
+                    count += 1
+            return count
+        values: list[Sequence[Any]] = []
+        for row in rows:
+            now = d.time(datetime.now(UTC))
+            values.append(
+                (row["user_id"].hex, new_id().hex, row["title"], row["description"],
+                 row["status"], row["priority"], now, now)
+            )  # fmt: skip
+        marks = ", ".join("?" * (len(BULK_COLUMNS) + 2))
+        connection.execute("BEGIN")
+        connection.executemany(f"INSERT INTO tasks ({names}) VALUES ({marks})", values)  # noqa: S608
+        connection.execute("COMMIT")
+        return len(values)

@@ -1,0 +1,139 @@
+"""The results as Rich tables and as one JSON document (with versions and data-set size)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, text
+
+from tasktracker.bench.operations import Result
+
+
+def versions(engine: Engine) -> dict[str, Any]:
+    """Python, the libraries, the driver, the server and the machine."""
+    found: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+    for package in ("tasktracker", "sqlalchemy", "sqlmodel", "pydantic", "psycopg", "psycopg-pool"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        found["libpq"] = psycopg.pq.version()
+        with engine.connect() as connection:
+            found["server"] = connection.scalar(text("SHOW server_version"))
+            found["ssl"] = connection.scalar(
+                text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            )
+    else:
+        import sqlite3
+
+        found["server"] = f"SQLite {sqlite3.sqlite_version}"
+    found["git_commit"] = _git_commit()
+    return found
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def _ms(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}"
+
+
+def _verdict(result: Result) -> str:
+    if result.met is None:
+        return ""
+    return "[green]met[/green]" if result.met else "[red]MISSED[/red]"
+
+
+def _ratio(result: Result) -> str:
+    return "-" if math.isnan(result.ratio) else f"{result.ratio:.2f}x"
+
+
+def print_results(console: Console, results: list[Result], title: str) -> None:
+    latency = [r for r in results if r.kind == "latency"]
+    if latency:
+        table = Table(title=f"{title}: latency, ms (ratio = project median / raw median)")
+        for column in ("operation", "project med", "p95", "p99", "raw med", "p95", "p99"):
+            table.add_column(column, justify="left" if column == "operation" else "right")
+        for column in ("ratio", "target", "", "notes"):
+            table.add_column(column)
+        for r in latency:
+            p, w = r.project, r.raw
+            table.add_row(
+                r.title,
+                _ms(p["median"]), _ms(p["p95"]), _ms(p["p99"]),
+                _ms(w["median"]), _ms(w["p95"]), _ms(w["p99"]),
+                _ratio(r), r.target or "", _verdict(r), "; ".join(r.notes),
+            )  # fmt: skip
+        console.print(table)
+    bulk = [r for r in results if r.kind == "throughput" and "rows_per_second" in r.project]
+    workers = [r for r in results if r.kind == "throughput" and "ops_per_second" in r.project]
+    if bulk:
+        table = Table(title=f"{title}: bulk load (ratio = project rows/s / raw rows/s)")
+        for column in ("operation", "project rows/s", "raw (COPY) rows/s", "ratio", "target", ""):
+            table.add_column(column)
+        for r in bulk:
+            table.add_row(
+                r.title,
+                f"{r.project['rows_per_second']:,}",
+                f"{r.raw['rows_per_second']:,}",
+                _ratio(r),
+                r.target or "",
+                _verdict(r),
+            )
+        console.print(table)
+    if workers:
+        table = Table(title=f"{title}: concurrency (ratio = project ops/s / raw ops/s)")
+        for column in (
+            "workers", "project ops/s", "p50", "p99", "errors",
+            "raw ops/s", "p50", "p99", "errors", "ratio", "target", "", "notes",
+        ):  # fmt: skip
+            table.add_column(column)
+        for r in workers:
+            p, w = r.project, r.raw
+            table.add_row(
+                r.title,
+                f"{p['ops_per_second']:,.0f}", _ms(p["median"]), _ms(p["p99"]), str(p["errors"]),
+                f"{w['ops_per_second']:,.0f}", _ms(w["median"]), _ms(w["p99"]), str(w["errors"]),
+                _ratio(r), r.target or "", _verdict(r), "; ".join(r.notes),
+            )  # fmt: skip
+        console.print(table)
+    for r in (r for r in results if r.kind == "comparison"):
+        console.print(
+            f"{r.title}: OFFSET median {_ms(r.project['median'])} ms, keyset median "
+            f"{_ms(r.raw['median'])} ms: OFFSET costs {r.ratio:.1f}x a keyset page"
+        )
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")

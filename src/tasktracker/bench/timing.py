@@ -1,0 +1,139 @@
+"""Interleaved timing: project and raw driver alternate, call by call, after a warm-up.
+
+Each round gives both sides the same parameters; the order alternates (A B, B A, A B …) so
+neither side always runs on caches the other just warmed. Every loop is bounded in count
+and in time. The garbage collector stays on (it is part of what a caller pays) but is run
+before each operation so one operation's garbage is not collected during the next.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Latencies of one side, in seconds."""
+
+    n: int
+    median: float
+    p95: float
+    p99: float
+    mean: float
+    minimum: float
+    maximum: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Stats:
+        if not samples:
+            return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
+        ordered = sorted(samples)
+        return cls(
+            n=len(ordered),
+            median=statistics.median(ordered),
+            p95=quantile(ordered, 0.95),
+            p99=quantile(ordered, 0.99),
+            mean=statistics.fmean(ordered),
+            minimum=ordered[0],
+            maximum=ordered[-1],
+        )
+
+    def as_dict(self, scale: float = 1000.0) -> dict[str, float | int]:
+        """Milliseconds by default."""
+        return {
+            "n": self.n,
+            "median": _round(self.median * scale),
+            "p95": _round(self.p95 * scale),
+            "p99": _round(self.p99 * scale),
+            "mean": _round(self.mean * scale),
+            "min": _round(self.minimum * scale),
+            "max": _round(self.maximum * scale),
+        }
+
+
+def _round(value: float) -> float:
+    return value if math.isnan(value) else round(value, 4)
+
+
+def quantile(ordered: list[float], q: float) -> float:
+    """Nearest-rank quantile of sorted samples."""
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one operation is timed: warm-up rounds, then up to `rounds` or `seconds`."""
+
+    warmup: int = 30
+    rounds: int = 1_000
+    seconds: float = 8.0
+
+
+@dataclass
+class Samples:
+    project: list[float]
+    raw: list[float]
+    seconds: float
+
+
+def interleaved(
+    project: Callable[[Any], object],
+    raw: Callable[[Any], object],
+    params: Callable[[int], Any],
+    budget: Budget,
+    *,
+    after: Callable[[], None] | None = None,
+) -> Samples:
+    """Time `project(params(i))` and `raw(params(i))` alternately for i = 0, 1, ….
+
+    `params(i)` must give equal parameters for equal `i` (it is called once per side, so
+    it can hand out fresh copies); it and `after` (cleanup after each call) run outside
+    the timed region.
+    """
+    clock = time.perf_counter
+    for i in range(budget.warmup):
+        for fn in (project, raw):
+            fn(params(i))
+            _then(after)
+    gc.collect()
+    project_samples: list[float] = []
+    raw_samples: list[float] = []
+    started = clock()
+    deadline = started + budget.seconds
+    for i in range(budget.rounds):
+        sides = ((project, project_samples), (raw, raw_samples))
+        for fn, samples in sides if i % 2 == 0 else sides[::-1]:
+            p = params(i)
+            t0 = clock()
+            fn(p)
+            samples.append(clock() - t0)
+            _then(after)
+        if clock() >= deadline:
+            break
+    return Samples(project_samples, raw_samples, clock() - started)
+
+
+def _then(after: Callable[[], None] | None) -> None:
+    if after is not None:
+        after()
+
+
+def time_calls(fn: Callable[[int], object], count: int, seconds: float) -> list[float]:
+    """Latencies of `fn(i)` for i in range(count), stopping early after `seconds`."""
+    clock = time.perf_counter
+    samples: list[float] = []
+    deadline = clock() + seconds
+    for i in range(count):
+        t0 = clock()
+        fn(i)
+        samples.append(clock() - t0)
+        if clock() >= deadline:
+            break
+    return samples
