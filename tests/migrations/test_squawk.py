@@ -1,0 +1,46 @@
+"""The SQL of every revision passes squawk, and squawk (with our config) still bites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasktracker.db import schema
+from tests.migrations.squawk import lint, squawk_binary, write_revision_sql
+
+pytestmark = pytest.mark.skipif(
+    squawk_binary() is None, reason="squawk not installed (pip install -e '.[dev]')"
+)
+
+
+def test_every_revision_passes_squawk(tmp_path: Path) -> None:
+    paths = write_revision_sql(tmp_path)
+    assert len(paths) == len(schema.history())
+    for path in paths:
+        sql = path.read_text()
+        # Offline mode rendered PostgreSQL, with the timeouts first and one transaction.
+        assert sql.startswith("SET lock_timeout = '5s';\n\nSET statement_timeout = '60s';")
+        assert sql.count("\nBEGIN;\n") == 1
+        assert sql.rstrip().endswith("COMMIT;")
+        assert " CHAR(32)" not in sql  # SQLite's rendering of UUIDs
+    first = paths[0].read_text()
+    assert "CREATE FUNCTION tasktracker_uuid7()" in first  # ddl.py's PostgreSQL-only part
+    assert "EXECUTE FUNCTION tasktracker_touch_updated_at()" in first
+
+    result = lint(paths, reporter="gcc")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_squawk_flags_an_unsafe_migration(tmp_path: Path) -> None:
+    unsafe = tmp_path / "unsafe.sql"
+    unsafe.write_text(
+        "SET lock_timeout = '5s';\nSET statement_timeout = '60s';\nBEGIN;\n"
+        "CREATE INDEX ix_tasks_title ON tasks (title);\n"
+        "ALTER TABLE tasks ADD COLUMN estimate integer NOT NULL;\n"
+        "COMMIT;\n"
+    )
+    result = lint([unsafe], reporter="gcc")
+    assert result.returncode != 0
+    assert "require-concurrent-index-creation" in result.stdout
+    assert "adding-required-field" in result.stdout
