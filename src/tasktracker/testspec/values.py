@@ -12,7 +12,11 @@ argument's literal `value`. Formats are strict, so a stored value means one thin
 import math
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import BeforeValidator
+
+from tasktracker.db.text import CleanText, NonBlank
 from tasktracker.testspec.enums import DataType
 
 Value = str | int | float | bool
@@ -76,3 +80,13 @@ def value_text(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if not isinstance(value, str) else value
+
+
+def _as_text(value: object) -> object:
+    return value_text(value) if isinstance(value, int | float) else value
+
+
+ValueText = Annotated[str, BeforeValidator(_as_text), CleanText()]
+"""A value field: typed values are accepted and stored as text (`True` → `"true"`)."""
+RequiredValueText = Annotated[str, BeforeValidator(_as_text), NonBlank()]
+"""A required value field (a variant's `value`): like `ValueText`, and not blank."""

@@ -34,6 +34,17 @@ class GenericCommandFields(SQLModel):
     category_id: uuid.UUID | None = None
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
 
+    def syntax_problems(self, parameter_names: Iterable[str]) -> list[FieldError]:
+        """Placeholders of `syntax` that are not parameters of the given signature."""
+        if self.syntax is None:
+            return []
+        known = set(parameter_names)
+        unknown = [name for name in placeholders(self.syntax) if name not in known]
+        if not unknown:
+            return []
+        listed = ", ".join(f"{{{name}}}" for name in dict.fromkeys(unknown))
+        return [FieldError("syntax", f"{listed} not in the command's signature")]
+
 
 class GenericCommand(GenericCommandFields, Timestamped, TenantModel, table=True):
     __tablename__ = "generic_commands"
@@ -90,17 +101,6 @@ class GenericCommand(GenericCommandFields, Timestamped, TenantModel, table=True)
             "lazy": "raise",
         }
     )
-
-    def syntax_problems(self, parameter_names: Iterable[str]) -> list[FieldError]:
-        """Placeholders of `syntax` that are not parameters of the given signature."""
-        if self.syntax is None:
-            return []
-        known = set(parameter_names)
-        unknown = [name for name in placeholders(self.syntax) if name not in known]
-        if not unknown:
-            return []
-        listed = ", ".join(f"{{{name}}}" for name in dict.fromkeys(unknown))
-        return [FieldError("syntax", f"{listed} not in the command's signature")]
 
 
 class GenericCommandParameter(Created, UserOwned, table=True):

@@ -36,7 +36,7 @@ from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType
 from tasktracker.testspec.enums import DataType
 from tasktracker.testspec.formats import ParameterName, parameter_name_check
-from tasktracker.testspec.values import ValueRule
+from tasktracker.testspec.values import RequiredValueText, ValueRule, ValueText
 
 if TYPE_CHECKING:
     from tasktracker.testspec.models.categories import ParameterCategory
@@ -57,10 +57,44 @@ class ParameterFields(SQLModel):
         sa_column_kwargs={"server_default": DataType.STRING.value},
     )
     unit: RequiredText | None = Field(default=None, max_length=20)
-    default_value: OptionalText | None = Field(default=None, max_length=500)
+    default_value: ValueText | None = Field(default=None, max_length=500)
     min_value: FiniteFloat | None = None
     max_value: FiniteFloat | None = None
     category_id: uuid.UUID | None = None
+
+    @property
+    def rule(self) -> ValueRule:
+        """What every value of this parameter must satisfy."""
+        return ValueRule(self.data_type, self.min_value, self.max_value)
+
+    def problems(self) -> list[FieldError]:
+        """The rules this row breaks on its own (range and default value), by field."""
+        errors: list[FieldError] = []
+        if not self.data_type.is_numeric:
+            errors.extend(
+                FieldError(name, "only integer and float parameters have a range")
+                for name in ("min_value", "max_value")
+                if getattr(self, name) is not None
+            )
+        elif (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors.append(
+                FieldError("max_value", f"must not be below min_value ({self.min_value:g})")
+            )
+        problem = (
+            None if errors or self.default_value is None else self.rule.problem(self.default_value)
+        )
+        if problem:
+            errors.append(FieldError("default_value", problem))
+        return errors
+
+    def check(self) -> None:
+        """Raise `ValidationError` naming each field that breaks a row rule."""
+        if errors := self.problems():
+            raise ValidationError(errors, model="Parameter")
 
 
 class Parameter(ParameterFields, Timestamped, TenantModel, table=True):
@@ -142,40 +176,6 @@ class Parameter(ParameterFields, Timestamped, TenantModel, table=True):
         }
     )
 
-    @property
-    def rule(self) -> ValueRule:
-        """What every value of this parameter must satisfy."""
-        return ValueRule(self.data_type, self.min_value, self.max_value)
-
-    def problems(self) -> list[FieldError]:
-        """The rules this row breaks on its own (range and default value), by field."""
-        errors: list[FieldError] = []
-        if not self.data_type.is_numeric:
-            errors.extend(
-                FieldError(name, "only integer and float parameters have a range")
-                for name in ("min_value", "max_value")
-                if getattr(self, name) is not None
-            )
-        elif (
-            self.min_value is not None
-            and self.max_value is not None
-            and self.min_value > self.max_value
-        ):
-            errors.append(
-                FieldError("max_value", f"must not be below min_value ({self.min_value:g})")
-            )
-        problem = (
-            None if errors or self.default_value is None else self.rule.problem(self.default_value)
-        )
-        if problem:
-            errors.append(FieldError("default_value", problem))
-        return errors
-
-    def check(self) -> None:
-        """Raise `ValidationError` naming each field that breaks a row rule."""
-        if errors := self.problems():
-            raise ValidationError(errors, model="Parameter")
-
     @hybrid_property
     def variant_count(self) -> int:
         """How many variants the parameter has (load `variants` first); usable in queries."""
@@ -199,7 +199,7 @@ class ParameterVariantFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
     name: RequiredText = Field(max_length=100)
-    value: RequiredText = Field(max_length=500)
+    value: RequiredValueText = Field(max_length=500)
     description: OptionalText | None = Field(default=None, sa_type=Text)
     is_default: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 

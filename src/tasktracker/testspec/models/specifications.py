@@ -29,6 +29,7 @@ from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType
 from tasktracker.testspec.enums import Priority, SpecificationStatus
 from tasktracker.testspec.formats import Key, key_check
+from tasktracker.testspec.values import ValueText
 
 if TYPE_CHECKING:
     from tasktracker.testspec.models.commands import GenericCommand
@@ -231,7 +232,7 @@ class TestStepArgument(Created, UserOwned, table=True):
     test_step_id: uuid.UUID = Field(primary_key=True)
     parameter_id: uuid.UUID = Field(primary_key=True)
     variant_id: uuid.UUID | None = None
-    value: OptionalText | None = Field(default=None, max_length=500)
+    value: ValueText | None = Field(default=None, max_length=500)
 
     step: TestStep = Relationship(
         sa_relationship_kwargs={

@@ -1,0 +1,114 @@
+"""Test specifications: writing them, listing them, and loading one whole.
+
+`load` fetches a specification with its ordered steps, their commands (with signatures,
+parameters and default variants), their arguments (with variants) and its requirement links
+in five statements, whatever the number of steps: every relationship is `lazy="raise"`, so a
+missing loader option is an error, never a silent N+1. Steps themselves are written through
+`services.steps.StepService`, which keeps their positions 1..n.
+"""
+
+import builtins
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.base import ExecutableOption
+from sqlmodel import col
+
+from tasktracker.db.errors import NotFoundError
+from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.testspec.enums import SpecificationStatus
+from tasktracker.testspec.models import (
+    GenericCommand,
+    GenericCommandParameter,
+    Parameter,
+    RequirementTestLink,
+    TestSpecification,
+    TestStep,
+    TestStepArgument,
+)
+from tasktracker.testspec.schemas import TestSpecificationCreate, TestSpecificationUpdate
+
+LOAD_STATEMENTS = 5
+"""Statements `load` issues: specification, steps + commands, signatures + parameters +
+default variants, arguments + variants, links + requirements."""
+
+
+def _whole() -> tuple[ExecutableOption, ...]:
+    """The loader options of `load` (built on use: they need configured mappers)."""
+    return (
+        selectinload(TestSpecification.steps).options(  # type: ignore[arg-type]
+            joinedload(TestStep.command)  # type: ignore[arg-type]
+            .selectinload(GenericCommand.signature)  # type: ignore[arg-type]
+            .joinedload(GenericCommandParameter.parameter)  # type: ignore[arg-type]
+            .joinedload(Parameter.default_variant),  # type: ignore[arg-type]
+            selectinload(TestStep.arguments).joinedload(TestStepArgument.variant),  # type: ignore[arg-type]
+        ),
+        selectinload(TestSpecification.requirement_links).joinedload(  # type: ignore[arg-type]
+            RequirementTestLink.requirement  # type: ignore[arg-type]
+        ),
+    )
+
+
+class TestSpecificationRepository(TenantRepository[TestSpecification]):
+    __test__ = False
+    model = TestSpecification
+
+    def create(self, data: TestSpecificationCreate | Mapping[str, Any]) -> TestSpecification:
+        return self.create_from(validated(TestSpecificationCreate, data))
+
+    def update(
+        self,
+        id: uuid.UUID,
+        changes: TestSpecificationUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> TestSpecification:
+        changes = validated(TestSpecificationUpdate, changes)
+        return self.update_from(id, changes, expected_updated_at=expected_updated_at)
+
+    def delete(self, id: uuid.UUID) -> None:
+        """Delete the specification, its steps, their arguments and its requirement links."""
+        super().delete(id)
+
+    def get_by_key(self, key: str) -> TestSpecification:
+        found = self.find_by_key(key)
+        if found is None:
+            raise NotFoundError(f"TestSpecification {key!r} not found")
+        return found
+
+    def find_by_key(self, key: str) -> TestSpecification | None:
+        statement = select(TestSpecification).where(col(TestSpecification.key) == key)
+        return self.session.scalars(statement).one_or_none()
+
+    def list(
+        self, *, statuses: Sequence[SpecificationStatus] | None = None
+    ) -> builtins.list[tuple[TestSpecification, int]]:
+        """Specifications by key, each with its number of steps (one query)."""
+        step_count: ColumnElement[int] = TestSpecification.step_count  # type: ignore[assignment]
+        statement = select(TestSpecification, step_count).order_by(col(TestSpecification.key))
+        if statuses:
+            statement = statement.where(col(TestSpecification.status).in_(statuses))
+        return [(spec, count) for spec, count in self.session.execute(statement)]
+
+    def load(self, id: uuid.UUID) -> TestSpecification:
+        """The specification with everything a run needs loaded (`LOAD_STATEMENTS` queries)."""
+        return self._load(col(TestSpecification.id) == id, str(id))
+
+    def load_by_key(self, key: str) -> TestSpecification:
+        return self._load(col(TestSpecification.key) == key, repr(key))
+
+    def _load(self, criterion: ColumnElement[bool], label: str) -> TestSpecification:
+        statement = (
+            select(TestSpecification)
+            .where(criterion)
+            .options(*_whole())
+            .execution_options(populate_existing=True)
+        )
+        found = self.session.scalars(statement).one_or_none()
+        if found is None:
+            raise NotFoundError(f"TestSpecification {label} not found")
+        return found

@@ -1,0 +1,28 @@
+"""Create, update and read schemas of command and parameter categories (one shape for both)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Text
+from sqlmodel import Field
+
+from tasktracker.db.base import Schema
+from tasktracker.db.text import OptionalText, RequiredText
+from tasktracker.testspec.models.categories import CategoryFields
+
+
+class CategoryCreate(CategoryFields, Schema):
+    pass
+
+
+class CategoryUpdate(Schema):
+    """Only the fields that are set are changed; `None` clears the description."""
+
+    name: RequiredText | None = Field(default=None, max_length=100)
+    description: OptionalText | None = Field(default=None, sa_type=Text)
+
+
+class CategoryRead(CategoryFields):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
