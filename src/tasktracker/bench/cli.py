@@ -177,6 +177,7 @@ def _run(
         settings,
         fixture,
         tasks_per_user=spec.tasks_per_user,
+        spec_steps=spec.spec_steps,
         depth=depth,
         budget=budget,
         log=out.print,

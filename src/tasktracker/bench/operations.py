@@ -33,6 +33,11 @@ from tasktracker.db.sessions import AsyncDatabase, Database, run
 from tasktracker.db.settings import Settings
 from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
+from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
+from tasktracker.testspec.services.resolution import (
+    ResolvedSpecification,
+    resolve_specification,
+)
 
 OPEN = TaskFilter(status=[TaskStatus.PENDING, TaskStatus.IN_PROGRESS])
 PAGE = 50
@@ -116,6 +121,7 @@ class Bench:
         fixture: Fixture,
         *,
         tasks_per_user: int,
+        spec_steps: int = 50,
         depth: int = 9_000,
         budget: Budget | None = None,
         log: Callable[[str], None] = print,
@@ -131,6 +137,7 @@ class Bench:
         self.read_connection = self.driver.connect()
         self.write_connection = self.driver.connect()
         self.depth = max(1, min(depth, tasks_per_user - 2 * PAGE))
+        self.spec_steps = spec_steps
         rng = random.Random(7)  # noqa: S311 - not crypto
         self.users = fixture.user_ids
         self.tasks = [(u, t) for u in self.users for t in fixture.task_ids[u]]
@@ -156,6 +163,7 @@ class Bench:
             self._counts_by_status(),
             self._insert(target=1.5 if is_pg else None),
             self._latest_messages(target=2.0 if is_pg else None),
+            self._specification(),
             self._bulk_load(target=0.8 if is_pg else None),
         ]
 
@@ -275,6 +283,26 @@ class Bench:
             lambda i: conversations[i % len(conversations)],
             _same_ids,
             target=target,
+        )
+
+    def _specification(self) -> Op:
+        specifications = [(u, self.fixture.specification[u]) for u in self.users]
+
+        def project(p: tuple[uuid.UUID, uuid.UUID]) -> ResolvedSpecification:
+            with self.db.user_scope(p[0]) as session:
+                specification = TestSpecificationRepository(session).load(p[1])
+                return resolve_specification(specification)
+
+        def same(project: ResolvedSpecification, raw: list[tuple[int, str | None]]) -> bool:
+            return [(step.position, step.invocation) for step in project.steps] == raw
+
+        return Op(
+            "specification",
+            f"{self.spec_steps}-step specification with commands and arguments",
+            project,
+            lambda p: self.raw.specification(self.read_connection, *p),
+            lambda i: specifications[i % len(specifications)],
+            same,
         )
 
     def _bulk_load(self, target: float | None) -> Op:

@@ -13,9 +13,11 @@ developer would write them by hand.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +34,7 @@ TASK_COLUMNS = (
 MESSAGE_COLUMNS = "user_id, id, conversation_id, role, content, created_at"
 OPEN_STATUSES = ("pending", "in_progress")
 BULK_COLUMNS = ("user_id", "id", "title", "description", "status", "priority")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class RawDriver:
@@ -68,6 +71,20 @@ class RawDriver:
         if self.is_postgres:
             return value
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _command_line(name: str, syntax: str | None, texts: dict[str, str]) -> str:
+    if syntax is None:
+        return " ".join([name, *(f"{k}={v}" for k, v in texts.items())])
+
+    def fill(match: re.Match[str]) -> str:
+        return texts.get(match.group(1), match.group(0))
+
+    return PLACEHOLDER.sub(fill, syntax)
+
+
+def _first(*values: str | None) -> str | None:
+    return next((value for value in values if value is not None), None)
 
 
 def configure_sqlite(connection: Any) -> None:
@@ -111,6 +128,40 @@ class RawQueries:
             f"SELECT {MESSAGE_COLUMNS} FROM messages "  # noqa: S608
             "WHERE user_id = ? AND conversation_id = ? "
             "ORDER BY created_at DESC, id DESC LIMIT 51"
+        )
+
+        self.spec_row = sql(
+            "SELECT id, key, title, objective, preconditions, status, priority, created_at, "
+            "updated_at FROM test_specifications WHERE user_id = ? AND id = ?"
+        )
+        self.spec_steps = sql(
+            "SELECT s.id, s.position, s.action, s.expected_result, s.continue_on_failure, "
+            "s.command_id, c.name, c.syntax FROM test_steps s "
+            "LEFT JOIN generic_commands c ON c.user_id = s.user_id AND c.id = s.command_id "
+            "WHERE s.user_id = ? AND s.test_specification_id = ? ORDER BY s.position"
+        )
+        self.spec_signatures = sql(
+            "SELECT e.command_id, e.position, p.id, p.name, p.data_type, p.unit, "
+            "p.default_value, v.name, v.value FROM generic_command_parameters e "
+            "JOIN parameters p ON p.user_id = e.user_id AND p.id = e.parameter_id "
+            "LEFT JOIN parameter_variants v "
+            "ON v.user_id = p.user_id AND v.parameter_id = p.id AND v.is_default "
+            "WHERE e.user_id = ? AND e.command_id IN (SELECT command_id FROM test_steps "
+            "WHERE user_id = ? AND test_specification_id = ?) ORDER BY e.command_id, e.position"
+        )
+        self.spec_arguments = sql(
+            "SELECT a.test_step_id, a.parameter_id, a.value, v.name, v.value "
+            "FROM test_step_arguments a JOIN test_steps s "
+            "ON s.user_id = a.user_id AND s.id = a.test_step_id "
+            "LEFT JOIN parameter_variants v ON v.user_id = a.user_id "
+            "AND v.parameter_id = a.parameter_id AND v.id = a.variant_id "
+            "WHERE s.user_id = ? AND s.test_specification_id = ?"
+        )
+        self.spec_links = sql(
+            "SELECT l.requirement_id, l.verified_revision, r.key, r.title, r.revision "
+            "FROM requirement_test_links l JOIN requirements r "
+            "ON r.user_id = l.user_id AND r.id = l.requirement_id "
+            "WHERE l.user_id = ? AND l.test_specification_id = ?"
         )
 
     # Reads: one statement on an autocommit connection.
@@ -158,6 +209,66 @@ class RawQueries:
         params = (d.uuid(user_id), d.uuid(conversation_id))
         return connection.execute(self.latest_messages, params).fetchall()[:50][::-1]  # type: ignore[no-any-return]
 
+    def specification(
+        self, connection: Any, user_id: uuid.UUID, specification_id: uuid.UUID
+    ) -> list[tuple[int, str | None]]:
+        """The specification read as the project's `load` reads it (five statements, in one
+        transaction), resolved to each step's (position, command line)."""
+        d = self.driver
+        u, s = d.uuid(user_id), d.uuid(specification_id)
+        with self.transaction(connection):
+            connection.execute(self.spec_row, (u, s)).fetchone()
+            steps = connection.execute(self.spec_steps, (u, s)).fetchall()
+            signatures = connection.execute(self.spec_signatures, (u, u, s)).fetchall()
+            arguments = connection.execute(self.spec_arguments, (u, s)).fetchall()
+            connection.execute(self.spec_links, (u, s)).fetchall()
+        signature: dict[Any, list[Any]] = {}
+        for row in signatures:
+            signature.setdefault(row[0], []).append(row)
+        given = {(row[0], row[1]): row for row in arguments}
+        resolved: list[tuple[int, str | None]] = []
+        for step_id, position, _action, _expected, _go_on, command_id, name, syntax in steps:
+            if command_id is None:
+                resolved.append((position, None))
+                continue
+            texts: dict[str, str] = {}
+            for (
+                _c,
+                _p,
+                parameter_id,
+                parameter,
+                _t,
+                _u,
+                default,
+                _vn,
+                default_variant,
+            ) in signature.get(command_id, []):
+                argument = given.get((step_id, parameter_id))
+                text = _first(
+                    argument[2] if argument else None,  # the step's literal value
+                    argument[4] if argument else None,  # the step's variant
+                    default_variant,
+                    default,
+                )
+                if text is not None:
+                    texts[parameter] = text
+            resolved.append((position, _command_line(name, syntax, texts)))
+        return resolved
+
+    @contextmanager
+    def transaction(self, connection: Any) -> Iterator[None]:
+        if self.driver.is_postgres:
+            with connection.transaction():
+                yield
+            return
+        connection.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
     # Writes: BEGIN, statement(s), COMMIT.
 
     def insert_task(self, connection: Any, user_id: uuid.UUID, title: str) -> uuid.UUID:
@@ -168,13 +279,8 @@ class RawQueries:
             d.uuid(user_id), d.uuid(task_id), title, None, "pending", "medium",
             None, None, None, now, now,
         )  # fmt: skip
-        if d.is_postgres:
-            with connection.transaction():
-                connection.execute(self.insert, params)
-        else:
-            connection.execute("BEGIN")
+        with self.transaction(connection):
             connection.execute(self.insert, params)
-            connection.execute("COMMIT")
         return task_id
 
     def bulk_tasks(self, connection: Any, rows: Iterable[dict[str, Any]]) -> int:
