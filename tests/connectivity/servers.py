@@ -203,6 +203,7 @@ class PgBouncer:
             "pool_mode = transaction\n"
             f"default_pool_size = {self.pool_size}\n"
             "max_client_conn = 400\n"
+            "query_wait_timeout = 15\n"  # a waiting client fails, never hangs
             "admin_users = postgres\n"
             f"logfile = {self.directory / 'pgbouncer.log'}\n"
         )

@@ -132,6 +132,7 @@ _PERMANENT_MARKERS = (
     "rejected ssl upgrade",  # asyncpg: the same
     "certificate",  # unverifiable or unreadable certificate
     "does not match host name",
+    "unsupported startup parameter",  # a pooler refusing a connection option
 )
 
 
