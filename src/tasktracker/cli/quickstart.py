@@ -13,6 +13,7 @@ from tasktracker.db.settings import mask_url
 from tasktracker.db.stats import table_counts
 from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, DEMO_USERS, seed_demo
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
+from tasktracker.testspec import TraceabilityService
 
 
 def quickstart() -> None:
@@ -26,8 +27,12 @@ def quickstart() -> None:
     with engine() as bound:
         out.rule("[bold]TaskTracker quickstart[/bold]", align="left")
         out.print(f"database   {mask_url(bound.url)}")
+        with bound.connect() as connection:
+            before = schema.current_revision(connection)
         schema.upgrade(bound)
-        out.print(f"schema     at revision {schema.head_revision()} (head)")
+        head = schema.head_revision()
+        moved = f"migrated from {before or 'base'} to {head}" if before != head else f"at {head}"
+        out.print(f"schema     {moved} (head)")
         demo = seed_demo(bound)
         state = "created" if demo.created else "already present (nothing written)"
         out.print(f"demo data  {state}")
@@ -46,10 +51,13 @@ def _show(bound: Engine, user_id: object) -> None:
             TaskFilter(completed=False), sort=TaskSort.DUE_SOONEST, limit=20
         )
         categories = {c.id: c.name for c in CategoryRepository(session).list(limit=100).items}
+        matrix = TraceabilityService(session).matrix()
     out.print()
     out.print(
         views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {ADA.email}")
     )
+    out.print()
+    out.print(views.traceability_table(matrix, title=f"traceability of {ADA.email}"))
     out.print()
     out.print(views.health_table(check_health(bound)))
     out.print()

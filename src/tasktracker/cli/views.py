@@ -11,6 +11,7 @@ from tasktracker.cli.console import human_bytes
 from tasktracker.db.health import HealthReport
 from tasktracker.db.stats import TableStats
 from tasktracker.tasks.models import Task
+from tasktracker.testspec.services.traceability import TraceabilityMatrix
 
 
 def counts_table(
@@ -60,4 +61,38 @@ def health_table(report: HealthReport) -> Table:
         else:
             shown = "-" if value is None else str(value)
         table.add_row(key, shown)
+    return table
+
+
+def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
+    """Requirement → verifying specifications; uncovered rows and suspect links highlighted."""
+    table = Table(
+        "requirement", "title", "kind", "rev", "verified by", title=title, title_justify="left"
+    )
+    for requirement in matrix.requirements:
+        if not requirement.is_covered:
+            table.add_row(
+                f"[bold red]{requirement.key}[/bold red]",
+                requirement.title,
+                requirement.kind.value,
+                str(requirement.revision),
+                "[bold red]UNCOVERED[/bold red]",
+            )
+            continue
+        links = ", ".join(
+            f"{link.specification_key} [yellow](suspect)[/yellow]"
+            if link.is_suspect
+            else link.specification_key
+            for link in requirement.links
+        )
+        table.add_row(
+            requirement.key,
+            requirement.title,
+            requirement.kind.value,
+            str(requirement.revision),
+            links,
+        )
+    overall = matrix.overall
+    table.caption = f"coverage {overall.covered}/{overall.total} requirements ({overall.ratio:.0%})"
+    table.caption_justify = "left"
     return table

@@ -71,7 +71,7 @@ def _unique_notes(table: Table) -> dict[str, list[str]]:
             extra = ", case-insensitive" if lowered else ""
             extra += f" where {where}" if where is not None else ""
             groups.append((names, extra))
-    for names, extra in groups:
+    for names, extra in sorted(groups):  # table.constraints is a set: fix the order
         members = [name for name in names if name != catalog.TENANT_KEY]
         note = "unique per user" if catalog.TENANT_KEY in names else "unique"
         if len(members) > 1:

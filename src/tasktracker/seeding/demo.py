@@ -25,6 +25,18 @@ from tasktracker.db.errors import ConflictError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
+from tasktracker.testspec import (
+    CommandCategoryRepository,
+    DataType,
+    GenericCommandRepository,
+    ParameterCategoryRepository,
+    ParameterRepository,
+    RequirementRepository,
+    StepService,
+    TestSpecificationRepository,
+    TraceabilityService,
+    VariantRepository,
+)
 
 DEMO_PASSWORD = "tasktracker-demo"  # noqa: S105  (a published demo credential)
 
@@ -130,6 +142,130 @@ def _ada_conversation(session: Session) -> None:
         conversations.append(conversation.id, MessageCreate(role=role, content=content))
 
 
+def _ada_test_engineering(session: Session) -> None:
+    """A bench-test workspace: parameters with variants, commands, requirements (one of them
+    uncovered, one changed since its link was reviewed) and two specifications with steps."""
+    electrical = ParameterCategoryRepository(session).create({"name": "Electrical"})
+    power = CommandCategoryRepository(session).create({"name": "Power supply"})
+    parameters = ParameterRepository(session)
+    voltage = parameters.create(
+        {
+            "name": "supply_voltage",
+            "description": "Bench supply output",
+            "data_type": DataType.FLOAT,
+            "unit": "V",
+            "min_value": 0,
+            "max_value": 30,
+            "category_id": electrical.id,
+            "variants": [
+                {"name": "nominal_12V", "value": "12.0", "is_default": True},
+                {"name": "low_battery", "value": "9.5"},
+                {"name": "overvoltage", "value": "16.0"},
+            ],
+        }
+    )
+    channel = parameters.create(
+        {"name": "channel", "data_type": DataType.INTEGER, "min_value": 1, "max_value": 4,
+         "default_value": "1", "category_id": electrical.id}
+    )  # fmt: skip
+    duration = parameters.create(
+        {"name": "duration_ms", "data_type": DataType.INTEGER, "unit": "ms", "min_value": 0,
+         "max_value": 600_000, "default_value": "1000"}
+    )  # fmt: skip
+    variants = {v.name: v.id for v in VariantRepository(session).list_for(voltage.id)}
+    commands = GenericCommandRepository(session)
+    set_voltage = commands.create(
+        {
+            "name": "SET_VOLTAGE",
+            "syntax": "SET_VOLTAGE {channel} {supply_voltage}",
+            "category_id": power.id,
+            "signature": [{"parameter_id": channel.id}, {"parameter_id": voltage.id}],
+        }
+    )
+    wait = commands.create(
+        {
+            "name": "WAIT",
+            "syntax": "WAIT {duration_ms}",
+            "signature": [{"parameter_id": duration.id}],
+        }
+    )
+    measure = commands.create(
+        {
+            "name": "MEASURE_CURRENT",
+            "syntax": "MEASURE_CURRENT {channel}",
+            "category_id": power.id,
+            "signature": [{"parameter_id": channel.id, "is_required": False}],
+        }
+    )
+    requirements = RequirementRepository(session)
+    supply = requirements.create(
+        {"key": "REQ-001", "title": "Operate from a 12 V vehicle supply",
+         "statement": "The controller shall operate from 9 V to 16 V.",
+         "kind": "functional", "priority": "high", "status": "approved"}
+    )  # fmt: skip
+    brownout = requirements.create(
+        {"key": "REQ-002", "title": "Keep settings through a low battery",
+         "statement": "The controller shall keep its settings when the supply drops to 9.5 V.",
+         "kind": "safety", "priority": "critical", "status": "approved", "parent_id": supply.id}
+    )  # fmt: skip
+    idle = requirements.create(
+        {"key": "REQ-003", "title": "Idle current below 5 mA",
+         "statement": "The controller shall draw less than 5 mA when idle.",
+         "kind": "performance", "status": "in_review"}
+    )  # fmt: skip
+    requirements.create(
+        {"key": "REQ-004", "title": "Log every supply fault",
+         "statement": "The controller shall log each supply fault with a time stamp.",
+         "kind": "functional", "status": "draft", "parent_id": supply.id}
+    )  # fmt: skip
+    specifications = TestSpecificationRepository(session)
+    range_test = specifications.create(
+        {"key": "TS-001", "title": "Supply range and brown-out", "status": "approved",
+         "objective": "Show that the unit works across the supply range and keeps its settings.",
+         "preconditions": "Unit on the bench, firmware flashed, supply off."}
+    )  # fmt: skip
+    idle_test = specifications.create(
+        {"key": "TS-002", "title": "Idle current", "status": "ready",
+         "preconditions": "Unit configured, display off."}
+    )  # fmt: skip
+    steps = StepService(session)
+    nominal = [{"parameter_id": channel.id}, {"parameter_id": voltage.id}]  # defaults
+    for specification, action, expected, command, arguments in (
+        (range_test, "Power the unit at nominal voltage", "The unit boots within 2 s",
+         set_voltage, nominal),
+        (range_test, "Let the unit settle", None, wait,
+         [{"parameter_id": duration.id, "value": "2000"}]),
+        (range_test, "Drop the supply to low battery", "Settings are kept", set_voltage,
+         [{"parameter_id": channel.id, "value": "1"},
+          {"parameter_id": voltage.id, "variant_id": variants["low_battery"]}]),
+        (range_test, "Raise the supply to overvoltage", "The unit shuts down safely", set_voltage,
+         [{"parameter_id": channel.id, "value": "1"},
+          {"parameter_id": voltage.id, "variant_id": variants["overvoltage"]}]),
+        (idle_test, "Power the unit at nominal voltage", None, set_voltage, nominal),
+        (idle_test, "Wait for idle", None, wait, []),
+        (idle_test, "Measure the supply current", "Below 5 mA", measure, []),
+        (idle_test, "Read the fault log", "No entries", None, []),
+    ):  # fmt: skip
+        steps.insert(
+            specification.id,
+            {
+                "action": action,
+                "expected_result": expected,
+                "command_id": None if command is None else command.id,
+                "arguments": arguments,
+            },
+        )
+    traceability = TraceabilityService(session)
+    traceability.link(supply.id, range_test.id)
+    traceability.link(brownout.id, range_test.id)
+    traceability.link(idle.id, idle_test.id)
+    # Changed after its review: the link to TS-001 becomes suspect (revision 2).
+    requirements.update(
+        brownout.id,
+        {"statement": "The controller shall keep its settings when the supply drops to 9.0 V."},
+    )
+
+
 def _grace_tasks(session: Session, now: datetime) -> None:
     categories = CategoryRepository(session)
     research = categories.create({"name": "Research", "color": "#7C3AED"})
@@ -181,6 +317,7 @@ def seed_demo(bind: Engine | Connection, *, password_hash: str | None = None) ->
         with db.user_scope(ids[ADA.email]) as session:
             _ada_tasks(session, now)
             _ada_conversation(session)
+            _ada_test_engineering(session)
         with db.user_scope(ids[GRACE.email]) as session:
             _grace_tasks(session, now)
     return DemoResult(True, ids)

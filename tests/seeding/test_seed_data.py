@@ -1,0 +1,87 @@
+"""Seed data: deterministic per seed, exact counts, and valid on both backends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tasktracker.accounts.repository import UserRepository
+from tasktracker.db.sessions import Database
+from tasktracker.db.stats import table_counts
+from tasktracker.seeding.benchmark import SeedPlan, _Generator, first_email, load
+from tasktracker.seeding.demo import ADA, GRACE, seed_demo
+from tasktracker.tasks.models import TaskStatus
+from tasktracker.tasks.repository import TaskFilter, TaskRepository
+
+ANCHOR = datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+
+def _content(plan: SeedPlan) -> dict[str, list[dict[str, Any]]]:
+    """Every generated row, with ids replaced by their order of appearance."""
+    labels: dict[uuid.UUID, str] = {}
+
+    def label(value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            return labels.setdefault(value, f"#{len(labels)}")
+        return value
+
+    generator = _Generator(plan, "hash")
+    return {
+        model.__tablename__: [{k: label(v) for k, v in row.items()} for row in rows()]
+        for model, rows in generator.tables()
+    }
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data() -> None:
+    plan = SeedPlan(users=2, tasks_per_user=30, seed=7, anchor=ANCHOR)
+    first, second = _content(plan), _content(plan)
+    assert first == second
+    other = _content(SeedPlan(users=2, tasks_per_user=30, seed=8, anchor=ANCHOR))
+    assert other["tasks"] != first["tasks"]
+    assert other["users"][0]["email"] != first["users"][0]["email"]
+
+
+def test_counts_are_exact_and_cover_every_table() -> None:
+    plan = SeedPlan(users=3, tasks_per_user=1200, seed=1, anchor=ANCHOR)
+    generated = {table: len(rows) for table, rows in _content(plan).items()}
+    assert generated == plan.counts()
+    assert all(generated.values())
+
+
+def test_loaded_rows_satisfy_the_schema_and_read_back(db: Database) -> None:
+    plan = SeedPlan(users=2, tasks_per_user=60, seed=3)
+    assert isinstance(db.bind, Connection)
+    report = load(db.bind, plan, password_hash="x" * 20)
+    assert report.rows == plan.counts()
+    assert report.rows_per_second > 0
+    with db.session() as session:
+        user = UserRepository(session).find(first_email(plan) or "")
+        assert user is not None
+    with db.user_scope(user.id) as session:
+        counts = {entry.table: entry.rows for entry in table_counts(session)}
+        tasks = TaskRepository(session)
+        by_status = tasks.counts_by_status()
+        overdue = tasks.count(TaskFilter(overdue=True))
+    assert counts["tasks"] == 60
+    assert counts["users"] == 1
+    assert all(by_status[status] > 0 for status in TaskStatus)
+    assert overdue > 0
+    assert counts["requirements"] > counts["requirement_test_links"] / 2
+
+
+def test_demo_is_written_once(db: Database, password_hash: str) -> None:
+    assert isinstance(db.bind, Connection)
+    first = seed_demo(db.bind, password_hash=password_hash)
+    assert first.created
+    again = seed_demo(db.bind, password_hash=password_hash)
+    assert not again.created
+    assert again.user_ids == first.user_ids
+    with db.user_scope(first.user_ids[ADA.email]) as session:
+        ada = TaskRepository(session)
+        assert ada.count(TaskFilter(overdue=True)) >= 2
+        assert all(count > 0 for count in ada.counts_by_status().values())
+    with db.user_scope(first.user_ids[GRACE.email]) as session:
+        assert TaskRepository(session).count() == 3
