@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.sessions import Database
@@ -15,6 +16,12 @@ from tasktracker.seeding.benchmark import SeedPlan, _Generator, first_email, loa
 from tasktracker.seeding.demo import ADA, GRACE, seed_demo
 from tasktracker.tasks.models import TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
+from tasktracker.testspec import (
+    ParameterRepository,
+    TestSpecificationRepository,
+    TraceabilityService,
+    resolve_specification,
+)
 
 ANCHOR = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
@@ -85,3 +92,48 @@ def test_demo_is_written_once(db: Database, password_hash: str) -> None:
         assert all(count > 0 for count in ada.counts_by_status().values())
     with db.user_scope(first.user_ids[GRACE.email]) as session:
         assert TaskRepository(session).count() == 3
+
+
+def _argument_problems(session: Session) -> list[str]:
+    """Every resolved step argument that has no value or does not fit its parameter."""
+    specifications = TestSpecificationRepository(session)
+    rules = {p.name: p.rule for p in ParameterRepository(session).list()}
+    problems = []
+    for specification, _ in specifications.list():
+        resolved = resolve_specification(specifications.load(specification.id))
+        assert [step.position for step in resolved.steps] == list(range(1, len(resolved.steps) + 1))
+        for step in resolved.steps:
+            for argument in step.arguments:
+                if argument.text is None:
+                    problems.append(f"{resolved.key}/{step.position}/{argument.parameter}: unset")
+                elif problem := rules[argument.parameter].problem(argument.text):
+                    problems.append(
+                        f"{resolved.key}/{step.position}/{argument.parameter}: {problem}"
+                    )
+    return problems
+
+
+def test_seeded_steps_resolve_to_valid_values(db: Database) -> None:
+    plan = SeedPlan(users=1, tasks_per_user=10, seed=4)
+    assert isinstance(db.bind, Connection)
+    load(db.bind, plan, password_hash="x" * 20)
+    with db.session() as session:
+        user = UserRepository(session).find(first_email(plan) or "")
+        assert user is not None
+    with db.user_scope(user.id) as session:
+        assert _argument_problems(session) == []
+        matrix = TraceabilityService(session).matrix()
+        suspect = TraceabilityService(session).suspect_links()
+    assert 0 < matrix.overall.covered < matrix.overall.total  # some requirements uncovered
+    assert all(link.verified_revision is not None for link in suspect)
+
+
+def test_demo_steps_resolve_to_valid_values(db: Database, password_hash: str) -> None:
+    assert isinstance(db.bind, Connection)
+    demo = seed_demo(db.bind, password_hash=password_hash)
+    with db.user_scope(demo.user_ids[ADA.email]) as session:
+        assert _argument_problems(session) == []
+        uncovered = [r.key for r in TraceabilityService(session).uncovered_requirements()]
+        suspect = [link.requirement.key for link in TraceabilityService(session).suspect_links()]
+    assert uncovered == ["REQ-004"]
+    assert suspect == ["REQ-002"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import Engine
 
 from tasktracker.cli import views
@@ -42,11 +44,11 @@ def quickstart() -> None:
         _show(bound, demo.user_ids[ADA.email])
 
 
-def _show(bound: Engine, user_id: object) -> None:
+def _show(bound: Engine, user_id: uuid.UUID) -> None:
     db = Database(bound)
     with db.session() as session:
         out.print(views.counts_table(table_counts(session)))
-    with db.user_scope(user_id) as session:  # type: ignore[arg-type]
+    with db.user_scope(user_id) as session:
         open_tasks = TaskRepository(session).list(
             TaskFilter(completed=False), sort=TaskSort.DUE_SOONEST, limit=20
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,7 @@ UserOption = Annotated[
 ]
 
 
-def _user_id(db: Database, login: str) -> tuple[object, str]:
+def _user_id(db: Database, login: str) -> tuple[uuid.UUID, str]:
     with db.session() as session:
         user = UserRepository(session).find(login)
         if user is None:
@@ -46,7 +47,7 @@ def export(
             require_head(connection)
         db = Database(bound)
         user_id, email = _user_id(db, user)
-        document = export_user(db, user_id)  # type: ignore[arg-type]
+        document = export_user(db, user_id)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -80,7 +81,7 @@ def import_(
             require_head(connection)
         db = Database(bound)
         user_id, email = _user_id(db, user)
-        counts = import_user(db, user_id, document)  # type: ignore[arg-type]
+        counts = import_user(db, user_id, document)
     stats = [
         TableStats(table.name, catalog.domain_of(table), counts[table.name])
         for table in catalog.tables_by_domain()

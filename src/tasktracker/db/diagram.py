@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from tasktracker.db import catalog
 
-_DIALECT = postgresql.dialect()
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _TYPE_NAMES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "DOUBLE PRECISION": "float",

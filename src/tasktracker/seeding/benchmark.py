@@ -14,8 +14,8 @@ Per user: 5 task categories, `tasks_per_user` tasks (every status and priority, 
 around the anchor, some overdue), one conversation per 1,000 tasks (at least one) of 6
 messages, and a test-engineering workspace that grows with the tasks: parameters with
 variants, commands with signatures, one requirement and one test specification per 500
-tasks (at least 5 of each) with 4 steps each, their arguments, and links that leave every
-7th requirement uncovered and make some links suspect. Row counts are exact and known up
+tasks (at least 5 of each) with 4 steps each, their arguments, and links that leave one
+requirement in 7 uncovered and make some links suspect. Row counts are exact and known up
 front (`SeedPlan.counts`), so progress can be shown against real totals.
 
 Every seeded user has the password `SEED_PASSWORD` (hashed once: Argon2 is slow by design).
@@ -69,7 +69,8 @@ TASKS_PER_CONVERSATION = 1_000
 TASKS_PER_REQUIREMENT = 500
 MIN_REQUIREMENTS = 5
 UNCOVERED_EVERY = 7
-"""Every 7th requirement gets no test specification (the matrix shows gaps)."""
+"""One requirement in 7 (the 5th, so even the smallest workspace has one) gets no test
+specification: the traceability matrix shows gaps."""
 
 Row = dict[str, Any]
 ProgressCallback = Callable[[str, int], None]
@@ -166,7 +167,7 @@ class SeedPlan:
 
 def _links_of(index: int, count: int) -> int:
     """How many specifications requirement `index` is linked to (0: uncovered)."""
-    if index % UNCOVERED_EVERY == UNCOVERED_EVERY - 1:
+    if index % UNCOVERED_EVERY == MIN_REQUIREMENTS - 1:
         return 0
     return 2 if index % 3 == 0 and count > 1 else 1
 

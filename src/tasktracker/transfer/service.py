@@ -184,7 +184,7 @@ def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, A
                 f"tables.{table.name}", "rows reference each other in a cycle"
             )
         for name in self_columns:
-            parent = by_id.get(row.get(name))  # type: ignore[arg-type]
+            parent = by_id.get(row.get(name))
             if parent is not None:
                 place(parent, seen | {row["id"]})
         placed.add(row["id"])
