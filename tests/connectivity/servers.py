@@ -30,7 +30,18 @@ from urllib.parse import quote
 
 import psycopg
 
-PG_BIN = Path(os.environ.get("TASKTRACKER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """The newest installed PostgreSQL server binaries (Debian layout), unless configured."""
+    if configured := os.environ.get("TASKTRACKER_PG_BIN"):
+        return Path(configured)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+    )
+    return versions[-1].parent if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 PGBOUNCER_BIN = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 LOOPBACK = "127.0.0.1"
 
