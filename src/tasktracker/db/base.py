@@ -23,6 +23,8 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
 
+# Registers the derived CHECKs before any table model exists, whatever the import order.
+import tasktracker.db.constraints  # noqa: F401
 from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.types import UTCDateTime, new_id, utc_now
 
