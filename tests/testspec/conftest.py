@@ -78,7 +78,15 @@ def build_bench(db: Database, user: uuid.UUID) -> Bench:
             {"key": "REQ-001", "title": "Power", "statement": "The unit shall power up."}
         )
         return Bench(
-            user, channel.id, voltage.id, nominal, low, set_voltage.id, measure.id, spec.id, requirement.id
+            user,
+            channel.id,
+            voltage.id,
+            nominal,
+            low,
+            set_voltage.id,
+            measure.id,
+            spec.id,
+            requirement.id,
         )
 
 
