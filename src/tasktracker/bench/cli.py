@@ -112,7 +112,8 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         if load_only:
             _write(json_file, meta, [])
             return
-        fixture = dataset.read_fixture(engine, seed)
+        with engine.connect() as connection:
+            fixture = dataset.read_fixture(connection, seed)
     finally:
         engine.dispose()
     results = _run(

@@ -159,16 +159,20 @@ def load(
     with engine.begin() as connection:
         seeded = seed(connection, spec.plan(), on_progress=on_progress)
         report.rows = dict(seeded.rows)
-        for table, count in _load_extras(connection, spec, on_progress).items():
+        for table, count in add_workload(connection, spec, on_progress).items():
             report.rows[table] = report.rows.get(table, 0) + count
     report.seconds = time.perf_counter() - started
     report.analyze_seconds = analyze(engine)
     return report
 
 
-def _load_extras(
-    connection: Connection, spec: DatasetSpec, on_progress: Callable[[str, int], None] | None
+def add_workload(
+    connection: Connection,
+    spec: DatasetSpec,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
+    """Add the benchmark's own rows to the seeded users of `spec.seed`: per user a long
+    conversation and a specification of `spec.spec_steps` steps; returns rows per table."""
     user_ids = list(connection.scalars(_users_of(spec.seed)))
     now = datetime.now(UTC)
     conversations: list[dict[str, Any]] = []
@@ -342,31 +346,30 @@ class Fixture:
     specification: dict[uuid.UUID, uuid.UUID]
 
 
-def read_fixture(engine: Engine, seed: int, *, tasks_per_user: int = 100) -> Fixture:
+def read_fixture(connection: Connection, seed: int, *, tasks_per_user: int = 100) -> Fixture:
     """The data set's users, a random sample of each one's task ids, and each one's long
     conversation and benchmark specification."""
     rng = random.Random(seed)  # noqa: S311 - not crypto
     tasks, conversations = _table(Task), _table(Conversation)
     specifications = _table(TestSpecification)
-    with engine.connect() as connection:
-        user_ids = sorted(connection.scalars(_users_of(seed)))
-        task_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for user_id in user_ids:
-            ids = list(connection.scalars(select(tasks.c.id).where(tasks.c.user_id == user_id)))
-            task_ids[user_id] = rng.sample(ids, min(tasks_per_user, len(ids)))
-        long_conversation: dict[uuid.UUID, uuid.UUID] = dict(
-            connection.execute(
-                select(conversations.c.user_id, conversations.c.id).where(
-                    conversations.c.title == LONG_CONVERSATION_TITLE,
-                    conversations.c.user_id.in_(user_ids),
-                )
-            ).all()
-        )
-        specification: dict[uuid.UUID, uuid.UUID] = dict(
-            connection.execute(
-                select(specifications.c.user_id, specifications.c.id).where(
-                    specifications.c.key == SPEC_KEY, specifications.c.user_id.in_(user_ids)
-                )
-            ).all()
-        )
+    user_ids = sorted(connection.scalars(_users_of(seed)))
+    task_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for user_id in user_ids:
+        ids = list(connection.scalars(select(tasks.c.id).where(tasks.c.user_id == user_id)))
+        task_ids[user_id] = rng.sample(ids, min(tasks_per_user, len(ids)))
+    long_conversation: dict[uuid.UUID, uuid.UUID] = dict(
+        connection.execute(
+            select(conversations.c.user_id, conversations.c.id).where(
+                conversations.c.title == LONG_CONVERSATION_TITLE,
+                conversations.c.user_id.in_(user_ids),
+            )
+        ).all()
+    )
+    specification: dict[uuid.UUID, uuid.UUID] = dict(
+        connection.execute(
+            select(specifications.c.user_id, specifications.c.id).where(
+                specifications.c.key == SPEC_KEY, specifications.c.user_id.in_(user_ids)
+            )
+        ).all()
+    )
     return Fixture(user_ids, task_ids, long_conversation, specification)
