@@ -13,6 +13,10 @@ from sqlalchemy import text
 from tasktracker.db.errors import ConflictError, IntegrityError, TaskTrackerError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import new_id
+from tasktracker.testspec.repositories.categories import (
+    CommandCategoryRepository,
+    ParameterCategoryRepository,
+)
 from tasktracker.testspec.repositories.parameters import ParameterRepository
 from tasktracker.testspec.services.steps import StepService
 from tests.testspec.conftest import Bench, build_bench, uid
@@ -22,6 +26,12 @@ def run(db: Database, backend: str, sql: str, **params: Any) -> None:
     values = {k: uid(v, backend) if isinstance(v, uuid.UUID) else v for k, v in params.items()}
     with db.session() as session:
         session.execute(text(sql), values)
+
+
+def insert(db: Database, backend: str, table: str, **values: Any) -> None:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{name}" for name in values)
+    run(db, backend, f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", **values)
 
 
 @pytest.fixture
@@ -41,129 +51,126 @@ def step(db: Database, bench: Bench) -> uuid.UUID:
         )
 
 
-REQUIREMENT = (
-    "INSERT INTO requirements (user_id, id, key, title, statement{extra}) VALUES (:u, :i, {values})"
-)
+REQ = {"key": "REQ-9", "title": "t", "statement": "s"}
+STEP = {"position": 9, "action": "x"}
+DEFAULT = "is_default = true"
 
-CHECKS = [
-    (REQUIREMENT.format(extra="", values="'req-1', 't', 's'"), "key"),
-    (REQUIREMENT.format(extra="", values="'REQ--1', 't', 's'"), "key"),
-    (REQUIREMENT.format(extra="", values="'REQ-', 't', 's'"), "key"),
-    (REQUIREMENT.format(extra="", values="'', 't', 's'"), "key"),
-    (REQUIREMENT.format(extra="", values="'REQ-9', 't', '  '"), "statement"),
-    (REQUIREMENT.format(extra=", kind", values="'REQ-9', 't', 's', 'wish'"), "kind"),
-    (REQUIREMENT.format(extra=", revision", values="'REQ-9', 't', 's', 0"), "revision"),
-    (REQUIREMENT.format(extra=", parent_id", values="'REQ-9', 't', 's', :i"), "parent_id"),
+# (table, columns; "$name" is an id from the bench, "$new" a fresh id), the field named
+CHECKS: list[tuple[str, dict[str, Any], str]] = [
+    ("requirements", REQ | {"key": "req-1"}, "key"),
+    ("requirements", REQ | {"key": "REQ--1"}, "key"),
+    ("requirements", REQ | {"key": "REQ-"}, "key"),
+    ("requirements", REQ | {"key": ""}, "key"),
+    ("requirements", REQ | {"statement": "  "}, "statement"),
+    ("requirements", REQ | {"kind": "wish"}, "kind"),
+    ("requirements", REQ | {"revision": 0}, "revision"),
+    ("requirements", REQ | {"id": "$self", "parent_id": "$self"}, "parent_id"),
+    ("test_specifications", {"key": "ts-1", "title": "t"}, "key"),
+    ("test_specifications", {"key": "TS-9", "title": "t", "status": "done"}, "status"),
+    ("generic_commands", {"name": "set_voltage"}, "name"),
+    ("generic_commands", {"name": "9SET"}, "name"),
+    ("parameters", {"name": "Supply"}, "name"),
+    ("parameters", {"name": "p", "data_type": "decimal"}, "data_type"),
     (
-        "INSERT INTO test_specifications (user_id, id, key, title) VALUES (:u, :i, 'ts-1', 't')",
-        "key",
-    ),
-    (
-        "INSERT INTO test_specifications (user_id, id, key, title, status) VALUES (:u, :i, 'TS-9', 't', 'done')",
-        "status",
-    ),
-    ("INSERT INTO generic_commands (user_id, id, name) VALUES (:u, :i, 'set_voltage')", "name"),
-    ("INSERT INTO generic_commands (user_id, id, name) VALUES (:u, :i, '9SET')", "name"),
-    ("INSERT INTO parameters (user_id, id, name) VALUES (:u, :i, 'Supply')", "name"),
-    (
-        "INSERT INTO parameters (user_id, id, name, data_type) VALUES (:u, :i, 'p', 'decimal')",
-        "data_type",
-    ),
-    (
-        "INSERT INTO parameters (user_id, id, name, data_type, min_value, max_value) VALUES (:u, :i, 'p', 'float', 5, 1)",
+        "parameters",
+        {"name": "p", "data_type": "float", "min_value": 5, "max_value": 1},
         "max_value",
     ),
-    ("INSERT INTO parameters (user_id, id, name, min_value) VALUES (:u, :i, 'p', 1)", "min_value"),
-    ("INSERT INTO parameters (user_id, id, name, unit) VALUES (:u, :i, 'p', ' ')", "unit"),
-    ("INSERT INTO command_categories (user_id, id, name) VALUES (:u, :i, '')", "name"),
+    ("parameters", {"name": "p", "min_value": 1}, "min_value"),
+    ("parameters", {"name": "p", "unit": " "}, "unit"),
+    ("command_categories", {"name": ""}, "name"),
+    ("parameter_variants", {"parameter_id": "$voltage", "name": "v", "value": " "}, "value"),
+    ("test_steps", {"test_specification_id": "$spec", "position": 0, "action": "a"}, "position"),
+    ("test_steps", {"test_specification_id": "$spec", "position": 1, "action": ""}, "action"),
     (
-        "INSERT INTO parameter_variants (user_id, id, parameter_id, name, value) VALUES (:u, :i, :voltage, 'v', ' ')",
-        "value",
-    ),
-    (
-        "INSERT INTO test_steps (user_id, id, test_specification_id, position, action) VALUES (:u, :i, :spec, 0, 'a')",
+        "generic_command_parameters",
+        {"command_id": "$measure", "parameter_id": "$spare", "position": 0},
         "position",
     ),
     (
-        "INSERT INTO test_steps (user_id, id, test_specification_id, position, action) VALUES (:u, :i, :spec, 1, '')",
-        "action",
-    ),
-    (
-        "INSERT INTO generic_command_parameters (user_id, command_id, parameter_id, position) VALUES (:u, :measure, :low_param, 0)",
-        "position",
-    ),
-    (
-        "INSERT INTO requirement_test_links (user_id, requirement_id, test_specification_id, verified_revision) VALUES (:u, :req, :spec, 0)",
+        "requirement_test_links",
+        {
+            "requirement_id": "$requirement",
+            "test_specification_id": "$spec",
+            "verified_revision": 0,
+        },
         "verified_revision",
     ),
     (
-        "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, variant_id, value) VALUES (:u, :step, :voltage, :low, '9')",
+        "test_step_arguments",
+        {"test_step_id": "$step", "parameter_id": "$voltage", "variant_id": "$low", "value": "9"},
         "value",
     ),
 ]
+WITHOUT_ID = {"generic_command_parameters", "requirement_test_links", "test_step_arguments"}
 
 
-@pytest.mark.parametrize(("sql", "field"), CHECKS)
+@pytest.mark.parametrize(("table", "columns", "field"), CHECKS)
 def test_checks(
-    db: Database, bench: Bench, step: uuid.UUID, backend: str, sql: str, field: str
+    db: Database,
+    bench: Bench,
+    step: uuid.UUID,
+    backend: str,
+    table: str,
+    columns: dict[str, Any],
+    field: str,
 ) -> None:
     with db.user_scope(bench.user) as session:
         spare = ParameterRepository(session).create({"name": "spare"}).id
-    ids = {
-        "u": bench.user,
-        "i": new_id(),
-        "voltage": bench.voltage,
-        "spec": bench.spec,
-        "measure": bench.measure,
-        "low_param": spare,
-        "req": bench.requirement,
-        "step": step,
-        "low": bench.low,
-    }
+    ids = vars(bench) | {"step": step, "spare": spare, "self": new_id()}
+    values = {"user_id": bench.user} | ({} if table in WITHOUT_ID else {"id": new_id()})
+    for name, value in columns.items():
+        is_ref = isinstance(value, str) and value.startswith("$")
+        values[name] = ids[value[1:]] if is_ref else value
     with pytest.raises(ValidationError) as caught:
-        run(db, backend, sql, **{k: v for k, v in ids.items() if f":{k}" in sql})
+        insert(db, backend, table, **values)
     assert caught.value.fields == {field}
 
 
 def test_unique_keys(db: Database, bench: Bench, step: uuid.UUID, backend: str) -> None:
-    statements = [
-        ("UPDATE parameter_variants SET is_default = true WHERE id = :low", {"low": bench.low}),
-        (
-            "INSERT INTO test_steps (user_id, id, test_specification_id, position, action) "
-            "VALUES (:u, :i, :spec, 1, 'again')",
-            {"u": bench.user, "i": new_id(), "spec": bench.spec},
+    user = {"user_id": bench.user}
+    refused = [
+        lambda: run(
+            db, backend, f"UPDATE parameter_variants SET {DEFAULT} WHERE id = :v", v=bench.low
         ),
-        (
-            "UPDATE generic_command_parameters SET position = 1 WHERE command_id = :c AND position = 2",
-            {"c": bench.set_voltage},
+        lambda: insert(
+            db,
+            backend,
+            "test_steps",
+            **user,
+            id=new_id(),
+            test_specification_id=bench.spec,
+            position=1,
+            action="again",
         ),
-        (
-            "INSERT INTO requirements (user_id, id, key, title, statement) VALUES (:u, :i, 'REQ-001', 't', 's')",
-            {"u": bench.user, "i": new_id()},
+        lambda: run(
+            db,
+            backend,
+            "UPDATE generic_command_parameters SET position = 1 "
+            "WHERE command_id = :c AND position = 2",
+            c=bench.set_voltage,
         ),
-        (
-            "INSERT INTO parameter_variants (user_id, id, parameter_id, name, value) "
-            "VALUES (:u, :i, :p, 'low_battery', '9')",
-            {"u": bench.user, "i": new_id(), "p": bench.voltage},
+        lambda: insert(
+            db, backend, "requirements", **user, id=new_id(), **REQ | {"key": "REQ-001"}
         ),
-        (
-            "INSERT INTO command_categories (user_id, id, name) VALUES (:u, :i, 'Power')",
-            {"u": bench.user, "i": new_id()},
-        ),
-        (
-            "INSERT INTO command_categories (user_id, id, name) VALUES (:u, :i, 'POWER')",
-            {"u": bench.user, "i": new_id()},
+        lambda: insert(db, backend, "generic_commands", **user, id=new_id(), name="SET_VOLTAGE"),
+        lambda: insert(
+            db,
+            backend,
+            "parameter_variants",
+            **user,
+            id=new_id(),
+            parameter_id=bench.voltage,
+            name="low_battery",
+            value="9",
         ),
     ]
-    for index, (sql, params) in enumerate(statements):
-        if index == len(statements) - 1:
-            with pytest.raises(ConflictError):
-                run(db, backend, sql, **params)
-        elif index == len(statements) - 2:
-            run(db, backend, sql, **params)  # the first 'Power' is fine
-        else:
-            with pytest.raises(ConflictError):
-                run(db, backend, sql, **params)
+    for statement in refused:
+        with pytest.raises(ConflictError):
+            statement()
+    insert(db, backend, "command_categories", **user, id=new_id(), name="Power")
+    with pytest.raises(ConflictError):  # names are unique regardless of case
+        insert(db, backend, "command_categories", **user, id=new_id(), name="POWER")
 
 
 def test_an_argument_naming_a_variant_of_another_parameter_is_refused(
@@ -173,37 +180,21 @@ def test_an_argument_naming_a_variant_of_another_parameter_is_refused(
         mode = ParameterRepository(session).create(
             {"name": "mode", "variants": [{"name": "fast", "value": "f"}]}
         )
-    # The step binds channel; pointing its argument at a variant of `mode` breaks the
+    fast = mode.variants[0].id
+    # The step binds channel: pointing that argument at a variant of `mode` breaks the
     # (user_id, parameter_id, variant_id) key.
     with pytest.raises(IntegrityError):
         run(
             db,
             backend,
             "UPDATE test_step_arguments SET value = NULL, variant_id = :v WHERE test_step_id = :s",
-            v=mode.variants[0].id,
+            v=fast,
             s=step,
         )
+    argument = {"user_id": bench.user, "test_step_id": step, "parameter_id": bench.voltage}
     with pytest.raises(IntegrityError):
-        run(
-            db,
-            backend,
-            "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, variant_id) "
-            "VALUES (:u, :s, :voltage, :fast)",
-            u=bench.user,
-            s=step,
-            voltage=bench.voltage,
-            fast=mode.variants[0].id,
-        )
-    run(  # the same row with a variant of supply_voltage itself is fine
-        db,
-        backend,
-        "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, variant_id) "
-        "VALUES (:u, :s, :voltage, :low)",
-        u=bench.user,
-        s=step,
-        voltage=bench.voltage,
-        low=bench.low,
-    )
+        insert(db, backend, "test_step_arguments", **argument, variant_id=fast)
+    insert(db, backend, "test_step_arguments", **argument, variant_id=bench.low)  # its own: fine
 
 
 def test_references_to_another_users_rows_are_refused(
@@ -214,81 +205,63 @@ def test_references_to_another_users_rows_are_refused(
     bob = build_bench(db, make_user())
     with db.user_scope(bob.user) as session:
         bobs_step = StepService(session).insert(bob.spec, {"action": "x"}).id
-    b, n = bob.user, new_id
-    statements = [
-        (
-            "INSERT INTO requirements (user_id, id, key, title, statement, parent_id) VALUES (:b, :i, 'R-X', 't', 's', :a)",
-            {"a": alice.requirement},
-        ),
-        (
-            "INSERT INTO requirement_test_links (user_id, requirement_id, test_specification_id) VALUES (:b, :a, :own)",
-            {"a": alice.requirement, "own": bob.spec},
-        ),
-        (
-            "INSERT INTO requirement_test_links (user_id, requirement_id, test_specification_id) VALUES (:b, :own, :a)",
-            {"a": alice.spec, "own": bob.requirement},
-        ),
-        (
-            "INSERT INTO test_steps (user_id, id, test_specification_id, position, action) VALUES (:b, :i, :a, 9, 'x')",
-            {"a": alice.spec},
-        ),
-        (
-            "INSERT INTO test_steps (user_id, id, test_specification_id, position, action, command_id) VALUES (:b, :i, :own, 9, 'x', :a)",
-            {"a": alice.set_voltage, "own": bob.spec},
-        ),
-        (
-            "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, value) VALUES (:b, :a, :own, '1')",
-            {"a": step, "own": bob.channel},
-        ),
-        (
-            "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, value) VALUES (:b, :own, :a, '1')",
-            {"a": alice.channel, "own": bobs_step},
-        ),
-        (
-            "INSERT INTO test_step_arguments (user_id, test_step_id, parameter_id, variant_id) VALUES (:b, :own, :p, :a)",
-            {"a": alice.low, "own": bobs_step, "p": bob.voltage},
-        ),
-        (
-            "INSERT INTO generic_command_parameters (user_id, command_id, parameter_id, position) VALUES (:b, :a, :own, 9)",
-            {"a": alice.set_voltage, "own": bob.channel},
-        ),
-        (
-            "INSERT INTO generic_command_parameters (user_id, command_id, parameter_id, position) VALUES (:b, :own, :a, 9)",
-            {"a": alice.channel, "own": bob.measure},
-        ),
-        (
-            "INSERT INTO parameter_variants (user_id, id, parameter_id, name, value) VALUES (:b, :i, :a, 'x', '1')",
-            {"a": alice.voltage},
-        ),
-        (
-            "UPDATE generic_commands SET category_id = (SELECT id FROM command_categories WHERE user_id = :a) WHERE user_id = :b",
-            {"a": alice.user},
-        ),
-        (
-            "UPDATE parameters SET category_id = (SELECT id FROM parameter_categories WHERE user_id = :a) WHERE user_id = :b",
-            {"a": alice.user},
-        ),
-    ]
     with db.user_scope(alice.user) as session:
-        from tasktracker.testspec.repositories.categories import (
-            CommandCategoryRepository,
-            ParameterCategoryRepository,
-        )
-
         CommandCategoryRepository(session).create({"name": "Power"})
         ParameterCategoryRepository(session).create({"name": "Electrical"})
-    for sql, params in statements:
+    bobs = {"user_id": bob.user}
+    link = "requirement_test_links"
+    arguments = "test_step_arguments"
+    signature = "generic_command_parameters"
+    rows: list[tuple[str, dict[str, Any]]] = [
+        ("requirements", REQ | {"id": new_id(), "parent_id": alice.requirement}),
+        (link, {"requirement_id": alice.requirement, "test_specification_id": bob.spec}),
+        (link, {"requirement_id": bob.requirement, "test_specification_id": alice.spec}),
+        ("test_steps", STEP | {"id": new_id(), "test_specification_id": alice.spec}),
+        (
+            "test_steps",
+            STEP
+            | {"id": new_id(), "test_specification_id": bob.spec, "command_id": alice.set_voltage},
+        ),
+        (arguments, {"test_step_id": step, "parameter_id": bob.channel, "value": "1"}),
+        (arguments, {"test_step_id": bobs_step, "parameter_id": alice.channel, "value": "1"}),
+        (
+            arguments,
+            {"test_step_id": bobs_step, "parameter_id": bob.voltage, "variant_id": alice.low},
+        ),
+        (signature, {"command_id": alice.set_voltage, "parameter_id": bob.channel, "position": 9}),
+        (signature, {"command_id": bob.measure, "parameter_id": alice.channel, "position": 9}),
+        (
+            "parameter_variants",
+            {"id": new_id(), "parameter_id": alice.voltage, "name": "x", "value": "v"},
+        ),
+    ]
+    for table, values in rows:
         with pytest.raises(IntegrityError):
-            run(db, backend, sql, b=b, i=n(), **params)
+            insert(db, backend, table, **bobs, **values)
+    for table, categories in (
+        ("generic_commands", "command_categories"),
+        ("parameters", "parameter_categories"),
+    ):
+        with pytest.raises(IntegrityError):
+            run(
+                db,
+                backend,
+                f"UPDATE {table} SET category_id = "
+                f"(SELECT id FROM {categories} WHERE user_id = :a) WHERE user_id = :b",
+                a=alice.user,
+                b=bob.user,
+            )
 
 
 def test_no_error_leaks_a_driver_exception(db: Database, bench: Bench, backend: str) -> None:
     with pytest.raises(TaskTrackerError):
-        run(
+        insert(
             db,
             backend,
-            "INSERT INTO test_steps (user_id, id, test_specification_id, position, action) VALUES (:u, :i, :s, 1, NULL)",
-            u=bench.user,
-            i=new_id(),
-            s=bench.spec,
+            "test_steps",
+            user_id=bench.user,
+            id=new_id(),
+            test_specification_id=bench.spec,
+            position=1,
+            action=None,
         )
