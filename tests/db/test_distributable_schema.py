@@ -7,6 +7,9 @@ checker, which is itself tested on a schema that breaks each rule.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -144,3 +147,24 @@ def test_the_checker_finds_each_violation() -> None:
         "different types",
     ):
         assert expected in problems, expected
+
+
+def test_the_citus_script_distributes_parents_before_children() -> None:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "citus_sql.py"
+    spec = importlib.util.spec_from_file_location("citus_sql", path)
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    order = script.distribution_order()
+    assert set(order) == set(metadata.tables) - REFERENCE_TABLES
+    for position, name in enumerate(order):
+        for fk in metadata.tables[name].foreign_key_constraints:
+            referred = fk.referred_table.name
+            assert referred in REFERENCE_TABLES or order.index(referred) <= position, (
+                name,
+                referred,
+            )
+    sql = "\n".join(script.statements())
+    assert sql.index("create_reference_table('users')") < sql.index("create_distributed_table")
+    assert sql.count("create_distributed_table") == len(order)
