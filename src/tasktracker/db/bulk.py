@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Column, Connection, Dialect, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from tasktracker.db import driver_errors
 from tasktracker.db.errors import TaskTrackerError
-from tasktracker.db.types import new_id, utc_now
+from tasktracker.db.types import StrEnumType, new_id, utc_now
 
 Row = MutableMapping[str, Any]
 Filler = Callable[[Row], Any]
@@ -55,6 +55,26 @@ def _filler(column: Column[Any]) -> Filler | None:
     return None
 
 
+def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processing; memoized for enums (a handful of distinct values)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not isinstance(column.type, StrEnumType):
+        return process
+    cache: dict[Any, Any] = {}
+
+    def memoized(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = converted = process(value)
+            return converted
+
+    return memoized
+
+
+_MISSING = object()
+
+
 class _Plan:
     """The column list of one bulk statement and how each value is produced."""
 
@@ -65,29 +85,26 @@ class _Plan:
         self.columns = [c for c in ordered if c.name in first or fillers[c.name] is not None]
         self.names = [column.name for column in self.columns]
         self.known = frozenset(self.names)
-        self.fillers = [fillers[name] for name in self.names]
-        dialect = connection.dialect
-        self.processors = [
-            column.type.dialect_impl(dialect).bind_processor(dialect) for column in self.columns
+        self.steps = [
+            (column.name, fillers[column.name], _processor(column, connection.dialect))
+            for column in self.columns
         ]
         self.table = table
 
     def values(self, row: Row) -> tuple[Any, ...]:
-        if not self.known.issuperset(row):
+        if not row.keys() <= self.known:
             unknown = ", ".join(sorted(set(row) - self.known))
             raise ValueError(
                 f"bulk insert into {self.table.name}: column(s) {unknown} missing from the "
                 "first row (every row must name the same columns)"
             )
         out = []
-        for name, fill, process in zip(self.names, self.fillers, self.processors, strict=True):
-            if name in row:
-                value = row[name]
-            elif fill is not None:
-                value = row[name] = fill(row)
-            else:
-                value = None
-            out.append(value if process is None or value is None else process(value))
+        append = out.append
+        for name, fill, process in self.steps:
+            value = row.get(name, _MISSING)
+            if value is _MISSING:
+                value = row[name] = None if fill is None else fill(row)
+            append(value if process is None or value is None else process(value))
         return tuple(out)
 
 
