@@ -60,7 +60,9 @@ def user_exists(db: Database, user_id: uuid.UUID) -> bool:
 # --- pool exhaustion -----------------------------------------------------------------------
 
 
-def test_third_checkout_times_out_clearly_and_the_pool_recovers(pg_url: str) -> None:
+def test_third_checkout_times_out_clearly_and_the_pool_recovers(
+    pg_url: str, db_log: pytest.LogCaptureFixture
+) -> None:
     db = Database.from_settings(
         fast_settings(
             pg_url, database_pool_size=2, database_max_overflow=0, database_pool_timeout=1
@@ -91,6 +93,8 @@ def test_third_checkout_times_out_clearly_and_the_pool_recovers(pg_url: str) -> 
     assert 0.9 <= waited < 3
     assert "no free database connection" in str(info.value)
     assert "size 2 overflow 0" in str(info.value)
+    assert "sqlalche.me" not in str(info.value)
+    assert any("pool exhausted" in record.getMessage() for record in db_log.records)
     assert isinstance(info.value, DatabaseUnavailableError)
     with db.session() as session:  # serves again
         assert session.scalar(text("SELECT 1")) == 1

@@ -16,6 +16,7 @@ every query, no generated twin.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -37,10 +38,15 @@ P = ParamSpec("P")
 _OpenUnit = tuple[AsyncSession, "asyncio.Task[Any] | None"]
 
 
+log = logging.getLogger("tasktracker.db")
+
+
 def _translated(exc: sa_exc.SQLAlchemyError) -> TaskTrackerError:
+    detail = str(exc.args[0] if exc.args else exc).splitlines()[0]  # without SQLAlchemy's link
     if isinstance(exc, sa_exc.TimeoutError):
-        return PoolTimeoutError(f"no free database connection: {str(exc).splitlines()[0]}")
-    return TaskTrackerError(f"database error: {str(exc).splitlines()[0]}")
+        log.warning("pool exhausted: %s", detail)
+        return PoolTimeoutError(f"no free database connection: {detail}")
+    return TaskTrackerError(f"database error: {detail}")
 
 
 def _info(user_id: uuid.UUID | None) -> dict[str, Any]:
