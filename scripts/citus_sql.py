@@ -30,9 +30,14 @@ def distribution_order() -> list[str]:
 
 def statements() -> list[str]:
     tenant = distribution_order()
-    lines = ["SET citus.enable_local_reference_table_foreign_keys = off;"]
-    lines += [f"SELECT create_reference_table('{name}');" for name in REFERENCE_TABLES]
-    lines.append("RESET citus.enable_local_reference_table_foreign_keys;")
+    lines = [
+        "-- users: a reference table. On an existing schema the tenant tables already have foreign",
+        '-- keys to it; with this setting off Citus does not turn them into "Citus local tables".',
+        "SET citus.enable_local_reference_table_foreign_keys = off;",
+        *(f"SELECT create_reference_table('{name}');" for name in REFERENCE_TABLES),
+        "RESET citus.enable_local_reference_table_foreign_keys;",
+        f"-- every other table by {DISTRIBUTION_COLUMN}, co-located, parents first",
+    ]
     for position, name in enumerate(tenant):
         colocate = "default" if position == 0 else tenant[0]
         lines.append(
