@@ -101,9 +101,9 @@ def _run(connection: Connection) -> None:
             driver.execute("PRAGMA foreign_keys=ON")
     else:
 
-        def set_timeouts(connection: Connection) -> None:
+        def set_timeouts(transaction_connection: Connection) -> None:
             for name, value in _timeouts().items():
-                connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+                transaction_connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
         event.listen(connection, "begin", set_timeouts)
         try:
