@@ -102,12 +102,7 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
         return self._load(col(TestSpecification.key) == key, repr(key))
 
     def _load(self, criterion: ColumnElement[bool], label: str) -> TestSpecification:
-        statement = (
-            select(TestSpecification)
-            .where(criterion)
-            .options(*_whole())
-            .execution_options(populate_existing=True)
-        )
+        statement = select(TestSpecification).where(criterion).options(*_whole())
         found = self.session.scalars(statement).one_or_none()
         if found is None:
             raise NotFoundError(f"TestSpecification {label} not found")

@@ -82,6 +82,8 @@ class StepService:
         for name, value in values.items():
             setattr(step, name, value)
         self.session.flush()
+        if new_command and "command" not in inspect(step).unloaded:
+            self.session.expire(step, ["command"])
         return step
 
     def move(self, step_id: uuid.UUID, position: int) -> TestStep:
