@@ -74,10 +74,6 @@ def test_dead_url_exits_non_zero_with_a_one_line_reason(
     assert SECRET not in result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    reason="the CLI also prints the report table and the retry log records (lead: cli/)",
-    strict=False,
-)
 def test_dead_url_output_is_only_that_line(
     dead_url_result: tuple[int, subprocess.CompletedProcess[str]],
 ) -> None:

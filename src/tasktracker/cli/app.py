@@ -74,11 +74,11 @@ def configure(
     ),
 ) -> None:
     _state["debug"] = debug
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    # Quiet by default: a failure is reported once, as the one-line error from main().
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR
     logging.basicConfig(
         level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)]
     )
-    logging.getLogger("tasktracker.migrations").setLevel(logging.INFO)
 
 
 def main() -> None:

@@ -125,6 +125,8 @@ def health(
         report = check_health(engine)
     finally:
         engine.dispose()
+    if not report.reachable:
+        raise TaskTrackerError(f"database unreachable: {report.error}")
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -132,5 +134,3 @@ def health(
         for key, value in report.to_dict().items():
             table.add_row(key, "-" if value is None else str(value))
         out.print(table)
-    if not report.reachable:
-        raise TaskTrackerError(f"database unreachable: {report.error}")

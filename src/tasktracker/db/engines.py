@@ -202,7 +202,7 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
         except Exception as exc:
             made = retrying.statistics.get("attempt_number", 1)
             reason = driver_errors._first_line(exc)
-            log.error("could not connect to %s after %d attempt(s): %s", target, made, reason)
+            log.warning("could not connect to %s after %d attempt(s): %s", target, made, reason)
             raise DatabaseUnavailableError(
                 f"could not connect to {target} after {made} attempt(s): {reason}"
             ) from None
