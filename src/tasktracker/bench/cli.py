@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tasktracker.bench import dataset
+from tasktracker.bench.anatomy import Layer
+from tasktracker.bench.anatomy import measure as measure_layers
 from tasktracker.bench.operations import Bench, Result
 from tasktracker.bench.profiling import profile
-from tasktracker.bench.report import print_results, versions, write_json
+from tasktracker.bench.report import print_layers, print_results, versions, write_json
 from tasktracker.bench.timing import Budget
 from tasktracker.db import schema
 from tasktracker.db.engines import create_engine
@@ -68,6 +70,10 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results to this file.")
     ] = None,
+    anatomy: Annotated[
+        bool,
+        typer.Option("--anatomy", help="Also time a page read layer by layer (see bench.anatomy)."),
+    ] = False,
     profile_dir: Annotated[
         Path | None,
         typer.Option("--profile", help="Profile the project side of each operation here."),
@@ -116,7 +122,7 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
             fixture = dataset.read_fixture(connection, seed)
     finally:
         engine.dispose()
-    results = _run(
+    results, layers = _run(
         settings,
         fixture,
         spec,
@@ -125,8 +131,12 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         depth=depth,
         concurrency_seconds=concurrency_seconds,
         profile_dir=profile_dir,
+        anatomy=anatomy,
     )
     print_results(out, results, engine.dialect.name)
+    if layers:
+        print_layers(out, layers)
+        meta["anatomy"] = [layer.as_dict() for layer in layers]
     meta["seconds"] = round(time.perf_counter() - started, 1)
     _write(json_file, meta, results)
     if drop:
@@ -171,7 +181,8 @@ def _run(
     depth: int,
     concurrency_seconds: float,
     profile_dir: Path | None,
-) -> list[Result]:
+    anatomy: bool,
+) -> tuple[list[Result], list[Layer]]:
     if not fixture.user_ids:
         raise TaskTrackerError("the data set has no users")
     bench = Bench(
@@ -184,6 +195,7 @@ def _run(
         log=out.print,
     )
     results: list[Result] = []
+    layers: list[Layer] = []
     try:
         for op in bench.operations():
             if only and op.key not in only:
@@ -202,9 +214,12 @@ def _run(
                     continue
                 out.print(f"{workers} {mode} workers ...")
                 results.append(bench.concurrent(workers, mode, concurrency_seconds))
+        if anatomy:
+            out.print("anatomy of a page read ...")
+            layers = measure_layers(bench, rounds=budget.rounds, seconds=budget.seconds * 2)
     finally:
         bench.close()
-    return results
+    return results, layers
 
 
 def _write(path: Path | None, meta: dict[str, Any], results: list[Result]) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, text
 
+from tasktracker.bench.anatomy import Layer
 from tasktracker.bench.operations import Result
 
 
@@ -82,8 +83,13 @@ def _ratio(result: Result) -> str:
 def print_results(console: Console, results: list[Result], title: str) -> None:
     latency = [r for r in results if r.kind == "latency"]
     if latency:
-        table = Table(title=f"{title}: latency, ms (ratio = project median / raw median)")
-        for column in ("operation", "project med", "p95", "p99", "raw med", "p95", "p99"):
+        table = Table(
+            title=f"{title}: latency, ms (ratio = project median / raw median; "
+            "cpu = this process's CPU time per call, median)"
+        )
+        for column in (
+            "operation", "project med", "p95", "p99", "cpu", "raw med", "p95", "p99", "cpu",
+        ):  # fmt: skip
             table.add_column(column, justify="left" if column == "operation" else "right")
         for column in ("ratio", "target", "", "notes"):
             table.add_column(column)
@@ -91,8 +97,8 @@ def print_results(console: Console, results: list[Result], title: str) -> None:
             p, w = r.project, r.raw
             table.add_row(
                 r.title,
-                _ms(p["median"]), _ms(p["p95"]), _ms(p["p99"]),
-                _ms(w["median"]), _ms(w["p95"]), _ms(w["p99"]),
+                _ms(p["median"]), _ms(p["p95"]), _ms(p["p99"]), _ms(p["cpu_median"]),
+                _ms(w["median"]), _ms(w["p95"]), _ms(w["p99"]), _ms(w["cpu_median"]),
                 _ratio(r), r.target or "", _verdict(r), "; ".join(r.notes),
             )  # fmt: skip
         console.print(table)
@@ -133,6 +139,26 @@ def print_results(console: Console, results: list[Result], title: str) -> None:
             f"{r.title}: OFFSET median {_ms(r.project['median'])} ms, keyset median "
             f"{_ms(r.raw['median'])} ms: OFFSET costs {r.ratio:.1f}x a keyset page"
         )
+
+
+def print_layers(console: Console, layers: list[Layer]) -> None:
+    table = Table(title="anatomy of a page of 50 open tasks (ms; x = median / layer 1)")
+    for column in ("layer", "median", "p95", "cpu", "x", "+ median over previous"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    base = layers[0].stats.median
+    previous = base
+    for layer in layers:
+        median = layer.stats.median
+        table.add_row(
+            layer.name,
+            _ms(median * 1000),
+            _ms(layer.stats.p95 * 1000),
+            _ms(layer.cpu_median * 1000),
+            f"{median / base:.2f}x",
+            f"{(median - previous) * 1000:+.3f}",
+        )
+        previous = median
+    console.print(table)
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:

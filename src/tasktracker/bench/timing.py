@@ -78,9 +78,14 @@ class Budget:
 
 @dataclass
 class Samples:
+    """Wall-clock latencies of each side, and the CPU time this process spent on each call
+    (what the client side costs, whatever the server and the other processes do)."""
+
     project: list[float]
     raw: list[float]
     seconds: float
+    project_cpu: list[float]
+    raw_cpu: list[float]
 
 
 def interleaved(
@@ -103,21 +108,24 @@ def interleaved(
             fn(params(i))
             _then(after)
     gc.collect()
-    project_samples: list[float] = []
-    raw_samples: list[float] = []
+    cpu = time.process_time
+    result = Samples([], [], 0.0, [], [])
     started = clock()
     deadline = started + budget.seconds
     for i in range(budget.rounds):
-        sides = ((project, project_samples), (raw, raw_samples))
-        for fn, samples in sides if i % 2 == 0 else sides[::-1]:
+        sides = ((project, result.project, result.project_cpu), (raw, result.raw, result.raw_cpu))
+        for fn, samples, cpu_samples in sides if i % 2 == 0 else sides[::-1]:
             p = params(i)
+            c0 = cpu()
             t0 = clock()
             fn(p)
             samples.append(clock() - t0)
+            cpu_samples.append(cpu() - c0)
             _then(after)
         if clock() >= deadline:
             break
-    return Samples(project_samples, raw_samples, clock() - started)
+    result.seconds = clock() - started
+    return result
 
 
 def _then(after: Callable[[], None] | None) -> None:
