@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 class TestSpecificationFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
+    __test__ = False  # for pytest: a model and its schemas, not test classes
+
     key: Key = Field(max_length=50)
     title: RequiredText = Field(max_length=200)
     objective: OptionalText | None = Field(default=None, sa_type=Text)
@@ -57,7 +59,6 @@ class TestSpecificationFields(SQLModel):
 
 
 class TestSpecification(TestSpecificationFields, Timestamped, TenantModel, table=True):
-    __test__ = False  # not a pytest test class, despite the name
     __tablename__ = "test_specifications"
     __table_args__ = (
         key_check(),
@@ -125,6 +126,8 @@ class TestSpecification(TestSpecificationFields, Timestamped, TenantModel, table
 class TestStepFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
+    __test__ = False
+
     action: RequiredText = Field(sa_type=Text)
     expected_result: OptionalText | None = Field(default=None, sa_type=Text)
     command_id: uuid.UUID | None = None
@@ -134,7 +137,6 @@ class TestStepFields(SQLModel):
 
 
 class TestStep(TestStepFields, Timestamped, TenantModel, table=True):
-    __test__ = False
     __tablename__ = "test_steps"
     __table_args__ = (
         ForeignKeyConstraint(
@@ -191,7 +193,7 @@ class TestStep(TestStepFields, Timestamped, TenantModel, table=True):
 class TestStepArgument(Created, UserOwned, table=True):
     """A step's binding of one command parameter: a literal, a variant, or the default."""
 
-    __test__ = False
+    __test__ = False  # for pytest: a model, not a test class
     __tablename__ = "test_step_arguments"
     __table_args__ = (
         ForeignKeyConstraint(
