@@ -1,0 +1,34 @@
+"""The installed `tasktracker` console script, as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "tasktracker"
+
+
+def _run(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "DATABASE_CONNECT_RETRIES": "1"}
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="package not installed as a console script")
+def test_console_script_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    failed = _run("db", "stats", url=url)
+    assert failed.returncode == 1
+    assert failed.stderr.count("\n") == 1
+    assert failed.stderr.startswith("error: the database is at revision base")
+    assert "Traceback" not in failed.stderr
+
+    unreachable = _run("db", "stats", url="postgresql://nobody@127.0.0.1:1/tasktracker_dev")
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.count("\n") == 1
+    assert unreachable.stderr.startswith("error: could not connect to")
