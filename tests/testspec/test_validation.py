@@ -452,3 +452,37 @@ def test_a_signature_change_must_keep_the_steps_valid(db: Database, bench: Bench
         )
         names = [(p.name, required) for p, required in commands.signature(bench.measure)]
     assert names == [("supply_voltage", True), ("channel", True), ("range_mode", False)]
+
+
+def test_direct_orm_writes_of_a_bad_parameter_are_refused_at_flush(db: Database, make_user) -> None:
+    """The repositories check first; the model checks its own row again when it is flushed."""
+    user = make_user()
+    with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
+        session.add(Parameter(name="p", data_type="integer", default_value="1.5"))  # type: ignore[call-arg]
+    assert caught.value.fields == {"default_value"}
+    with db.user_scope(user) as session:
+        parameter = Parameter(name="q", data_type="float", min_value=0)  # type: ignore[call-arg]
+        session.add(parameter)
+    with pytest.raises(ValidationError) as caught, db.user_scope(user) as session:
+        stored = session.get_one(Parameter, (user, parameter.id))
+        stored.max_value = -1
+    assert caught.value.fields == {"max_value"}
+    assert _rows(db, user)["parameters"] == 1
+
+
+def test_a_stale_command_update_changes_nothing(db: Database, bench: Bench) -> None:
+    with db.user_scope(bench.user) as session:
+        read_at = GenericCommandRepository(session).get(bench.measure).updated_at
+        GenericCommandRepository(session).update(bench.measure, {"description": "first"})
+    with pytest.raises(ConflictError), db.user_scope(bench.user) as session:
+        GenericCommandRepository(session).update(
+            bench.measure,
+            {"signature": [{"parameter_id": bench.channel}]},
+            expected_updated_at=read_at,
+        )
+    with db.user_scope(bench.user) as session:
+        commands = GenericCommandRepository(session)
+        assert len(commands.signature(bench.measure)) == 2
+        before = commands.get(bench.measure).updated_at
+        commands.update(bench.measure, {"signature": [{"parameter_id": bench.channel}]})
+        assert commands.get(bench.measure).updated_at > before  # the signature is the command's

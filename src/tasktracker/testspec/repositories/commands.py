@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from tasktracker.db.errors import FieldError, IntegrityError, NotFoundError, ValidationError
 from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.types import utc_now
 from tasktracker.testspec.models import (
     CommandCategory,
     GenericCommand,
@@ -81,17 +82,14 @@ class GenericCommandRepository(TenantRepository[GenericCommand]):
             errors += self._steps_problems(command, current, signature)
         if errors:
             raise ValidationError(errors, model="GenericCommand")
+        command = self.update_from(
+            id, GenericCommandUpdate(**values), expected_updated_at=expected_updated_at
+        )
         if changed:
             self._replace_signature(command, signature)
-        return self.update_from(
-            id,
-            changes.model_copy(update={"signature": None}),
-            expected_updated_at=expected_updated_at,
-        )
-
-    def apply(self, obj: GenericCommand, values: dict[str, Any]) -> None:
-        values.pop("signature", None)
-        super().apply(obj, values)
+            command.updated_at = utc_now()  # the signature is part of the command
+            self.session.flush()
+        return command
 
     def delete(self, id: uuid.UUID) -> None:
         """Delete the command and its signature; refused while steps use it."""
