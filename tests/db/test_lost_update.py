@@ -9,8 +9,12 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tasktracker.accounts.models import User
+from tasktracker.chat.models import Conversation, MessageRole
+from tasktracker.chat.repository import ConversationRepository
+from tasktracker.chat.schemas import ConversationCreate, MessageCreate
 from tasktracker.db.errors import ConflictError
 from tasktracker.db.sessions import Database
 from tasktracker.tasks.models import Task
@@ -71,7 +75,7 @@ def test_concurrent_units_of_work_detect_the_lost_update(postgres_committed_url:
     the second is still open; the second's update must see the new version and conflict.
 
     The second unit keeps the task it read (as a caller showing it would): its session's
-    identity map then holds the old version, which the locking re-read must refresh.
+    identity map then holds the old version, whose `updated_at` the locking re-read refreshes.
     PostgreSQL only: SQLite has one writer at a time, and a write from a stale read
     transaction fails there as "busy" before any comparison.
     """
@@ -99,9 +103,27 @@ def test_concurrent_units_of_work_detect_the_lost_update(postgres_committed_url:
                     task_id, TaskUpdate(title="second"), expected_updated_at=read_by_second
                 )
         assert "was changed at" in str(info.value)
-        assert shown_by_second.title == "first"  # refreshed by the locking read
+        assert shown_by_second.updated_at > read_by_second  # the locking re-read of the version
         with first_db.user_scope(user.id) as session:
             assert session.scalar(select(Task.title).where(Task.id == task_id)) == "first"
     finally:
         first_db.dispose()
         second_db.dispose()
+
+
+def test_the_check_leaves_loaded_relationships_alone(db: Database, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Only the version is re-read: a conversation's loaded messages stay usable."""
+    user_id = make_user()
+    first = MessageCreate(role=MessageRole.USER, content="hello")
+    with db.user_scope(user_id) as session:
+        conversation_id = (
+            ConversationRepository(session).start(ConversationCreate(first_message=first)).id
+        )
+    with db.user_scope(user_id) as session:
+        conversation = session.scalars(
+            select(Conversation).options(selectinload(Conversation.messages))  # type: ignore[arg-type]
+        ).one()
+        ConversationRepository(session).rename(
+            conversation_id, "renamed", expected_updated_at=conversation.updated_at
+        )
+        assert [message.content for message in conversation.messages] == ["hello"]

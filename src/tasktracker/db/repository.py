@@ -43,17 +43,8 @@ class TenantRepository(Generic[ModelT]):
         self.user_id: uuid.UUID = scope_user_id(session)
 
     def get(self, id: uuid.UUID, *, for_update: bool = False) -> ModelT:
-        """The row with this id in the user's scope, or `NotFoundError`.
-
-        `for_update` locks the row and reloads it even if this session already holds it: a
-        stale copy from an earlier read would hide a concurrent write (a lost update).
-        """
-        obj = self.session.get(
-            self.model,
-            (self.user_id, id),
-            with_for_update=for_update or None,
-            populate_existing=for_update,
-        )
+        """The row with this id in the user's scope, or `NotFoundError`."""
+        obj = self.session.get(self.model, (self.user_id, id), with_for_update=for_update or None)
         if obj is None:
             raise NotFoundError(f"{self.model.__name__} {id} not found")
         return obj  # type: ignore[no-any-return]
@@ -71,7 +62,11 @@ class TenantRepository(Generic[ModelT]):
         self, id: uuid.UUID, changes: BaseModel, *, expected_updated_at: datetime | None = None
     ) -> ModelT:
         """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
-        obj = self.get(id, for_update=expected_updated_at is not None)
+        obj = self.get(id)
+        if expected_updated_at is not None and hasattr(obj, "updated_at"):
+            # Lock the row and re-read its version. A plain locking `get` would leave a copy
+            # this session already holds as it was, hiding a write committed since then.
+            self.session.refresh(obj, ["updated_at"], with_for_update=True)
         current = getattr(obj, "updated_at", None)
         if expected_updated_at is not None and current != expected_updated_at:
             raise ConflictError(
