@@ -1,0 +1,1 @@
+"""Reading and writing the test-engineering entities, one repository per concept."""
