@@ -249,3 +249,19 @@ def test_the_import_survives_a_caller_that_catches_the_error(
     counts = _counts(db, bob)
     assert counts["requirements"] == 1
     assert counts["test_specifications"] == 0
+
+
+def test_errors_name_their_place_in_the_document(db: Database, bench: Bench, make_user) -> None:
+    _rich_specification(db, bench)
+    document = _export(db, bench.user)
+    bad_default = json.loads(json.dumps(document))
+    bad_default["parameters"][1]["default_value"] = "31"
+    looping = json.loads(json.dumps(document))
+    looping["requirements"][2]["parent"] = "REQ-001"  # SYS-1 under its own child
+    for changed, field in (
+        (bad_default, "parameters[1].default_value"),
+        (looping, "requirements[2].parent_id"),
+    ):
+        with pytest.raises(ValidationError) as caught, db.user_scope(make_user()) as session:
+            SpecificationExchange(session).import_document(changed)
+        assert caught.value.fields == {field}

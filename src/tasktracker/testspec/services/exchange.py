@@ -19,7 +19,8 @@ statement. Otherwise the imported link is suspect until someone reviews it.
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,6 +93,18 @@ def parse_document(
         return TestSpecificationDocument.model_validate(document)
     except pydantic.ValidationError as exc:
         raise validation_error(exc, "TestSpecificationDocument") from None
+
+
+@contextmanager
+def _located(where: str) -> Iterator[None]:
+    """Errors inside name their place in the document (`parameters[0].default_value`)."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ValidationError(
+            (FieldError(f"{where}.{e.field}", e.message) for e in exc.errors),
+            model="TestSpecificationDocument",
+        ) from None
 
 
 class SpecificationExchange:
@@ -275,9 +288,11 @@ class _Importer:
             "parameter_categories",
         )
         for index, parameter in enumerate(doc.parameters):
-            self._parameter(index, parameter, parameter_categories)
-        for command in doc.commands:
-            self._command(command, command_categories)
+            with _located(f"parameters[{index}]"):
+                self._parameter(parameter, parameter_categories)
+        for index, command in enumerate(doc.commands):
+            with _located(f"commands[{index}]"):
+                self._command(command, command_categories)
         self._requirements()
         specification = specifications.create(doc.specification.model_dump())
         self.report.specification_id = specification.id
@@ -319,9 +334,7 @@ class _Importer:
             ids[document.name.lower()] = category.id
         return ids
 
-    def _parameter(
-        self, index: int, document: ParameterDocument, categories: dict[str, uuid.UUID]
-    ) -> None:
+    def _parameter(self, document: ParameterDocument, categories: dict[str, uuid.UUID]) -> None:
         repository = ParameterRepository(self.session)
         fields = document.model_dump(exclude={"category", "variants"})
         fields["category_id"] = (
@@ -338,9 +351,7 @@ class _Importer:
             self.report.matched["parameters"] += 1
             if parameter.data_type != document.data_type:
                 raise ValidationError.single(
-                    f"parameters[{index}].data_type",
-                    f"{parameter.name} exists here as {parameter.data_type}",
-                    model="TestSpecificationDocument",
+                    "data_type", f"{parameter.name} exists here as {parameter.data_type}"
                 )
             self._add_missing_variants(parameter, document)
         self.parameters[parameter.name] = parameter
@@ -386,18 +397,20 @@ class _Importer:
         for document in self.document.requirements:
             requirement = repository.find_by_key(document.key)
             if requirement is None:
-                fields = document.model_dump(exclude={"parent"})
-                requirement = repository.add(Requirement(**fields))
+                requirement = repository.add(Requirement(**document.model_dump(exclude={"parent"})))
                 self.created_requirements.add(document.key)
                 self.report.created["requirements"] += 1
             else:
                 self.report.matched["requirements"] += 1
             self.requirements[document.key] = requirement
-        for document in self.document.requirements:
+        for index, document in enumerate(self.document.requirements):
             if document.key in self.created_requirements and document.parent is not None:
                 parent = self._requirement_keyed(document.parent)
                 if parent is not None:
-                    repository.update(self.requirements[document.key].id, {"parent_id": parent.id})
+                    with _located(f"requirements[{index}]"):
+                        repository.update(
+                            self.requirements[document.key].id, {"parent_id": parent.id}
+                        )
 
     def _step(
         self, steps: StepService, specification_id: uuid.UUID, index: int, step: StepDocument
@@ -422,16 +435,11 @@ class _Importer:
                 {"parameter_id": parameter.id, "variant_id": variant_id, "value": argument.value}
             )
         fields = step.model_dump(exclude={"command", "arguments"})
-        try:
+        with _located(where):
             steps.insert(
                 specification_id,
                 fields | {"command_id": command.id if command else None, "arguments": arguments},
             )
-        except ValidationError as exc:
-            raise ValidationError(
-                (FieldError(f"{where}.{e.field}", e.message) for e in exc.errors),
-                model="TestSpecificationDocument",
-            ) from None
         self.report.created["test_steps"] += 1
 
     def _links(self, specification_id: uuid.UUID) -> None:
