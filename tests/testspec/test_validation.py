@@ -486,3 +486,21 @@ def test_a_stale_command_update_changes_nothing(db: Database, bench: Bench) -> N
         before = commands.get(bench.measure).updated_at
         commands.update(bench.measure, {"signature": [{"parameter_id": bench.channel}]})
         assert commands.get(bench.measure).updated_at > before  # the signature is the command's
+
+
+def test_renaming_a_parameter_renames_its_syntax_placeholders(db: Database, bench: Bench) -> None:
+    with db.user_scope(bench.user) as session:
+        ParameterRepository(session).update(bench.voltage, {"name": "volts"})
+    with db.user_scope(bench.user) as session:
+        assert GenericCommandRepository(session).get(bench.set_voltage).syntax == (
+            "SET_VOLTAGE {channel} {volts}"
+        )
+    with db.user_scope(bench.user) as session:
+        GenericCommandRepository(session).update(
+            bench.set_voltage, {"syntax": "SET {channel} {volts}" + " " * 470}
+        )
+    with pytest.raises(ValidationError) as caught, db.user_scope(bench.user) as session:
+        ParameterRepository(session).update(bench.voltage, {"name": "supply_voltage_in_volts"})
+    assert caught.value.fields == {"name"}
+    with db.user_scope(bench.user) as session:
+        assert ParameterRepository(session).get(bench.voltage).name == "volts"

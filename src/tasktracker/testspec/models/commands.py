@@ -24,13 +24,15 @@ if TYPE_CHECKING:
     from tasktracker.testspec.models.parameters import Parameter
     from tasktracker.testspec.models.specifications import TestStep
 
+SYNTAX_MAX_LENGTH = 500
+
 
 class GenericCommandFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
     name: CommandName = Field(max_length=100)
     description: OptionalText | None = Field(default=None, sa_type=Text)
-    syntax: OptionalText | None = Field(default=None, max_length=500)
+    syntax: OptionalText | None = Field(default=None, max_length=SYNTAX_MAX_LENGTH)
     category_id: uuid.UUID | None = None
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
 

@@ -20,11 +20,13 @@ from sqlmodel import col
 from tasktracker.db.errors import FieldError, IntegrityError, NotFoundError, ValidationError
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.testspec.models import (
+    GenericCommand,
     Parameter,
     ParameterCategory,
     ParameterVariant,
     TestStepArgument,
 )
+from tasktracker.testspec.models.commands import SYNTAX_MAX_LENGTH
 from tasktracker.testspec.models.parameters import ParameterFields
 from tasktracker.testspec.repositories.common import require
 from tasktracker.testspec.repositories.usage import UsageQueries, describe_steps
@@ -79,7 +81,10 @@ class ParameterRepository(TenantRepository[Parameter]):
         expected_updated_at: datetime | None = None,
     ) -> Parameter:
         """Change the fields set in `changes`, if the parameter's variants and the steps that
-        use it still fit (data type, range, a default where steps rely on one)."""
+        use it still fit (data type, range, a default where steps rely on one).
+
+        A new name is also written into the `{placeholders}` of the commands' syntax.
+        """
         changes = validated(ParameterUpdate, changes)
         parameter = self.get(id)
         values = changes.model_dump(exclude_unset=True)
@@ -87,9 +92,33 @@ class ParameterRepository(TenantRepository[Parameter]):
         after = ParameterFields.model_validate(current | values)
         if "category_id" in values:
             self._check_category(after.category_id)
-        if errors := after.problems() or self._dependants_problems(parameter, after, values):
+        errors = after.problems() or self._dependants_problems(parameter, after, values)
+        renamed = self._renamed_syntaxes(parameter, after.name)
+        errors += [
+            FieldError("name", f"would make the syntax of {command.name} too long")
+            for command, syntax in renamed
+            if len(syntax) > SYNTAX_MAX_LENGTH
+        ]
+        if errors:
             raise ValidationError(errors, model="Parameter")
-        return self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        parameter = self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        for command, syntax in renamed:
+            command.syntax = syntax
+        self.session.flush()
+        return parameter
+
+    def _renamed_syntaxes(
+        self, parameter: Parameter, name: str
+    ) -> builtins.list[tuple[GenericCommand, str]]:
+        """The commands whose syntax names the parameter, with the syntax under `name`."""
+        if name == parameter.name:
+            return []
+        old, new = f"{{{parameter.name}}}", f"{{{name}}}"
+        return [
+            (command, command.syntax.replace(old, new))
+            for command in UsageQueries(self.session).commands_using_parameter(parameter.id)
+            if command.syntax is not None and old in command.syntax
+        ]
 
     def delete(self, id: uuid.UUID) -> None:
         """Delete the parameter and its variants; refused while a signature or a step uses it."""
