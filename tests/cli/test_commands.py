@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy.engine import make_url
 from typer.main import get_command
 
 from tasktracker.cli import app
+from tasktracker.cli.data_commands import looks_like_development
 from tests import databases
 from tests.cli.conftest import Invoke, make_invoker
 from tests.conftest import require_postgres
@@ -150,3 +152,21 @@ def test_reset_on_postgresql_needs_force_unless_the_name_says_development(
         cli = make_invoker(url, monkeypatch)
         accepted = cli("db", "reset", "--yes")  # an empty database: reset just migrates
         assert accepted.exit_code == 0, accepted.output
+
+
+@pytest.mark.parametrize(
+    ("url", "development"),
+    [
+        ("sqlite:///./tasktracker.db", True),
+        ("postgresql://u@h/tasktracker_dev", True),
+        ("postgresql://u@h/test-42", True),
+        ("postgresql://u@h/app_local", True),
+        ("postgresql://u@h/Scratch", True),
+        ("postgresql://u@h/tasktracker", False),
+        ("postgresql://u@h/production_latest", False),
+        ("postgresql://u@h/devices", False),
+        ("postgresql://u@h", False),
+    ],
+)
+def test_what_looks_like_a_development_database(url: str, development: bool) -> None:
+    assert looks_like_development(make_url(url)) is development

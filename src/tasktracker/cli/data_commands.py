@@ -29,7 +29,12 @@ from tasktracker.db.settings import get_settings, mask_url
 from tasktracker.db.stats import TableStats, database_size, table_counts
 from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
 
-DEVELOPMENT_NAME = re.compile(r"dev|test|local|scratch|demo|tmp", re.IGNORECASE)
+DEVELOPMENT_NAME = re.compile(
+    r"(?:^|[^a-z])(?:dev|development|test|tests|testing|local|scratch|demo|tmp)(?:[^a-z]|$)",
+    re.IGNORECASE,
+)
+"""A word of the database name (between non-letters) that says "not production":
+`tasktracker_dev`, `test-42`, `app_local` match; `latest`, `devices` do not."""
 
 
 def seed(
@@ -171,8 +176,8 @@ def reset(
 ) -> None:
     """Delete everything: downgrade to base, then migrate to head (development only).
 
-    Refuses without --yes, and refuses a PostgreSQL database whose name does not contain
-    dev, test, local, scratch, demo or tmp unless --force is given.
+    Refuses without --yes, and refuses a PostgreSQL database whose name has none of the
+    words dev, test, local, scratch, demo or tmp (e.g. tasktracker_dev) unless --force.
 
     Example: tasktracker db reset --yes
     """
@@ -182,7 +187,7 @@ def reset(
     if not force and not looks_like_development(url):
         raise TaskTrackerError(
             f"refusing to reset {mask_url(url)}: it does not look like a development database "
-            "(SQLite, or a name with dev/test/local/scratch/demo/tmp); pass --force if it is one"
+            "(SQLite, or a name with a word like dev, test or local); pass --force if it is one"
         )
     with engine() as bound:
         schema.downgrade(bound, "base")
