@@ -106,3 +106,14 @@ def test_constraint_violations_are_translated(db: Database, make_user) -> None: 
         bulk_insert(
             connection, Task, [{"user_id": user_id, "title": "x", "category_id": uuid.uuid4()}]
         )
+
+
+def test_text_that_copy_must_escape_round_trips(db: Database, make_user) -> None:  # type: ignore[no-untyped-def]
+    user_id = make_user()
+    awkward = "tab\there, back\\slash, \\N, quote \" and ' , ünïcødé ✓"
+    rows = [{"user_id": user_id, "title": awkward, "description": "line 1\nline 2\r\n"}]
+    bulk_insert(_connection(db), Task, rows)
+    with db.user_scope(user_id) as session:
+        task = TaskRepository(session).get(rows[0]["id"])
+    assert task.title == awkward
+    assert task.description == "line 1\nline 2\r\n"
