@@ -98,7 +98,7 @@ class _Plan:
                 f"bulk insert into {self.table.name}: column(s) {unknown} missing from the "
                 "first row (every row must name the same columns)"
             )
-        out = []
+        out: list[Any] = []
         append = out.append
         for name, fill, process in self.steps:
             value = row.get(name, _MISSING)
