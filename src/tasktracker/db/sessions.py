@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tasktracker.db.engines import create_async_engine, create_engine
 from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
 from tasktracker.db.settings import Settings
-from tasktracker.db.tenancy import USER_ID, TaskTrackerSession
+from tasktracker.db.tenancy import READ_ONLY, USER_ID, TaskTrackerSession
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -49,8 +49,11 @@ def _translated(exc: sa_exc.SQLAlchemyError) -> TaskTrackerError:
     return TaskTrackerError(f"database error: {detail}")
 
 
-def _info(user_id: uuid.UUID | None) -> dict[str, Any]:
-    return {} if user_id is None else {USER_ID: user_id}
+def _info(user_id: uuid.UUID | None, read_only: bool = False) -> dict[str, Any]:
+    info: dict[str, Any] = {} if user_id is None else {USER_ID: user_id}
+    if read_only:
+        info[READ_ONLY] = True
+    return info
 
 
 class Database:
@@ -65,6 +68,13 @@ class Database:
             expire_on_commit=False,
             join_transaction_mode="create_savepoint",
         )
+        self._reader_sessions = self._sessions
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            self._reader_sessions = sessionmaker(
+                bind.execution_options(isolation_level="AUTOCOMMIT"),
+                class_=TaskTrackerSession,
+                expire_on_commit=False,
+            )
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @classmethod
@@ -78,13 +88,20 @@ class Database:
             yield session
 
     @contextmanager
-    def user_scope(self, user_id: uuid.UUID) -> Iterator[Session]:
-        """A unit of work in which every tenant query is limited to `user_id`."""
-        with self._unit_of_work(user_id) as session:
+    def user_scope(self, user_id: uuid.UUID, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work in which every tenant query is limited to `user_id`.
+
+        `read_only=True` is for reads that need no common snapshot (one query, or queries
+        that may each see the latest data): on PostgreSQL it runs without a transaction —
+        no BEGIN/COMMIT round trips — and any write is refused.
+        """
+        with self._unit_of_work(user_id, read_only=read_only) as session:
             yield session
 
     @contextmanager
-    def _unit_of_work(self, user_id: uuid.UUID | None) -> Iterator[Session]:
+    def _unit_of_work(
+        self, user_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> Iterator[Session]:
         outer = self._active.get()
         if outer is not None:
             if outer.info.get(USER_ID) != user_id:
@@ -92,7 +109,8 @@ class Database:
             with outer.begin_nested():
                 yield outer
             return
-        session = self._sessions(info=_info(user_id))
+        sessions = self._reader_sessions if read_only else self._sessions
+        session = sessions(info=_info(user_id, read_only))
         token = self._active.set(session)
         try:
             with session.begin():
@@ -119,6 +137,13 @@ class AsyncDatabase:
             expire_on_commit=False,
             join_transaction_mode="create_savepoint",
         )
+        self._reader_sessions = self._sessions
+        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            self._reader_sessions = async_sessionmaker(
+                bind.execution_options(isolation_level="AUTOCOMMIT"),
+                sync_session_class=TaskTrackerSession,
+                expire_on_commit=False,
+            )
         # The open unit of work and the task that owns it: a task spawned inside a unit
         # inherits the context variable, but must not share the session concurrently.
         self._active: ContextVar[_OpenUnit | None] = ContextVar(
@@ -135,12 +160,17 @@ class AsyncDatabase:
             yield session
 
     @asynccontextmanager
-    async def user_scope(self, user_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
-        async with self._unit_of_work(user_id) as session:
+    async def user_scope(
+        self, user_id: uuid.UUID, *, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """As `Database.user_scope`."""
+        async with self._unit_of_work(user_id, read_only=read_only) as session:
             yield session
 
     @asynccontextmanager
-    async def _unit_of_work(self, user_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+    async def _unit_of_work(
+        self, user_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         active = self._active.get()
         task = asyncio.current_task()
         if active is not None and active[1] is task:
@@ -150,7 +180,8 @@ class AsyncDatabase:
             async with outer.begin_nested():
                 yield outer
             return
-        async with self._sessions(info=_info(user_id)) as session:
+        sessions = self._reader_sessions if read_only else self._sessions
+        async with sessions(info=_info(user_id, read_only)) as session:
             token = self._active.set((session, task))
             try:
                 async with session.begin():

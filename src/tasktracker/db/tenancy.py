@@ -16,6 +16,7 @@ a reference to another user's row, another user's data is out of reach of the pu
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -26,6 +27,7 @@ from tasktracker.db.base import ScopeRoot, UserOwned
 from tasktracker.db.errors import ValidationError
 
 USER_ID = "tasktracker.user_id"
+READ_ONLY = "tasktracker.read_only"
 
 
 class TaskTrackerSession(Session):
@@ -46,20 +48,27 @@ def scope_user_id(session: Session) -> uuid.UUID:
 
 @event.listens_for(TaskTrackerSession, "do_orm_execute")
 def _limit_to_scope(state: ORMExecuteState) -> None:
-    user_id = state.session.info.get(USER_ID)
+    info = state.session.info
+    if info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise RuntimeError("a read-only unit of work cannot write")
+    user_id = info.get(USER_ID)
     if user_id is None:
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True
-            ),
-            with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
-        )
+        state.statement = state.statement.options(*_criteria(user_id))
     elif state.is_insert and isinstance(state.parameters, list | dict):
         rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
         for row in rows:
             _claim_row(row, user_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _criteria(user_id: uuid.UUID) -> tuple[Any, ...]:
+    """A scope's loader criteria, built once per user rather than once per statement."""
+    return (
+        with_loader_criteria(UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True),
+        with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
+    )
 
 
 def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
@@ -70,6 +79,8 @@ def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
 
 @event.listens_for(TaskTrackerSession, "before_flush")
 def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read-only unit of work cannot write")
     user_id = session.info.get(USER_ID)
     if user_id is None:
         return
