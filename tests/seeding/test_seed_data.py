@@ -13,7 +13,7 @@ from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.sessions import Database
 from tasktracker.db.stats import table_counts
 from tasktracker.seeding.benchmark import SeedPlan, _Generator, first_email, load
-from tasktracker.seeding.demo import ADA, GRACE, seed_demo
+from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, GRACE, seed_demo
 from tasktracker.tasks.models import TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.testspec import (
@@ -81,11 +81,15 @@ def test_loaded_rows_satisfy_the_schema_and_read_back(db: Database) -> None:
 
 def test_demo_is_written_once(db: Database, password_hash: str) -> None:
     assert isinstance(db.bind, Connection)
-    first = seed_demo(db.bind, password_hash=password_hash)
+    first = seed_demo(db.bind)  # hashes the published demo password
     assert first.created
     again = seed_demo(db.bind, password_hash=password_hash)
     assert not again.created
     assert again.user_ids == first.user_ids
+    with db.session() as session:
+        grace = UserRepository(session).authenticate(GRACE.email, DEMO_PASSWORD)
+        assert grace is not None
+        assert grace.id == first.user_ids[GRACE.email]
     with db.user_scope(first.user_ids[ADA.email]) as session:
         ada = TaskRepository(session)
         assert ada.count(TaskFilter(overdue=True)) >= 2

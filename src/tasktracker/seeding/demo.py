@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tasktracker.accounts.models import User
+from tasktracker.accounts.passwords import hash_password
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.chat.models import MessageRole
 from tasktracker.chat.repository import ConversationRepository
@@ -313,7 +314,9 @@ def seed_demo(bind: Engine | Connection, *, password_hash: str | None = None) ->
                 raise ConflictError(
                     "some demo users exist but not all: run `tasktracker db reset --yes`"
                 )
-            ids = {demo.email: _create_user(session, demo, password_hash) for demo in DEMO_USERS}
+            # One hash for both: the password is public, and Argon2 is slow on purpose.
+            hashed = password_hash or hash_password(DEMO_PASSWORD)
+            ids = {demo.email: _create_user(session, demo, hashed) for demo in DEMO_USERS}
         with db.user_scope(ids[ADA.email]) as session:
             _ada_tasks(session, now)
             _ada_conversation(session)
@@ -323,10 +326,7 @@ def seed_demo(bind: Engine | Connection, *, password_hash: str | None = None) ->
     return DemoResult(True, ids)
 
 
-def _create_user(session: Session, demo: DemoUser, password_hash: str | None) -> uuid.UUID:
-    if password_hash is None:
-        fields = {"email": demo.email, "username": demo.username, "password": DEMO_PASSWORD}
-        return UserRepository(session).register(fields).id
+def _create_user(session: Session, demo: DemoUser, password_hash: str) -> uuid.UUID:
     user = User(email=demo.email, username=demo.username, password_hash=password_hash)
     session.add(user)
     session.flush()
