@@ -79,3 +79,15 @@ def test_deleting_a_user_in_the_transaction_that_created_their_rows(
             {"u": user.hex if backend == "sqlite" else user},
         )
     assert _owned_rows(db, user) == 0
+
+
+def test_deleting_a_user_with_loaded_parents_and_children(db: Database, make_user) -> None:
+    """Objects of the deleted user leave the session, children of loaded parents included."""
+    user = make_user()
+    category = add_category(db, user)
+    add_task(db, user, category_id=category)
+    with db.session() as session:
+        session.scalars(select(Category)).all()
+        session.scalars(select(Task)).all()
+        UserRepository(session).delete(user)
+    assert _owned_rows(db, user) == 0

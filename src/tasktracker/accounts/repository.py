@@ -76,7 +76,8 @@ class UserRepository:
         self.get(id)
         self.session.execute(delete(User).where(col(User.id) == id))
         for obj in list(self.session.identity_map.values()):
-            if getattr(obj, "user_id", None) == id or (isinstance(obj, User) and obj.id == id):
+            owned = getattr(obj, "user_id", None) == id or (isinstance(obj, User) and obj.id == id)
+            if owned and obj in self.session:  # expunging a parent may have taken its children
                 self.session.expunge(obj)
 
     def _check_unique(
