@@ -3,6 +3,8 @@ against the raw driver on the configured database."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from tasktracker.bench.anatomy import Layer
 from tasktracker.bench.anatomy import measure as measure_layers
 from tasktracker.bench.operations import Bench, Result
 from tasktracker.bench.profiling import profile
-from tasktracker.bench.report import print_layers, print_results, versions, write_json
+from tasktracker.bench.report import markdown, print_layers, print_results, versions, write_json
 from tasktracker.bench.timing import Budget
 from tasktracker.db import schema
 from tasktracker.db.engines import create_engine
@@ -70,6 +72,9 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results to this file.")
     ] = None,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write them as Markdown tables.")
+    ] = None,
     anatomy: Annotated[
         bool,
         typer.Option("--anatomy", help="Also time a page read layer by layer (see bench.anatomy)."),
@@ -114,6 +119,8 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
             "dataset": spec.as_dict(),
             "load": load.as_dict(),
             "budget": {"warmup": warmup, "rounds": rounds, "seconds": seconds},
+            # Other processes on the machine skew wall-clock timings: keep a record.
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
         if load_only:
             _write(json_file, meta, [])
@@ -138,7 +145,11 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         print_layers(out, layers)
         meta["anatomy"] = [layer.as_dict() for layer in layers]
     meta["seconds"] = round(time.perf_counter() - started, 1)
+    meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     _write(json_file, meta, results)
+    if markdown_file is not None:
+        document = {**meta, "results": [r.as_dict() for r in results]}
+        markdown_file.write_text(markdown(json.loads(json.dumps(document, default=str))))
     if drop:
         engine = create_engine(settings)
         try:

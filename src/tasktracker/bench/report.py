@@ -163,3 +163,72 @@ def print_layers(console: Console, layers: list[Layer]) -> None:
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The JSON document of a run as Markdown tables (for docs/benchmarks.md)."""
+    v, spec, load = document["versions"], document["dataset"], document["load"]
+    lines = [
+        f"{document['backend']} {v.get('server')}, Python {v['python']}, SQLAlchemy "
+        f"{v['sqlalchemy']}, SQLModel {v['sqlmodel']}, psycopg {v['psycopg']}, "
+        f"{v['cpus']} CPUs, commit {v.get('git_commit')}, {document['started_at']}, "
+        f"load average {document.get('load_average_at_start')} at start, "
+        f"{document.get('load_average_at_end')} at end; "
+        f"data set {spec['users']} users x {spec['tasks_per_user']:,} tasks "
+        + (
+            f"(about {sum(spec['rows'].values()):,} rows, reused)"
+            if load["reused"]
+            else f"({load['rows']:,} rows, loaded in {load['seconds']:.1f} s, "
+            f"{load['rows_per_second']:,} rows/s)"
+        ),
+        "",
+        "| operation | project median | p95 | p99 | cpu | raw median | p95 | p99 | cpu "
+        "| ratio | target |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    results = document["results"]
+    for r in (r for r in results if r["kind"] == "latency"):
+        p, w = r["project"], r["raw"]
+        lines.append(
+            f"| {r['title']} | {p['median']:.3f} | {p['p95']:.3f} | {p['p99']:.3f} "
+            f"| {p['cpu_median']:.3f} | {w['median']:.3f} | {w['p95']:.3f} | {w['p99']:.3f} "
+            f"| {w['cpu_median']:.3f} | {r['ratio']:.2f}x | {_target(r)} |"
+        )
+    lines += ["", "| throughput | project | raw | ratio | target |", "|---|--:|--:|--:|---|"]
+    for r in (r for r in results if r["kind"] == "throughput"):
+        p, w = r["project"], r["raw"]
+        if "rows_per_second" in p:
+            project = f"{p['rows_per_second']:,} rows/s"
+            raw = f"{w['rows_per_second']:,} rows/s (COPY)"
+        else:
+            project = (
+                f"{p['ops_per_second']:,.0f} ops/s, p50 {p['median']:.1f} ms, "
+                f"p99 {p['p99']:.1f} ms, {p['errors']} errors"
+            )
+            raw = (
+                f"{w['ops_per_second']:,.0f} ops/s, p50 {w['median']:.1f} ms, "
+                f"p99 {w['p99']:.1f} ms, {w['errors']} errors"
+            )
+        lines.append(f"| {r['title']} | {project} | {raw} | {r['ratio']:.2f}x | {_target(r)} |")
+    for r in (r for r in results if r["kind"] == "comparison"):
+        lines += [
+            "",
+            f"{r['title']}: OFFSET median {r['project']['median']:.3f} ms, keyset "
+            f"{r['raw']['median']:.3f} ms, OFFSET costs {r['ratio']:.1f}x a keyset page.",
+        ]
+    if document.get("anatomy"):
+        layers = document["anatomy"]
+        base = layers[0]["median"]
+        lines += ["", "| layer | median | p95 | cpu | x raw |", "|---|--:|--:|--:|--:|"]
+        lines += [
+            f"| {layer['name']} | {layer['median']:.3f} | {layer['p95']:.3f} "
+            f"| {layer['cpu_median']:.3f} | {layer['median'] / base:.2f}x |"
+            for layer in layers
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _target(result: dict[str, Any]) -> str:
+    if not result["target"]:
+        return ""
+    return f"{result['target']} {'met' if result['met'] else '**missed**'}"
