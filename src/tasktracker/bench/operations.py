@@ -466,6 +466,8 @@ class Bench:
         if project.hung or raw.hung:
             notes.append(f"HUNG (project: {project.hung}, raw: {raw.hung})")
         is_pg = self.driver.is_postgres
+        if not is_pg:
+            notes.append("project: SQLAlchemy's default SQLite pool (pool settings are PG-only)")
         if workers <= pool_size:
             target = ">= 0.4x, 0 errors" if is_pg else None
             met = (ratio >= 0.4 and errors == 0 and not project.hung) if is_pg else None
