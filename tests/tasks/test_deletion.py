@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
 from tasktracker.accounts.models import User
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.sessions import Database
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
+from tasktracker.testspec.models.parameters import Parameter
+from tasktracker.testspec.repositories.parameters import ParameterRepository
 from tests.tasks.conftest import add_category, add_task
 
 
@@ -82,12 +85,18 @@ def test_deleting_a_user_in_the_transaction_that_created_their_rows(
 
 
 def test_deleting_a_user_with_loaded_parents_and_children(db: Database, make_user) -> None:
-    """Objects of the deleted user leave the session, children of loaded parents included."""
+    """Objects of the deleted user leave the session, cascaded children of loaded parents too."""
     user = make_user()
-    category = add_category(db, user)
-    add_task(db, user, category_id=category)
+    with db.user_scope(user) as session:
+        ParameterRepository(session).create(
+            {
+                "name": "supply_voltage",
+                "data_type": "float",
+                "variants": [{"name": "nominal", "value": "12"}, {"name": "low", "value": "9"}],
+            }
+        )
     with db.session() as session:
-        session.scalars(select(Category)).all()
-        session.scalars(select(Task)).all()
+        session.scalars(select(Parameter).options(selectinload(Parameter.variants))).all()
         UserRepository(session).delete(user)
-    assert _owned_rows(db, user) == 0
+    with db.session() as session:
+        assert session.scalars(select(Parameter).where(Parameter.user_id == user)).all() == []
