@@ -5,9 +5,10 @@ variants that add one layer at a time, timed round-robin in one run.
 2. raw in a transaction: BEGIN, SELECT, COMMIT (three round trips);
 3. raw, a ping first, then the transaction: what a pre-pinged checkout adds (four);
 4. SQLAlchemy Core on a pooled engine connection (`engine.begin()`), explicit user filter;
-5. an ORM session in the user's scope selecting columns: rows, no objects;
+5. an ORM session in the user's read-only scope selecting columns: rows, no objects;
 6. the same rows turned into `TaskRead` schemas (what a read-only caller needs);
-7. the public API: `TaskRepository.list` returning identity-mapped `Task` objects.
+7. the public API in a read-only scope: `TaskRepository.list`, identity-mapped `Task`s;
+8. the same in the default scope (a transaction: BEGIN/COMMIT on PostgreSQL).
 
 Each step's extra over the previous one is what that layer costs; variants 5 and 6 show
 what a read path that skips identity-mapped objects would cost. Every timed call follows an
@@ -87,13 +88,17 @@ def variants(bench: Bench) -> dict[str, Callable[[uuid.UUID], object]]:
             .order_by(col(Task.created_at).desc(), col(Task.id).desc())
             .limit(PAGE + 1)
         )
-        with bench.db.user_scope(user_id) as session:
+        with bench.db.user_scope(user_id, read_only=True) as session:
             return list(session.execute(statement).all()[:PAGE])
 
     def orm_rows_as_schemas(user_id: uuid.UUID) -> object:
         return [TaskRead.model_validate(row._mapping) for row in orm_rows(user_id)]
 
     def api(user_id: uuid.UUID) -> object:
+        with bench.db.user_scope(user_id, read_only=True) as session:
+            return TaskRepository(session).list(OPEN, limit=PAGE)
+
+    def api_in_transaction(user_id: uuid.UUID) -> object:
         with bench.db.user_scope(user_id) as session:
             return TaskRepository(session).list(OPEN, limit=PAGE)
 
@@ -102,9 +107,10 @@ def variants(bench: Bench) -> dict[str, Callable[[uuid.UUID], object]]:
         "2 raw, BEGIN/SELECT/COMMIT (3)": raw_transaction,
         "3 raw, ping + BEGIN/SELECT/COMMIT (4)": raw_ping_transaction,
         "4 SQLAlchemy Core, engine.begin()": sqlalchemy_core,
-        "5 ORM session in user scope, rows": orm_rows,
+        "5 ORM session, read-only scope, rows": orm_rows,
         "6 ... rows as TaskRead schemas": orm_rows_as_schemas,
-        "7 API: TaskRepository.list (objects)": api,
+        "7 API: TaskRepository.list, read-only": api,
+        "8 API: the same in a transaction": api_in_transaction,
     }
 
 

@@ -1,7 +1,10 @@
 """The benchmarked operations, each a pair: the project's public API and the raw driver.
 
 Every project call is what an application does: open a unit of work for the user, call
-the repository, let the unit of work commit and close. Before timing, each read pair is
+the repository, let the unit of work commit and close. Single-statement reads use the
+read-only unit (`user_scope(..., read_only=True)`: no BEGIN/COMMIT on PostgreSQL), as the
+raw side reads in autocommit; the specification (five statements) and the insert run in a
+transaction on both sides. Before timing, each read pair is
 run once on the same parameters and must return the same rows (same ids, same order), so
 the two sides are known to do the same work.
 """
@@ -173,7 +176,7 @@ class Bench:
 
     def _page_of_open_tasks(self) -> Op:
         def project(user_id: uuid.UUID) -> Page[Task]:
-            with self.db.user_scope(user_id) as session:
+            with self.db.user_scope(user_id, read_only=True) as session:
                 return TaskRepository(session).list(OPEN, limit=PAGE)
 
         return Op(
@@ -188,7 +191,7 @@ class Bench:
 
     def _get_by_id(self, target: float | None) -> Op:
         def project(p: tuple[uuid.UUID, uuid.UUID]) -> Task:
-            with self.db.user_scope(p[0]) as session:
+            with self.db.user_scope(p[0], read_only=True) as session:
                 return TaskRepository(session).get(p[1])
 
         return Op(
@@ -205,7 +208,7 @@ class Bench:
         cursors = self.cursors()
 
         def project(p: tuple[uuid.UUID, str, Any]) -> Page[Task]:
-            with self.db.user_scope(p[0]) as session:
+            with self.db.user_scope(p[0], read_only=True) as session:
                 return TaskRepository(session).list(limit=PAGE, cursor=p[1])
 
         return Op(
@@ -226,7 +229,7 @@ class Bench:
         for user_id in self.users[:users]:
             cursor: str | None = None
             seen = 0
-            with self.db.user_scope(user_id) as session:
+            with self.db.user_scope(user_id, read_only=True) as session:
                 repository = TaskRepository(session)
                 while seen < self.depth:
                     page = repository.list(limit=min(500, self.depth - seen), cursor=cursor)
@@ -239,7 +242,7 @@ class Bench:
 
     def _counts_by_status(self) -> Op:
         def project(user_id: uuid.UUID) -> dict[TaskStatus, int]:
-            with self.db.user_scope(user_id) as session:
+            with self.db.user_scope(user_id, read_only=True) as session:
                 return TaskRepository(session).counts_by_status()
 
         return Op(
@@ -276,7 +279,7 @@ class Bench:
         conversations = [(u, self.fixture.long_conversation[u]) for u in self.users]
 
         def project(p: tuple[uuid.UUID, uuid.UUID]) -> Page[Any]:
-            with self.db.user_scope(p[0]) as session:
+            with self.db.user_scope(p[0], read_only=True) as session:
                 return ConversationRepository(session).latest_messages(p[1], limit=PAGE)
 
         return Op(
@@ -493,7 +496,7 @@ class Bench:
         raw_pool = _RawThreadPool(self.driver, pool_size)
 
         def project(worker: int, i: int) -> object:
-            with db.user_scope(self.user(worker * 7919 + i)) as session:
+            with db.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
                 return TaskRepository(session).list(OPEN, limit=PAGE)
 
         def raw(worker: int, i: int) -> object:
@@ -522,7 +525,7 @@ class Bench:
             return TaskRepository(session).list(OPEN, limit=PAGE)
 
         async def project(worker: int, i: int) -> object:
-            async with adb.user_scope(self.user(worker * 7919 + i)) as session:
+            async with adb.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
                 return await run(session, page)
 
         async def raw(worker: int, i: int) -> object:
