@@ -57,3 +57,10 @@ def test_cli_prints_and_writes_the_diagram(sqlite_cli: Invoke, tmp_path: Path) -
     unwritable = sqlite_cli("db", "diagram", "--output", str(tmp_path / "no" / "such" / "x.mmd"))
     assert unwritable.exit_code == 1
     assert unwritable.stderr.startswith("error: cannot write")
+
+
+def test_readme_embeds_the_current_diagram() -> None:
+    readme = (SCHEMA_MD.parents[1] / "README.md").read_text(encoding="utf-8")
+    embedded = readme.split("<!-- schema:start", 1)[1].split("<!-- schema:end -->", 1)[0]
+    block = embedded.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.strip() == diagram.mermaid().strip(), "README's diagram is out of date"
