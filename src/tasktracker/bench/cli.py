@@ -69,6 +69,7 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         float, typer.Option(min=0.1, help="Seconds per concurrency round (2 per side).")
     ] = 3.0,
     depth: Annotated[int, typer.Option(min=1, help="Depth of the keyset/OFFSET page.")] = 9_000,
+    bulk_rows: Annotated[int, typer.Option(min=1, help="Rows per timed bulk load.")] = 10_000,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results to this file.")
     ] = None,
@@ -136,6 +137,7 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         only=set(only or ()),
         budget=Budget(warmup, rounds, seconds),
         depth=depth,
+        bulk_rows=bulk_rows,
         concurrency_seconds=concurrency_seconds,
         profile_dir=profile_dir,
         anatomy=anatomy,
@@ -190,6 +192,7 @@ def _run(
     only: set[str],
     budget: Budget,
     depth: int,
+    bulk_rows: int,
     concurrency_seconds: float,
     profile_dir: Path | None,
     anatomy: bool,
@@ -202,8 +205,8 @@ def _run(
         tasks_per_user=spec.tasks_per_user,
         spec_steps=spec.spec_steps,
         depth=depth,
+        bulk_rows=bulk_rows,
         budget=budget,
-        log=out.print,
     )
     results: list[Result] = []
     layers: list[Layer] = []

@@ -127,8 +127,8 @@ class Bench:
         tasks_per_user: int,
         spec_steps: int = 50,
         depth: int = 9_000,
+        bulk_rows: int = BULK_ROWS,
         budget: Budget | None = None,
-        log: Callable[[str], None] = print,
     ) -> None:
         # Slow statements are expected under load here; logging each one would only add noise
         # to the output (the listener that times every statement still runs).
@@ -136,7 +136,7 @@ class Bench:
         self.settings = settings
         self.fixture = fixture
         self.budget = budget or Budget()
-        self.log = log
+        self.bulk_rows = bulk_rows
         self.db = Database.from_settings(settings)
         self.engine: Engine = self.db.engine
         self.driver = RawDriver(settings.url)
@@ -322,7 +322,7 @@ class Bench:
                 "status": "pending",
                 "priority": ("low", "medium", "high")[n % 3],
             }
-            for n in range(BULK_ROWS)
+            for n in range(self.bulk_rows)
         ]
 
         def project(rows: list[dict[str, Any]]) -> int:
@@ -335,15 +335,19 @@ class Bench:
 
         return Op(
             "bulk_load",
-            f"bulk load of {BULK_ROWS:,} tasks",
+            f"bulk load of {self.bulk_rows:,} tasks",
             project,
             lambda rows: self.raw.bulk_tasks(self.write_connection, rows),
             lambda i: [dict(row) for row in template],
             target=target,
             scoped_read=False,
-            budget=Budget(warmup=1, rounds=5, seconds=60.0),
+            budget=Budget(
+                warmup=min(1, self.budget.warmup),
+                rounds=min(5, self.budget.rounds),
+                seconds=min(60.0, self.budget.seconds * 8),
+            ),
             after=empty_sink,
-            rows_per_call=BULK_ROWS,
+            rows_per_call=self.bulk_rows,
         )
 
     def _sink_user(self) -> uuid.UUID:
