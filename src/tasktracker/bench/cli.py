@@ -28,8 +28,10 @@ from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.settings import get_settings
 
 app = typer.Typer(
-    help="Time the data layer against the raw driver (psycopg 3 / sqlite3) on the configured "
-    "database.",
+    help="Load the reference data set (default 100 users x 10,000 tasks) and time each "
+    "operation through the project's API and through the raw driver (psycopg 3 / sqlite3), "
+    "interleaved, on the configured database.\n\n"
+    "Example: tasktracker bench --users 10 --json bench.json",
     invoke_without_command=True,
     rich_markup_mode=None,
 )
