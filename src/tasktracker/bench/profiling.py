@@ -41,7 +41,7 @@ def profile(op: Op, directory: Path, *, seconds: float = 3.0, calls: int = 5_000
     except ImportError:
         sections.append("(pyinstrument not installed: pip install -e '.[dev]')\n")
     else:
-        profiler = Profiler(interval=0.0001)
+        profiler = Profiler(interval=0.0005)
         profiler.start()
         _loop(op, seconds, calls)()
         profiler.stop()
