@@ -46,6 +46,11 @@ def _field_adapter(model: type[SQLModel], name: str) -> pydantic.TypeAdapter[Any
     return pydantic.TypeAdapter(annotated)
 
 
+@functools.cache
+def _is_hybrid(model: type, name: str) -> bool:
+    return isinstance(inspect.getattr_static(model, name, None), hybrid_property)
+
+
 def validation_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
     """Our `ValidationError` from pydantic's, one `FieldError` per failing location."""
     return ValidationError(
@@ -69,8 +74,12 @@ class TableModel(SQLModel):
     model_config = SQLModelConfig(ignored_types=(hybrid_property, hybrid_method))
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # Hot path: SQLAlchemy sets `_sa_instance_state` on every object it loads.
+        if name[0] == "_":
+            super().__setattr__(name, value)
+            return
         model = type(self)
-        if name in model.model_fields:
+        if name in model.__pydantic_fields__:
             try:
                 value = _field_adapter(model, name).validate_python(value)
             except pydantic.ValidationError as exc:
@@ -78,7 +87,7 @@ class TableModel(SQLModel):
                 raise ValidationError(
                     (FieldError(name, e.message) for e in error.errors), model=model.__name__
                 ) from None
-        elif isinstance(inspect.getattr_static(model, name, None), hybrid_property):
+        elif _is_hybrid(model, name):
             object.__setattr__(self, name, value)  # pydantic would refuse a non-field name
             return
         super().__setattr__(name, value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -57,6 +58,11 @@ class Ordering:
 
     name: str
     keys: Sequence[SortKey] = field(default_factory=tuple)
+
+    @functools.cached_property
+    def order_by(self) -> tuple[UnaryExpression[Any], ...]:
+        """The ORDER BY clauses, built once (orderings are module-level constants)."""
+        return tuple(key.order() for key in self.keys)
 
 
 def _encode_value(value: Any) -> Any:
@@ -122,7 +128,7 @@ def paginate(
     """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more."""
     if cursor:
         statement = statement.where(after(ordering, decode_cursor(ordering, cursor)))
-    return statement.order_by(*(key.order() for key in ordering.keys)).limit(check_limit(limit) + 1)
+    return statement.order_by(*ordering.order_by).limit(check_limit(limit) + 1)
 
 
 def make_page(rows: Sequence[T], ordering: Ordering, limit: int, key_values: Any) -> Page[T]:

@@ -69,6 +69,7 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
         super().__init__(length)
         self.enum_class = enum_class
         self.length = length
+        self._members = {member.value: member for member in enum_class}
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
@@ -78,7 +79,7 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> EnumT | None:
         if value is None:
             return None
-        return self.enum_class(value)
+        return self._members.get(value) or self.enum_class(value)
 
     @property
     def python_type(self) -> type[EnumT]:

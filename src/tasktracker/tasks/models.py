@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
-from sqlalchemy import ColumnElement, ForeignKeyConstraint, Index, Text, and_, func, literal, text
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKeyConstraint,
+    Index,
+    Text,
+    and_,
+    event,
+    func,
+    literal,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlmodel import Field, SQLModel, col
 
@@ -107,19 +117,14 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
-        self._sync_completed_at()
+        self._sync_completed_at(self.status)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        super().__setattr__(name, value)
-        if name == "status":
-            self._sync_completed_at()
-
-    def _sync_completed_at(self) -> None:
+    def _sync_completed_at(self, status: TaskStatus) -> None:
         """`completed_at` is set when the status becomes completed, cleared when it leaves."""
-        if self.status == TaskStatus.COMPLETED and self.completed_at is None:
-            super().__setattr__("completed_at", utc_now())
-        elif self.status != TaskStatus.COMPLETED and self.completed_at is not None:
-            super().__setattr__("completed_at", None)
+        if status == TaskStatus.COMPLETED and self.completed_at is None:
+            self.completed_at = utc_now()
+        elif status != TaskStatus.COMPLETED and self.completed_at is not None:
+            self.completed_at = None
 
     @hybrid_property
     def completed(self) -> bool:
@@ -152,3 +157,8 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
             col(cls.due_date) < literal(utc_now(), UTCDateTime),
             col(cls.status) != TaskStatus.COMPLETED,
         )
+
+
+@event.listens_for(Task.status, "set")
+def _status_set(task: Task, value: TaskStatus, old: object, initiator: object) -> None:
+    task._sync_completed_at(TaskStatus(value))

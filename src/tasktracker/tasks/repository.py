@@ -111,8 +111,13 @@ class TaskFilter(BaseModel):
         if self.overdue is not None:
             criteria.append(Task.is_overdue if self.overdue else ~Task.is_overdue)  # type: ignore[arg-type]
         if self.completed is not None:
-            criteria.append(Task.completed if self.completed else ~Task.completed)  # type: ignore[arg-type]
+            criteria.append(_COMPLETED if self.completed else _NOT_COMPLETED)
         return criteria
+
+
+# Built once: a hybrid's expression costs a fresh SQL construction on every access.
+_COMPLETED: ColumnElement[bool] = Task.completed  # type: ignore[assignment]
+_NOT_COMPLETED: ColumnElement[bool] = ~_COMPLETED
 
 
 class TaskRepository(TenantRepository[Task]):
