@@ -14,11 +14,8 @@ from tests import databases
 from tests.cli.conftest import Invoke, make_invoker
 from tests.conftest import require_postgres
 
-NO_EXAMPLE_YET = {("bench",)}
-"""Commands of other issues whose help still lacks an example (reported to the lead)."""
 
-
-def _command_paths() -> list[object]:
+def _command_paths() -> list[tuple[str, ...]]:
     root = get_command(app)
     paths: list[tuple[str, ...]] = []
     for name, command in root.commands.items():  # type: ignore[attr-defined]
@@ -27,12 +24,7 @@ def _command_paths() -> list[object]:
             paths.extend((name, child) for child in sub)
         else:
             paths.append((name,))
-    return [
-        pytest.param(path, marks=pytest.mark.xfail(reason="no example yet", strict=False))
-        if path in NO_EXAMPLE_YET
-        else path
-        for path in paths
-    ]
+    return list(paths)
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
