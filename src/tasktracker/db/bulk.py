@@ -31,7 +31,6 @@ from sqlalchemy import Column, Connection, Dialect, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from tasktracker.db import driver_errors
-from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.types import StrEnumType, new_id, utc_now
 
 Row = MutableMapping[str, Any]
@@ -188,6 +187,4 @@ def _translated(exc: Exception) -> Exception:
     `handle_error` hook) into the project's errors, by the same translator."""
     if not type(exc).__module__.startswith("psycopg"):
         return exc
-    return driver_errors._from_postgres(exc) or TaskTrackerError(
-        f"database error: {driver_errors._first_line(exc)}"
-    )
+    return driver_errors.translate_postgres_error(exc)

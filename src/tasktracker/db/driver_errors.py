@@ -24,7 +24,8 @@ from tasktracker.db.errors import (
 )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (drivers add detail lines and hints)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
@@ -83,7 +84,7 @@ def _from_postgres(orig: Any) -> TaskTrackerError | None:
     diag = getattr(orig, "diag", None)
     cause = orig.__cause__ if orig.__cause__ is not None else orig
     constraint = getattr(diag, "constraint_name", None) or getattr(cause, "constraint_name", None)
-    message = getattr(diag, "message_primary", None) or _first_line(orig)
+    message = getattr(diag, "message_primary", None) or first_line(orig)
     if sqlstate is None:
         return None
     if sqlstate == "23505":
@@ -111,7 +112,7 @@ def _from_postgres(orig: Any) -> TaskTrackerError | None:
 
 def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
     code = getattr(orig, "sqlite_errorname", "")
-    message = _first_line(orig)
+    message = first_line(orig)
     detail = message.split(": ", 1)[1] if ": " in message else ""
     if code == "SQLITE_CONSTRAINT_CHECK":
         return _violation(detail, "check", message)
@@ -132,13 +133,18 @@ def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
     return None
 
 
+def translate_postgres_error(exc: BaseException) -> TaskTrackerError:
+    """For driver errors raised outside SQLAlchemy's hook (e.g. a COPY on the raw connection)."""
+    return _from_postgres(exc) or TaskTrackerError(f"database error: {first_line(exc)}")
+
+
 def translate(context: ExceptionContext) -> BaseException | None:
     """`handle_error` hook: return the exception callers should see instead, or None."""
     if context.is_pre_ping:
         return None
     orig = context.original_exception
     if context.is_disconnect:
-        return DatabaseUnavailableError(f"database connection lost: {_first_line(orig)}")
+        return DatabaseUnavailableError(f"database connection lost: {first_line(orig)}")
     if isinstance(orig, sqlite3.Error):
         translated = _from_sqlite(orig)
     elif "cannot contain NUL" in str(orig):
@@ -146,5 +152,5 @@ def translate(context: ExceptionContext) -> BaseException | None:
     else:
         translated = _from_postgres(orig)
     if translated is None and context.sqlalchemy_exception is not None:
-        translated = TaskTrackerError(f"database error: {_first_line(orig)}")
+        translated = TaskTrackerError(f"database error: {first_line(orig)}")
     return translated

@@ -179,7 +179,7 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
             state.attempt_number,
             attempts,
             target,
-            driver_errors._first_line(error) if error else "?",
+            driver_errors.first_line(error) if error else "?",
             delay,
         )
 
@@ -204,7 +204,7 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
             connection = retrying(dialect.connect, *cargs, **cparams)
         except Exception as exc:
             made = retrying.statistics.get("attempt_number", 1)
-            reason = driver_errors._first_line(exc)
+            reason = driver_errors.first_line(exc)
             log.warning("could not connect to %s after %d attempt(s): %s", target, made, reason)
             raise DatabaseUnavailableError(
                 f"could not connect to {target} after {made} attempt(s): {reason}"
