@@ -9,9 +9,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, func, select
 
 from tasktracker.db.sessions import Database
+from tasktracker.testspec.models import (
+    CommandCategory,
+    GenericCommand,
+    GenericCommandParameter,
+    Parameter,
+    ParameterCategory,
+    ParameterVariant,
+    Requirement,
+    RequirementTestLink,
+    TestSpecification,
+    TestStep,
+    TestStepArgument,
+)
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
@@ -113,3 +126,28 @@ def counted_statements(connection: Connection) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(connection, "before_cursor_execute", record)
+
+
+TABLES = (
+    Requirement,
+    RequirementTestLink,
+    TestSpecification,
+    TestStep,
+    TestStepArgument,
+    CommandCategory,
+    ParameterCategory,
+    GenericCommand,
+    GenericCommandParameter,
+    Parameter,
+    ParameterVariant,
+)
+"""Every test-engineering table."""
+
+
+def row_counts(db: Database, user: uuid.UUID) -> dict[str, int]:
+    """Rows per test-engineering table in `user`'s scope."""
+    with db.user_scope(user) as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[attr-defined]
+            for model in TABLES
+        }

@@ -6,23 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.errors import IntegrityError
 from tasktracker.db.sessions import Database
 from tasktracker.testspec.models import (
-    CommandCategory,
     GenericCommand,
-    GenericCommandParameter,
     Parameter,
-    ParameterCategory,
-    ParameterVariant,
-    Requirement,
-    RequirementTestLink,
-    TestSpecification,
-    TestStep,
-    TestStepArgument,
 )
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
@@ -34,32 +25,7 @@ from tasktracker.testspec.repositories.requirements import RequirementRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
-from tests.testspec.conftest import Bench, build_bench, uid
-
-TABLES = (
-    Requirement,
-    RequirementTestLink,
-    TestSpecification,
-    TestStep,
-    TestStepArgument,
-    CommandCategory,
-    ParameterCategory,
-    GenericCommand,
-    GenericCommandParameter,
-    Parameter,
-    ParameterVariant,
-)
-
-
-def _counts(db: Database, user: uuid.UUID) -> dict[str, int]:
-    with db.session() as session:
-        return {
-            model.__tablename__: session.scalar(  # type: ignore[attr-defined]
-                select(func.count()).select_from(model).where(model.user_id == user)
-            )
-            or 0
-            for model in TABLES
-        }
+from tests.testspec.conftest import Bench, build_bench, row_counts, uid
 
 
 def _add_step(db: Database, bench: Bench, variant: uuid.UUID | None = None) -> uuid.UUID:
@@ -87,11 +53,11 @@ def test_deleting_a_specification_removes_its_steps_arguments_and_links(
         _add_step(db, bench, bench.low)
     with db.user_scope(bench.user) as session:
         TraceabilityService(session).link(bench.requirement, bench.spec)
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     assert (before["test_steps"], before["test_step_arguments"]) == (3, 6)
     with db.user_scope(bench.user) as session:
         TestSpecificationRepository(session).delete(bench.spec)
-    after = _counts(db, bench.user)
+    after = row_counts(db, bench.user)
     assert after == before | {
         "test_specifications": 0,
         "test_steps": 0,
@@ -109,7 +75,7 @@ def test_deleting_a_loaded_specification_deletes_its_loaded_steps(
         spec = specs.load(bench.spec)
         assert len(spec.steps) == 1
         session.delete(spec)
-    assert _counts(db, bench.user)["test_step_arguments"] == 0
+    assert row_counts(db, bench.user)["test_step_arguments"] == 0
 
 
 def test_deleting_an_unused_parameter_removes_its_variants(db: Database, bench: Bench) -> None:
@@ -117,10 +83,10 @@ def test_deleting_an_unused_parameter_removes_its_variants(db: Database, bench: 
         unused = ParameterRepository(session).create(
             {"name": "mode", "variants": [{"name": "a", "value": "a"}, {"name": "b", "value": "b"}]}
         )
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with db.user_scope(bench.user) as session:
         ParameterRepository(session).delete(unused.id)
-    after = _counts(db, bench.user)
+    after = row_counts(db, bench.user)
     assert after == before | {
         "parameters": before["parameters"] - 1,
         "parameter_variants": before["parameter_variants"] - 2,
@@ -128,12 +94,12 @@ def test_deleting_an_unused_parameter_removes_its_variants(db: Database, bench: 
 
 
 def test_a_parameter_in_a_signature_cannot_be_deleted(db: Database, bench: Bench) -> None:
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError) as caught, db.user_scope(bench.user) as session:
         ParameterRepository(session).delete(bench.voltage)
     assert "supply_voltage" in str(caught.value)
     assert "MEASURE_CURRENT, SET_VOLTAGE" in str(caught.value)
-    assert _counts(db, bench.user) == before
+    assert row_counts(db, bench.user) == before
 
 
 def test_a_parameter_bound_by_a_step_argument_cannot_be_deleted(db: Database, bench: Bench) -> None:
@@ -141,22 +107,22 @@ def test_a_parameter_bound_by_a_step_argument_cannot_be_deleted(db: Database, be
     with db.user_scope(bench.user) as session:
         # Leave the signatures without `channel`, so only the step argument still uses it.
         session.execute(text("DELETE FROM generic_command_parameters WHERE position = 1"))
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError) as caught, db.user_scope(bench.user) as session:
         ParameterRepository(session).delete(bench.channel)
     assert "the arguments of TS-001 step 1" in str(caught.value)
     assert "signature" not in str(caught.value)
-    assert _counts(db, bench.user) == before
+    assert row_counts(db, bench.user) == before
 
 
 def test_a_variant_used_by_an_argument_cannot_be_deleted(db: Database, bench: Bench) -> None:
     _add_step(db, bench, bench.low)
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError) as caught, db.user_scope(bench.user) as session:
         VariantRepository(session).delete(bench.low)
     assert "low_battery" in str(caught.value)
     assert "TS-001 step 1" in str(caught.value)
-    assert _counts(db, bench.user) == before
+    assert row_counts(db, bench.user) == before
 
 
 def test_a_default_variant_that_steps_rely_on_cannot_be_deleted(db: Database, bench: Bench) -> None:
@@ -171,19 +137,19 @@ def test_a_default_variant_that_steps_rely_on_cannot_be_deleted(db: Database, be
 
 def test_a_command_used_by_a_step_cannot_be_deleted(db: Database, bench: Bench) -> None:
     _add_step(db, bench)
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError) as caught, db.user_scope(bench.user) as session:
         GenericCommandRepository(session).delete(bench.set_voltage)
     assert "SET_VOLTAGE is still used by TS-001 step 1" in str(caught.value)
     assert "is_active" in str(caught.value)
-    assert _counts(db, bench.user) == before
+    assert row_counts(db, bench.user) == before
 
 
 def test_an_unused_command_goes_with_its_signature(db: Database, bench: Bench) -> None:
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with db.user_scope(bench.user) as session:
         GenericCommandRepository(session).delete(bench.measure)
-    after = _counts(db, bench.user)
+    after = row_counts(db, bench.user)
     assert after["generic_commands"] == before["generic_commands"] - 1
     assert after["generic_command_parameters"] == before["generic_command_parameters"] - 2
 
@@ -200,10 +166,10 @@ def test_the_database_refuses_the_same_deletes(
     db: Database, bench: Bench, backend: str, sql: str, key: str
 ) -> None:
     _add_step(db, bench, bench.low)
-    before = _counts(db, bench.user)
+    before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError), db.session() as session:
         session.execute(text(sql), {key: uid(getattr(bench, key), backend)})
-    assert _counts(db, bench.user) == before
+    assert row_counts(db, bench.user) == before
 
 
 def test_deleting_a_category_leaves_its_members_uncategorised(db: Database, bench: Bench) -> None:
@@ -281,11 +247,11 @@ def test_deleting_a_user_removes_every_test_engineering_row(
             RequirementRepository(session).create(
                 {"key": "REQ-001-A", "title": "c", "statement": "s", "parent_id": owner.requirement}
             )
-    others = _counts(db, other.user)
+    others = row_counts(db, other.user)
     with db.session() as session:
         UserRepository(session).delete(bench.user)
-    assert set(_counts(db, bench.user).values()) == {0}
-    assert _counts(db, other.user) == others
+    assert set(row_counts(db, bench.user).values()) == {0}
+    assert row_counts(db, other.user) == others
 
 
 def test_deleting_a_user_in_the_transaction_that_created_the_rows(
@@ -303,4 +269,4 @@ def test_deleting_a_user_in_the_transaction_that_created_the_rows(
         GenericCommandRepository(session).update(owner.set_voltage, {"category_id": power.id})
         session.execute(text("DELETE FROM users WHERE id = :u"), {"u": uid(user, backend)})
         session.expunge_all()
-    assert set(_counts(db, user).values()) == {0}
+    assert set(row_counts(db, user).values()) == {0}

@@ -7,23 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from tasktracker.db.errors import ConflictError, ValidationError
 from tasktracker.db.sessions import Database
-from tasktracker.testspec.models import (
-    CommandCategory,
-    GenericCommand,
-    GenericCommandParameter,
-    Parameter,
-    ParameterCategory,
-    ParameterVariant,
-    Requirement,
-    RequirementTestLink,
-    TestSpecification,
-    TestStep,
-    TestStepArgument,
-)
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
     ParameterCategoryRepository,
@@ -35,29 +21,7 @@ from tasktracker.testspec.repositories.specifications import TestSpecificationRe
 from tasktracker.testspec.services.exchange import SpecificationExchange
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
-from tests.testspec.conftest import Bench, build_bench
-
-TABLES = (
-    Requirement,
-    RequirementTestLink,
-    TestSpecification,
-    TestStep,
-    TestStepArgument,
-    CommandCategory,
-    ParameterCategory,
-    GenericCommand,
-    GenericCommandParameter,
-    Parameter,
-    ParameterVariant,
-)
-
-
-def _counts(db: Database, user: uuid.UUID) -> dict[str, int]:
-    with db.user_scope(user) as session:
-        return {
-            m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0  # type: ignore[attr-defined]
-            for m in TABLES
-        }
+from tests.testspec.conftest import Bench, build_bench, row_counts
 
 
 def _rich_specification(db: Database, bench: Bench) -> None:
@@ -159,13 +123,13 @@ def test_importing_twice_creates_nothing_new(db: Database, bench: Bench, make_us
     bob = make_user()
     with db.user_scope(bob) as session:
         first = SpecificationExchange(session).import_document(document)
-    counts = _counts(db, bob)
+    counts = row_counts(db, bob)
     with db.user_scope(bob) as session:
         second = SpecificationExchange(session).import_document(document)
     assert first.created_anything
     assert not second.created_anything
     assert second.specification_id == first.specification_id
-    assert _counts(db, bob) == counts
+    assert row_counts(db, bob) == counts
 
 
 def test_import_reuses_what_the_workspace_has(db: Database, bench: Bench, make_user) -> None:
@@ -175,7 +139,7 @@ def test_import_reuses_what_the_workspace_has(db: Database, bench: Bench, make_u
     with db.user_scope(carol.user) as session:
         TestSpecificationRepository(session).update(carol.spec, {"key": "TS-OWN"})
         RequirementRepository(session).update(carol.requirement, {"title": "Other text"})
-    before = _counts(db, carol.user)
+    before = row_counts(db, carol.user)
     with db.user_scope(carol.user) as session:
         report = SpecificationExchange(session).import_document(document)
     assert report.matched["generic_commands"] == 2
@@ -183,7 +147,7 @@ def test_import_reuses_what_the_workspace_has(db: Database, bench: Bench, make_u
     assert report.matched["requirements"] == 1
     assert report.created["requirements"] == 2
     assert report.created["parameter_variants"] == 0
-    after = _counts(db, carol.user)
+    after = row_counts(db, carol.user)
     assert after["generic_commands"] == before["generic_commands"]
     assert after["parameters"] == before["parameters"]
     assert after["test_steps"] == before["test_steps"] + 4
@@ -199,10 +163,10 @@ def test_a_different_specification_with_the_same_key_is_a_conflict(
     document = _export(db, bench.user)
     document["steps"][0]["action"] = "Changed"
     carol = build_bench(db, make_user())
-    before = _counts(db, carol.user)
+    before = row_counts(db, carol.user)
     with pytest.raises(ConflictError, match="TS-001"), db.user_scope(carol.user) as session:
         SpecificationExchange(session).import_document(document)
-    assert _counts(db, carol.user) == before
+    assert row_counts(db, carol.user) == before
 
 
 def test_a_document_that_does_not_fit_changes_nothing(
@@ -213,11 +177,11 @@ def test_a_document_that_does_not_fit_changes_nothing(
     bob = make_user()
     with db.user_scope(bob) as session:
         ParameterRepository(session).create({"name": "channel", "data_type": "string"})
-    before = _counts(db, bob)
+    before = row_counts(db, bob)
     with pytest.raises(ValidationError) as caught, db.user_scope(bob) as session:
         SpecificationExchange(session).import_document(document)
     assert caught.value.fields == {"parameters[0].data_type"}
-    assert _counts(db, bob) == before
+    assert row_counts(db, bob) == before
     document["steps"][3]["arguments"][0]["value"] = "9"  # channel is 1..4
     with pytest.raises(ValidationError) as caught, db.user_scope(make_user()) as session:
         SpecificationExchange(session).import_document(document)
@@ -246,7 +210,7 @@ def test_the_import_survives_a_caller_that_catches_the_error(
         RequirementRepository(session).create({"key": "MINE", "title": "m", "statement": "s"})
         with pytest.raises(ValidationError):
             SpecificationExchange(session).import_document(document)
-    counts = _counts(db, bob)
+    counts = row_counts(db, bob)
     assert counts["requirements"] == 1
     assert counts["test_specifications"] == 0
 
