@@ -9,23 +9,26 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tasktracker.bench import dataset
-from tasktracker.bench.anatomy import Layer
-from tasktracker.bench.anatomy import measure as measure_layers
-from tasktracker.bench.operations import Bench, Result
-from tasktracker.bench.profiling import profile
 from tasktracker.bench.report import markdown, print_layers, print_results, versions, write_json
 from tasktracker.bench.timing import Budget
 from tasktracker.db import schema
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.settings import get_settings
+
+if TYPE_CHECKING:
+    from tasktracker.bench import dataset
+    from tasktracker.bench.anatomy import Layer
+    from tasktracker.bench.operations import Result
+
+# The data set and the operations (Faker, the raw drivers' pools) are imported when the
+# benchmark runs, not whenever the `tasktracker` command starts.
 
 app = typer.Typer(
     help="Load the reference data set (default 100 users x 10,000 tasks) and time each "
@@ -92,6 +95,8 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
 
     Example: tasktracker bench --users 10 --tasks-per-user 10000 --json bench.json
     """
+    from tasktracker.bench import dataset
+
     started = time.perf_counter()
     settings = get_settings()
     spec = dataset.DatasetSpec(users, tasks_per_user, long_messages, spec_steps, seed)
@@ -163,6 +168,8 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
 
 
 def _load(engine: Any, spec: dataset.DatasetSpec) -> dataset.LoadReport:
+    from tasktracker.bench import dataset
+
     counts = spec.counts()
     with Progress(
         TextColumn("loading {task.fields[table]:<28}"),
@@ -199,6 +206,10 @@ def _run(
     profile_dir: Path | None,
     anatomy: bool,
 ) -> tuple[list[Result], list[Layer]]:
+    from tasktracker.bench.anatomy import measure as measure_layers
+    from tasktracker.bench.operations import Bench
+    from tasktracker.bench.profiling import profile
+
     if not fixture.user_ids:
         raise TaskTrackerError("the data set has no users")
     bench = Bench(

@@ -10,14 +10,15 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, text
 
-from tasktracker.bench.anatomy import Layer
-from tasktracker.bench.operations import Result
+if TYPE_CHECKING:
+    from tasktracker.bench.anatomy import Layer
+    from tasktracker.bench.operations import Result
 
 
 def versions(engine: Engine) -> dict[str, Any]:

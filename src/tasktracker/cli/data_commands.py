@@ -27,7 +27,6 @@ from tasktracker.db.errors import ConflictError, NotFoundError, TaskTrackerError
 from tasktracker.db.sessions import Database
 from tasktracker.db.settings import get_settings, mask_url
 from tasktracker.db.stats import TableStats, database_size, table_counts
-from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
 
 DEVELOPMENT_NAME = re.compile(
     r"(?:^|[^a-z])(?:dev|development|test|tests|testing|local|scratch|demo|tmp)(?:[^a-z]|$)",
@@ -53,6 +52,9 @@ def seed(
 
     Example: tasktracker db seed --users 100 --tasks-per-user 10000 --seed 7
     """
+    # Faker loads here, when seeding, rather than whenever the command starts.
+    from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
+
     plan = SeedPlan(users=users, tasks_per_user=tasks_per_user, seed=seed)
     counts = plan.counts()
     with engine() as bound:
