@@ -6,11 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ForeignKeyConstraint, Index, Text, text
+from sqlalchemy import ForeignKeyConstraint, Index, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from tasktracker.db.base import Created, TenantModel, Timestamped
-from tasktracker.db.constraints import field_check
 from tasktracker.db.settings import get_settings
 from tasktracker.db.text import NonBlank, RequiredText
 from tasktracker.db.types import StrEnumType
@@ -53,8 +52,6 @@ class Conversation(ConversationFields, Timestamped, TenantModel, table=True):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        # Derived CHECKs only see the plain `RequiredText` annotation, not `... | None`.
-        field_check("title", text("length(trim(title)) > 0"), "not_blank", "must not be blank"),
         # Scanned backwards: "most recent first" with the id as tie-breaker, one index scan.
         Index("ix_conversations_user_id_updated_at_id", "user_id", "updated_at", "id"),
     )

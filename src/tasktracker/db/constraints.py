@@ -10,9 +10,10 @@ database is reported on the same field as the validation error would be.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 import annotated_types as at
+from pydantic.fields import FieldInfo
 from sqlalchemy import CheckConstraint, Column, Table, event, func, literal_column
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
@@ -60,11 +61,22 @@ def _checks_for(name: str, col: Column[Any], metadata: list[Any]) -> Iterator[Ch
         )
 
 
+def _metadata(field: FieldInfo) -> list[Any]:
+    """The field's constraints, including those of an `Annotated` type inside `... | None`."""
+    nested = [
+        item
+        for arg in get_args(field.annotation)
+        if get_origin(arg) is Annotated
+        for item in arg.__metadata__
+    ]
+    return [*field.metadata, *nested]
+
+
 def derived_checks(model: type[SQLModel], table: Table) -> list[CheckConstraint]:
     checks: list[CheckConstraint] = []
     for name, field in model.model_fields.items():
         if name in table.c:
-            checks.extend(_checks_for(name, table.c[name], field.metadata))
+            checks.extend(_checks_for(name, table.c[name], _metadata(field)))
     return checks
 
 

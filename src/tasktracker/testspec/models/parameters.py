@@ -105,7 +105,6 @@ class Parameter(ParameterFields, Timestamped, TenantModel, table=True):
             ["parameter_categories.user_id", "parameter_categories.id"],
         ),
         parameter_name_check(),
-        field_check("unit", text("length(trim(unit)) > 0"), "not_blank", "must not be blank"),
         field_check(
             "max_value",
             text("min_value IS NULL OR max_value IS NULL OR min_value <= max_value"),
