@@ -33,10 +33,6 @@ READ_ONLY = "tasktracker.read_only"
 class TaskTrackerSession(Session):
     """The session of every unit of work; scoped to a user when `info` carries one."""
 
-    @property
-    def scope_user_id(self) -> uuid.UUID | None:
-        return self.info.get(USER_ID)
-
 
 def scope_user_id(session: Session) -> uuid.UUID:
     """The user id of a user-scoped session; tenant repositories refuse unscoped sessions."""
