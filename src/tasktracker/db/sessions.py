@@ -8,6 +8,13 @@ Repositories and services only `flush()`; they never commit. A unit of work open
 another is active in the same thread becomes a savepoint of it, so a service can open its
 own unit and still compose into a caller's transaction.
 
+A unit owns one connection for its whole life, checked out when it opens, and owns that
+connection's transaction; its session is bound to the connection and joins the
+transaction (`join_transaction_mode="rollback_only"`). So the ORM and the compiled fast
+paths (`db.fast`), which send their statements on the unit's connection directly, always
+share one transaction and one snapshot. A read-only unit on PostgreSQL takes an autocommit
+connection and begins nothing: a single-statement read is one round trip.
+
 Async callers use `AsyncDatabase` with the same semantics and run the (sync) repositories
 through `AsyncSession.run_sync`, SQLAlchemy's documented bridge: one source of truth for
 every query, no generated twin.
@@ -23,10 +30,15 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Transaction
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    AsyncTransaction,
+)
+from sqlalchemy.orm import Session
 
 from tasktracker.db.engines import create_async_engine, create_engine
 from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
@@ -62,19 +74,9 @@ class Database:
     def __init__(self, bind: Engine | Connection) -> None:
         self.bind = bind
         self.engine = bind if isinstance(bind, Engine) else bind.engine
-        self._sessions = sessionmaker(
-            bind,
-            class_=TaskTrackerSession,
-            expire_on_commit=False,
-            join_transaction_mode="create_savepoint",
-        )
-        self._reader_sessions = self._sessions
+        self._reader_bind = bind
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-            self._reader_sessions = sessionmaker(
-                bind.execution_options(isolation_level="AUTOCOMMIT"),
-                class_=TaskTrackerSession,
-                expire_on_commit=False,
-            )
+            self._reader_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @classmethod
@@ -104,25 +106,77 @@ class Database:
     ) -> Iterator[Session]:
         outer = self._active.get()
         if outer is not None:
-            if outer.info.get(USER_ID) != user_id:
-                raise RuntimeError("a unit of work for another scope is already open here")
-            with outer.begin_nested():
+            with _nested(outer, user_id):
                 yield outer
             return
-        sessions = self._reader_sessions if read_only else self._sessions
-        session = sessions(info=_info(user_id, read_only))
-        token = self._active.set(session)
         try:
-            with session.begin():
-                yield session
+            connection, transaction = self._open(read_only)
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
+        session = TaskTrackerSession(
+            connection,
+            info=_info(user_id, read_only),
+            expire_on_commit=False,
+            join_transaction_mode="rollback_only",
+        )
+        token = self._active.set(session)
+        try:
+            yield session
+            if session.in_transaction():
+                session.commit()
+            if transaction is not None:
+                transaction.commit()
+        except BaseException as exc:
+            _rollback_quietly(transaction)
+            if isinstance(exc, sa_exc.SQLAlchemyError):
+                raise _translated(exc) from exc
+            raise
         finally:
             self._active.reset(token)
             session.close()
+            if connection is not self.bind:
+                connection.close()
+
+    def _open(self, read_only: bool) -> tuple[Connection, Transaction | None]:
+        """The unit's connection and the transaction it owns (a savepoint when the database
+        is bound to a caller's connection; none for a read-only unit)."""
+        if isinstance(self.bind, Connection):
+            return self.bind, self.bind.begin_nested()
+        if read_only:
+            return self._reader_bind.connect(), None  # type: ignore[union-attr]
+        connection = self.bind.connect()
+        return connection, connection.begin()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _quietly() -> Iterator[None]:
+    """For a rollback after a failure: the failure is what the caller must see, not a second
+    error from a connection that may be gone (closing it returns or discards it anyway)."""
+    try:
+        yield
+    except Exception as exc:
+        log.debug("rollback after a failed unit of work also failed: %s", exc)
+
+
+def _rollback_quietly(transaction: Transaction | None) -> None:
+    if transaction is not None and transaction.is_active:
+        with _quietly():
+            transaction.rollback()
+
+
+@contextmanager
+def _nested(outer: Session, user_id: uuid.UUID | None) -> Iterator[None]:
+    """An inner unit: a savepoint of the outer one (nothing to undo in a read-only unit)."""
+    if outer.info.get(USER_ID) != user_id:
+        raise RuntimeError("a unit of work for another scope is already open here")
+    if outer.info.get(READ_ONLY):
+        yield
+        return
+    with outer.begin_nested():
+        yield
 
 
 class AsyncDatabase:
@@ -131,19 +185,9 @@ class AsyncDatabase:
     def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
         self.bind = bind
         self.engine = bind if isinstance(bind, AsyncEngine) else bind.engine
-        self._sessions = async_sessionmaker(
-            bind,
-            sync_session_class=TaskTrackerSession,
-            expire_on_commit=False,
-            join_transaction_mode="create_savepoint",
-        )
-        self._reader_sessions = self._sessions
+        self._reader_bind = bind
         if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-            self._reader_sessions = async_sessionmaker(
-                bind.execution_options(isolation_level="AUTOCOMMIT"),
-                sync_session_class=TaskTrackerSession,
-                expire_on_commit=False,
-            )
+            self._reader_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
         # The open unit of work and the task that owns it: a task spawned inside a unit
         # inherits the context variable, but must not share the session concurrently.
         self._active: ContextVar[_OpenUnit | None] = ContextVar(
@@ -177,19 +221,50 @@ class AsyncDatabase:
             outer = active[0]
             if outer.info.get(USER_ID) != user_id:
                 raise RuntimeError("a unit of work for another scope is already open here")
+            if outer.info.get(READ_ONLY):
+                yield outer
+                return
             async with outer.begin_nested():
                 yield outer
             return
-        sessions = self._reader_sessions if read_only else self._sessions
-        async with sessions(info=_info(user_id, read_only)) as session:
-            token = self._active.set((session, task))
-            try:
-                async with session.begin():
-                    yield session
-            except sa_exc.SQLAlchemyError as exc:
+        try:
+            connection, transaction = await self._open(read_only)
+        except sa_exc.SQLAlchemyError as exc:
+            raise _translated(exc) from exc
+        session = AsyncSession(
+            connection,
+            sync_session_class=TaskTrackerSession,
+            info=_info(user_id, read_only),
+            expire_on_commit=False,
+            join_transaction_mode="rollback_only",
+        )
+        token = self._active.set((session, task))
+        try:
+            yield session
+            if session.in_transaction():
+                await session.commit()
+            if transaction is not None:
+                await transaction.commit()
+        except BaseException as exc:
+            if transaction is not None and transaction.is_active:
+                with _quietly():
+                    await transaction.rollback()
+            if isinstance(exc, sa_exc.SQLAlchemyError):
                 raise _translated(exc) from exc
-            finally:
-                self._active.reset(token)
+            raise
+        finally:
+            self._active.reset(token)
+            await session.close()
+            if connection is not self.bind:
+                await connection.close()
+
+    async def _open(self, read_only: bool) -> tuple[AsyncConnection, AsyncTransaction | None]:
+        if isinstance(self.bind, AsyncConnection):
+            return self.bind, await self.bind.begin_nested()
+        if read_only:
+            return await self._reader_bind.connect(), None  # type: ignore[union-attr]
+        connection = await self.bind.connect()
+        return connection, await connection.begin()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
