@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import exc as sa_exc
@@ -87,10 +88,14 @@ def _psycopg_connect_args(settings: Settings, url: URL) -> dict[str, Any]:
     }
     if _behind_pooler(settings, url):
         args["prepare_threshold"] = None
-    elif settings.database_statement_timeout_ms:
-        option = f"-c statement_timeout={settings.database_statement_timeout_ms}"
-        existing = url.query.get("options")
-        args["options"] = f"{existing} {option}" if isinstance(existing, str) else option
+        return args
+    # Sessions in UTC: psycopg then returns `timestamptz` values already in UTC, so reads
+    # need no conversion (behind a pooler, the read path converts them instead).
+    options = ["-c TimeZone=UTC"]
+    if settings.database_statement_timeout_ms:
+        options.append(f"-c statement_timeout={settings.database_statement_timeout_ms}")
+    existing = url.query.get("options")
+    args["options"] = " ".join([existing, *options] if isinstance(existing, str) else options)
     return args
 
 
@@ -308,7 +313,71 @@ def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[UR
         "pool_pre_ping": url.drivername == "postgresql+asyncpg",
         "connect_args": connect_args,
     }
+    if url.drivername != "postgresql+asyncpg":
+        options["isolation_level"] = "AUTOCOMMIT"  # see `_install_explicit_begin`
+        options["pool_reset_on_return"] = None  # see `_install_reset`
     return url, options
+
+
+READ_ONLY_OPTION = "tasktracker_read_only"
+"""Execution option of a read-only unit's connection: it begins no transaction."""
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine a read-only unit of work connects with: no BEGIN/COMMIT on PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    if engine.dialect.driver == "asyncpg":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+def _without_transaction(connection: Connection) -> bool:
+    options = connection.get_execution_options()
+    return bool(options.get(READ_ONLY_OPTION)) or options.get("isolation_level") == "AUTOCOMMIT"
+
+
+def _install_explicit_begin(engine: Engine) -> None:
+    """psycopg connections stay in driver-level autocommit; a transaction is begun
+    explicitly when SQLAlchemy begins one, except on a read-only unit's connection.
+
+    So the pool never switches a connection's mode at checkout and back at checkin (four
+    driver calls per read-only unit), and a single read is a single round trip. This is
+    how SQLite connections are driven too (`_install_sqlite_pragmas`).
+    """
+    event.listen(engine, "begin", begin_on_server)
+
+
+def begin_on_server(connection: Connection) -> None:
+    """Send BEGIN now, unless one is open or the connection runs without transactions.
+
+    A "begin" listener on a connection runs before the engine's: one that needs the
+    transaction (a `SET LOCAL`) calls this first (it is idempotent)."""
+    if connection.dialect.driver != "psycopg" or _without_transaction(connection):
+        return
+    fairy = connection.connection
+    status = fairy.driver_connection.info.transaction_status  # type: ignore[union-attr]
+    if status == psycopg.pq.TransactionStatus.IDLE:
+        cursor = fairy.cursor()
+        try:
+            cursor.execute("BEGIN")
+        finally:
+            cursor.close()
+
+
+def _install_reset(engine: Engine) -> None:
+    """A connection going back to the pool is rolled back only if a transaction is open.
+
+    In driver-level autocommit an idle connection has nothing to roll back, and psycopg's
+    `rollback()` still costs a locked driver call; its transaction status is a local read.
+    (SQLAlchemy's documented custom reset: `reset_on_return=None` and this `reset` hook.)
+    """
+
+    @event.listens_for(engine, "reset")
+    def reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+        status = record.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        if status != psycopg.pq.TransactionStatus.IDLE:
+            dbapi_connection.rollback()
 
 
 def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
@@ -316,7 +385,7 @@ def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def set_timeout(connection: Connection) -> None:
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        if _without_transaction(connection):
             return  # read-only units run without a transaction: SET LOCAL would not last
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
 
@@ -327,6 +396,8 @@ def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
     else:
         _install_connect_retry(engine, settings, is_async=is_async)
         if engine.dialect.driver == "psycopg":
+            _install_explicit_begin(engine)
+            _install_reset(engine)
             _install_liveness_check(engine)
         timeout_ms = settings.database_statement_timeout_ms
         if timeout_ms and _behind_pooler(settings, engine.url):

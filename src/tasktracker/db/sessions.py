@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from tasktracker.db.engines import create_async_engine, create_engine
+from tasktracker.db.engines import create_async_engine, create_engine, reader
 from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
 from tasktracker.db.settings import Settings
 from tasktracker.db.tenancy import READ_ONLY, USER_ID, TaskTrackerSession
@@ -74,9 +74,7 @@ class Database:
     def __init__(self, bind: Engine | Connection) -> None:
         self.bind = bind
         self.engine = bind if isinstance(bind, Engine) else bind.engine
-        self._reader_bind = bind
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-            self._reader_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @classmethod
@@ -133,7 +131,7 @@ class Database:
             raise
         finally:
             self._active.reset(token)
-            session.close()
+            _close(session)
             if connection is not self.bind:
                 connection.close()
 
@@ -149,6 +147,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _close(session: Session) -> None:
+    """Close the session, unless it never began or held anything (the common case of a
+    unit served by the compiled fast path): then there is nothing to release."""
+    if session.in_transaction() or session.identity_map or session.new or session.deleted:
+        session.close()
 
 
 @contextmanager
@@ -186,8 +191,8 @@ class AsyncDatabase:
         self.bind = bind
         self.engine = bind if isinstance(bind, AsyncEngine) else bind.engine
         self._reader_bind = bind
-        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-            self._reader_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        if isinstance(bind, AsyncEngine):
+            self._reader_bind = AsyncEngine(reader(bind.sync_engine))
         # The open unit of work and the task that owns it: a task spawned inside a unit
         # inherits the context variable, but must not share the session concurrently.
         self._active: ContextVar[_OpenUnit | None] = ContextVar(
