@@ -187,4 +187,4 @@ def _translated(exc: Exception) -> Exception:
     `handle_error` hook) into the project's errors, by the same translator."""
     if not type(exc).__module__.startswith("psycopg"):
         return exc
-    return driver_errors.translate_postgres_error(exc)
+    return driver_errors.translate_driver_error(exc)

@@ -133,24 +133,28 @@ def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
     return None
 
 
-def translate_postgres_error(exc: BaseException) -> TaskTrackerError:
-    """For driver errors raised outside SQLAlchemy's hook (e.g. a COPY on the raw connection)."""
-    return _from_postgres(exc) or TaskTrackerError(f"database error: {first_line(exc)}")
-
-
 def translate(context: ExceptionContext) -> BaseException | None:
     """`handle_error` hook: return the exception callers should see instead, or None."""
     if context.is_pre_ping:
         return None
     orig = context.original_exception
-    if context.is_disconnect:
+    if context.sqlalchemy_exception is None:
+        return _known(orig, context.is_disconnect)
+    return translate_driver_error(orig, context.is_disconnect)
+
+
+def translate_driver_error(orig: BaseException, is_disconnect: bool = False) -> TaskTrackerError:
+    """A driver's exception as the package's own (also for statements sent on the driver
+    connection directly: the compiled fast path, COPY)."""
+    translated = _known(orig, is_disconnect)
+    return translated or TaskTrackerError(f"database error: {first_line(orig)}")
+
+
+def _known(orig: BaseException, is_disconnect: bool) -> TaskTrackerError | None:
+    if is_disconnect:
         return DatabaseUnavailableError(f"database connection lost: {first_line(orig)}")
     if isinstance(orig, sqlite3.Error):
-        translated = _from_sqlite(orig)
-    elif "cannot contain NUL" in str(orig):
-        translated = ValidationError.single("value", "must not contain NUL characters")
-    else:
-        translated = _from_postgres(orig)
-    if translated is None and context.sqlalchemy_exception is not None:
-        translated = TaskTrackerError(f"database error: {first_line(orig)}")
-    return translated
+        return _from_sqlite(orig)
+    if "cannot contain NUL" in str(orig):
+        return ValidationError.single("value", "must not contain NUL characters")
+    return _from_postgres(orig)
