@@ -37,6 +37,7 @@ from tasktracker.db.sessions import AsyncDatabase, Database, run
 from tasktracker.db.settings import Settings
 from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
+from tasktracker.tasks.schemas import TaskRow
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.services.resolution import (
     ResolvedSpecification,
@@ -175,9 +176,9 @@ class Bench:
         ]
 
     def _page_of_open_tasks(self) -> Op:
-        def project(user_id: uuid.UUID) -> Page[Task]:
+        def project(user_id: uuid.UUID) -> Page[TaskRow]:
             with self.db.user_scope(user_id, read_only=True) as session:
-                return TaskRepository(session).list(OPEN, limit=PAGE)
+                return TaskRepository(session).read_page(OPEN, limit=PAGE)
 
         return Op(
             "page_open_tasks",
@@ -190,9 +191,9 @@ class Bench:
         )
 
     def _get_by_id(self, target: float | None) -> Op:
-        def project(p: tuple[uuid.UUID, uuid.UUID]) -> Task:
+        def project(p: tuple[uuid.UUID, uuid.UUID]) -> TaskRow:
             with self.db.user_scope(p[0], read_only=True) as session:
-                return TaskRepository(session).get(p[1])
+                return TaskRepository(session).read(p[1])
 
         return Op(
             "get_task",
@@ -207,9 +208,9 @@ class Bench:
     def _keyset_page(self, target: float | None) -> Op:
         cursors = self.cursors()
 
-        def project(p: tuple[uuid.UUID, str, Any]) -> Page[Task]:
+        def project(p: tuple[uuid.UUID, str, Any]) -> Page[TaskRow]:
             with self.db.user_scope(p[0], read_only=True) as session:
-                return TaskRepository(session).list(limit=PAGE, cursor=p[1])
+                return TaskRepository(session).read_page(limit=PAGE, cursor=p[1])
 
         return Op(
             "keyset_page",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, tuple_
 from sqlalchemy.sql.elements import UnaryExpression
 
 from tasktracker.db.errors import ValidationError
@@ -101,17 +101,28 @@ def decode_cursor(ordering: Ordering, cursor: str) -> list[Any]:
         raise ValidationError.single("cursor", "is malformed") from None
 
 
+LIMIT_PARAMETER = "limit"
+
+
+def _after_parameter(index: int) -> str:
+    return f"after_{index}"
+
+
 def after(ordering: Ordering, values: Sequence[Any]) -> ColumnElement[bool]:
-    """The rows strictly after `values` in `ordering`."""
+    """The rows strictly after `values` in `ordering` (bound as parameters `after_<i>`)."""
     keys = ordering.keys
+    bound = [
+        bindparam(_after_parameter(i), value, type_=key.expression.type)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True))
+    ]
     if len({key.descending for key in keys}) == 1:
         left = tuple_(*(key.expression for key in keys))
-        right = tuple_(*values)
+        right = tuple_(*bound)
         return left < right if keys[0].descending else left > right
     clauses = []
     for i, key in enumerate(keys):
-        equal = [k.expression == v for k, v in zip(keys[:i], values[:i], strict=True)]
-        step = key.expression < values[i] if key.descending else key.expression > values[i]
+        equal = [k.expression == v for k, v in zip(keys[:i], bound[:i], strict=True)]
+        step = key.expression < bound[i] if key.descending else key.expression > bound[i]
         clauses.append(and_(*equal, step))
     return or_(*clauses)
 
@@ -122,13 +133,29 @@ def check_limit(limit: int) -> int:
     return limit
 
 
+def page_parameters(ordering: Ordering, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The parameters of a page: its row limit (one extra row, to detect more) and the
+    cursor's sort values, named as in the statement `paginate` builds."""
+    parameters: dict[str, Any] = {LIMIT_PARAMETER: check_limit(limit) + 1}
+    if cursor:
+        for i, value in enumerate(decode_cursor(ordering, cursor)):
+            parameters[_after_parameter(i)] = value
+    return parameters
+
+
 def paginate(
     statement: Select[Any], ordering: Ordering, limit: int, cursor: str | None
 ) -> Select[Any]:
-    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more."""
+    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more.
+
+    The limit and the cursor's values are named bound parameters (`page_parameters`), so a
+    compiled query of the same shape runs any page of it with new parameters."""
+    parameters = page_parameters(ordering, limit, cursor)
     if cursor:
-        statement = statement.where(after(ordering, decode_cursor(ordering, cursor)))
-    return statement.order_by(*ordering.order_by).limit(check_limit(limit) + 1)
+        values = [parameters[_after_parameter(i)] for i in range(len(ordering.keys))]
+        statement = statement.where(after(ordering, values))
+    limit_parameter = bindparam(LIMIT_PARAMETER, parameters[LIMIT_PARAMETER], type_=Integer)
+    return statement.order_by(*ordering.order_by).limit(limit_parameter)
 
 
 def make_page(rows: Sequence[T], ordering: Ordering, limit: int, key_values: Any) -> Page[T]:

@@ -20,7 +20,7 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from tasktracker.db.base import ScopeRoot, UserOwned
@@ -65,6 +65,21 @@ def _criteria(user_id: uuid.UUID) -> tuple[Any, ...]:
         with_loader_criteria(UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True),
         with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
     )
+
+
+SCOPE_PARAMETER = "scope_user_id"
+"""The bound parameter that carries the scope's user id in a compiled statement."""
+
+COMPILED_SCOPE_CRITERIA: tuple[Any, ...] = (
+    with_loader_criteria(
+        UserOwned, lambda cls: cls.user_id == bindparam("scope_user_id"), include_aliases=True
+    ),
+    with_loader_criteria(
+        ScopeRoot, lambda cls: cls.id == bindparam("scope_user_id"), include_aliases=True
+    ),
+)
+"""The same criteria for a statement compiled once and run for any scope (`db.compiled`):
+the user id is a parameter, bound from the unit of work at execution."""
 
 
 def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:

@@ -82,6 +82,13 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
         return self._members.get(value) or self.enum_class(value)
 
     @property
+    def members(self) -> dict[str | None, EnumT | None]:
+        """Stored value -> member (and NULL -> None): a read path's decoder is its lookup."""
+        lookup: dict[str | None, EnumT | None] = {None: None}
+        lookup.update(self._members)
+        return lookup
+
+    @property
     def python_type(self) -> type[EnumT]:
         return self.enum_class
 

@@ -14,9 +14,9 @@ from sqlalchemy import (
     Index,
     Text,
     and_,
+    bindparam,
     event,
     func,
-    literal,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -154,7 +154,8 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
     def is_overdue_expression(cls) -> ColumnElement[bool]:
         return and_(
             col(cls.due_date).is_not(None),
-            col(cls.due_date) < literal(utc_now(), UTCDateTime),
+            # Evaluated at execution, so a compiled or cached statement compares with "now".
+            col(cls.due_date) < bindparam("now", callable_=utc_now, type_=UTCDateTime, unique=True),
             col(cls.status) != TaskStatus.COMPLETED,
         )
 

@@ -9,15 +9,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select
 from sqlmodel import col
 
-from tasktracker.db.errors import ValidationError
-from tasktracker.db.pagination import Ordering, Page, SortKey, make_page, paginate
+from tasktracker.db.compiled import CompiledQuery, QueryCache
+from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.pagination import (
+    Ordering,
+    Page,
+    SortKey,
+    make_page,
+    page_parameters,
+    paginate,
+)
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.types import UTCDateTime
 from tasktracker.tasks.models import Category, Task, TaskPriority, TaskStatus
-from tasktracker.tasks.schemas import CategoryCreate, CategoryUpdate, TaskCreate, TaskUpdate
+from tasktracker.tasks.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
+    TaskCreate,
+    TaskRow,
+    TaskUpdate,
+)
 
 _NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -74,7 +88,7 @@ _ORDERINGS: dict[TaskSort, Ordering] = {
 }
 
 
-def _sort_values(sort: TaskSort, task: Task) -> tuple[Any, ...]:
+def _sort_values(sort: TaskSort, task: Task | TaskRow) -> tuple[Any, ...]:
     first = {
         TaskSort.NEWEST: task.created_at,
         TaskSort.OLDEST: task.created_at,
@@ -83,6 +97,10 @@ def _sort_values(sort: TaskSort, task: Task) -> tuple[Any, ...]:
         TaskSort.TITLE: task.title,
     }[sort]
     return (first, task.id)
+
+
+def _distinct(values: Sequence[Any] | None) -> list[Any]:
+    return list(dict.fromkeys(values or ()))
 
 
 class TaskFilter(BaseModel):
@@ -96,18 +114,54 @@ class TaskFilter(BaseModel):
     overdue: bool | None = None
     completed: bool | None = None
 
+    def shape(self) -> tuple[Any, ...]:
+        """Which criteria are set and with how many values: filters of the same shape share
+        one statement (and one compiled query), differing only in `parameters()`."""
+        return (
+            len(_distinct(self.status)),
+            len(_distinct(self.priority)),
+            self.category_id is not None,
+            self.due_before is not None,
+            self.due_after is not None,
+            self.overdue,
+            self.completed,
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The filter's values, named as the bound parameters of `criteria()`."""
+        values: dict[str, Any] = {}
+        for i, status in enumerate(_distinct(self.status)):
+            values[f"status_in_{i}"] = status
+        for i, priority in enumerate(_distinct(self.priority)):
+            values[f"priority_in_{i}"] = priority
+        for name in ("category_id", "due_before", "due_after"):
+            if (value := getattr(self, name)) is not None:
+                values[name] = value
+        return values
+
     def criteria(self) -> list[ColumnElement[bool]]:
+        """The WHERE criteria, with `parameters()` bound by name."""
+        values = self.parameters()
+
+        def bound(name: str, column: Any) -> Any:
+            return bindparam(name, values[name], type_=column.type)
+
+        status, priority, due_date = col(Task.status), col(Task.priority), col(Task.due_date)
         criteria: list[ColumnElement[bool]] = []
         if self.status:
-            criteria.append(Task.status.in_(self.status))  # type: ignore[attr-defined]
+            count = len(_distinct(self.status))
+            statuses = [bound(f"status_in_{i}", status) for i in range(count)]
+            criteria.append(status.in_(statuses))
         if self.priority:
-            criteria.append(Task.priority.in_(self.priority))  # type: ignore[attr-defined]
+            names = [f"priority_in_{i}" for i in range(len(_distinct(self.priority)))]
+            criteria.append(priority.in_([bound(name, priority) for name in names]))
         if self.category_id is not None:
-            criteria.append(Task.category_id == self.category_id)  # type: ignore[arg-type]
+            category_id = col(Task.category_id)
+            criteria.append(category_id == bound("category_id", category_id))
         if self.due_before is not None:
-            criteria.append(Task.due_date < self.due_before)  # type: ignore[arg-type,operator]
+            criteria.append(due_date < bound("due_before", due_date))
         if self.due_after is not None:
-            criteria.append(Task.due_date >= self.due_after)  # type: ignore[arg-type,operator]
+            criteria.append(due_date >= bound("due_after", due_date))
         if self.overdue is not None:
             criteria.append(Task.is_overdue if self.overdue else ~Task.is_overdue)  # type: ignore[arg-type]
         if self.completed is not None:
@@ -118,6 +172,12 @@ class TaskFilter(BaseModel):
 # Built once: a hybrid's expression costs a fresh SQL construction on every access.
 _COMPLETED: ColumnElement[bool] = Task.completed  # type: ignore[assignment]
 _NOT_COMPLETED: ColumnElement[bool] = ~_COMPLETED
+
+
+_NO_FILTER = TaskFilter()
+_ROW_COLUMNS = [getattr(Task, name) for name in TaskRow._fields]
+_BY_ID = CompiledQuery(select(*_ROW_COLUMNS).where(col(Task.id) == bindparam("id")), TaskRow)
+_PAGES: QueryCache[TaskRow] = QueryCache()
 
 
 class TaskRepository(TenantRepository[Task]):
@@ -153,6 +213,36 @@ class TaskRepository(TenantRepository[Task]):
         statement = paginate(self._filtered(filter), ordering, limit, cursor)
         rows = self.session.scalars(statement).all()
         return make_page(rows, ordering, limit, lambda task: _sort_values(sort, task))
+
+    def read(self, id: uuid.UUID) -> TaskRow:
+        """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
+        if not isinstance(id, uuid.UUID):
+            raise ValidationError.single("id", "must be a UUID", model="Task")
+        row = _BY_ID.one_or_none(self.session, id=id)
+        if row is None:
+            raise NotFoundError(f"Task {id} not found")
+        return row
+
+    def read_page(
+        self,
+        filter: TaskFilter | None = None,
+        *,
+        sort: TaskSort = TaskSort.NEWEST,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[TaskRow]:
+        """As `list`, as read rows: the fast path for callers that only read."""
+        filter = filter or _NO_FILTER
+        ordering = _ORDERINGS[sort]
+        parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
+
+        def build() -> CompiledQuery[TaskRow]:
+            statement = select(*_ROW_COLUMNS).where(*filter.criteria())
+            return CompiledQuery(paginate(statement, ordering, limit, cursor), TaskRow)
+
+        query = _PAGES.get((filter.shape(), sort, bool(cursor)), build)
+        rows = query.all(self.session, **parameters)
+        return make_page(rows, ordering, limit, lambda row: _sort_values(sort, row))
 
     def count(self, filter: TaskFilter | None = None) -> int:
         statement = select(func.count()).select_from(Task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import computed_field
 from sqlmodel import Field
@@ -42,6 +43,35 @@ class TaskUpdate(Schema):
     priority: TaskPriority | None = None
     due_date: datetime | None = None
     category_id: uuid.UUID | None = None
+
+
+class TaskRow(NamedTuple):
+    """A task as read by the fast read path (`TaskRepository.read`, `read_page`):
+    immutable, built straight from the row, not tracked by the session. `_asdict()` gives
+    a dict; `TaskRead.model_validate(row._asdict())` a validated schema."""
+
+    id: uuid.UUID
+    title: str
+    description: str | None
+    status: TaskStatus
+    priority: TaskPriority
+    due_date: datetime | None
+    category_id: uuid.UUID | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def completed(self) -> bool:
+        return self.status == TaskStatus.COMPLETED
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.due_date is not None
+            and self.due_date < utc_now()
+            and self.status != TaskStatus.COMPLETED
+        )
 
 
 class TaskRead(TaskFields):

@@ -1,0 +1,201 @@
+"""The compiled fast path: the hottest statements compiled once and sent straight to the driver.
+
+Through the ORM a statement costs about half a millisecond of CPU (building it, its cache
+key, the ORM's compile state, result processing, identity-mapped objects): several times
+what the driver itself spends on a page of rows. For the few statements on every request's
+path (a page of tasks, one task, the latest messages, a new task), a `CompiledQuery`
+compiles its statement once per dialect, then on each call:
+
+- takes the unit of work's connection (`unit_connection`: pending ORM changes are flushed
+  first), so it shares the unit's transaction and sees its writes;
+- binds the parameters through the column types' own bind processors, and the scope's
+  user id from the unit of work: a caller can neither supply nor omit it;
+- sends the SQL on that connection's DBAPI cursor, firing the engine's
+  `before_cursor_execute`/`after_cursor_execute` events (slow-query log, statement
+  counting in tests) and turning driver errors into the package's errors as the engine's
+  `handle_error` hook does, invalidating the connection when it was lost;
+- turns rows into immutable read rows (`NamedTuple`s), decoding column by column with
+  the column types' result processors, and not at all where the driver already returns
+  the final value (UUIDs and UTC timestamps from psycopg).
+
+Isolation stays structural: a SELECT is compiled with `tenancy.COMPILED_SCOPE_CRITERIA`,
+the loader criteria every ORM statement gets, with the user id as a parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeEngine
+
+from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.tenancy import COMPILED_SCOPE_CRITERIA, SCOPE_PARAMETER, scope_user_id
+from tasktracker.db.types import StrEnumType, UTCDateTime
+
+RowT = TypeVar("RowT", bound=tuple[Any, ...])
+Decoder = Callable[[Any], Any]
+
+
+def unit_connection(session: Session) -> Connection:
+    """The connection of the session's unit of work, after flushing pending ORM changes."""
+    if session.autoflush:
+        session.flush()
+    bind = session.bind
+    return bind if isinstance(bind, Connection) else session.connection()
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Decoder | None:
+    """How a column's driver value becomes its Python value; None when it already is one."""
+    if isinstance(column_type, StrEnumType):
+        return column_type.members.__getitem__
+    if isinstance(column_type, UTCDateTime) and dialect.name == "postgresql":
+        return _as_utc  # psycopg returns aware datetimes; UTC ones are passed as they are
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled for one dialect, with what its parameters and rows need."""
+
+    compiled: SQLCompiler
+    sql: str
+    positions: tuple[str, ...] | None
+    processors: tuple[tuple[str, Decoder], ...]
+    decoders: tuple[tuple[int, Decoder], ...]
+
+    @classmethod
+    def of(cls, statement: Select[Any] | Insert, dialect: Dialect) -> _Plan:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        processors = []
+        for bind, name in compiled.bind_names.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((name, process))
+        decoders = []
+        if isinstance(statement, Select):
+            for index, column in enumerate(statement.selected_columns):
+                decode = _decoder(column.type, dialect)
+                if decode is not None:
+                    decoders.append((index, decode))
+        positions = compiled.positiontup
+        return cls(
+            compiled,
+            compiled.string,
+            None if positions is None else tuple(positions),
+            tuple(processors),
+            tuple(decoders),
+        )
+
+    def arguments(self, values: dict[str, Any]) -> Any:
+        parameters = self.compiled.construct_params(values)
+        for name, process in self.processors:
+            parameters[name] = process(parameters[name])
+        if self.positions is None:
+            return parameters
+        return tuple(parameters[name] for name in self.positions)
+
+
+class CompiledQuery(Generic[RowT]):
+    """A tenant statement compiled once per dialect, run on the unit of work's connection.
+
+    `statement` is a SELECT over tenant models (the scope criteria are added here) or an
+    INSERT whose `user_id` is `bindparam(SCOPE_PARAMETER)`; `row` is the `NamedTuple`
+    whose fields are the selected columns, in order.
+    """
+
+    def __init__(self, statement: Select[Any] | Insert, row: type[RowT] | None = None) -> None:
+        if isinstance(statement, Select):
+            statement = statement.options(*COMPILED_SCOPE_CRITERIA)
+        self.statement = statement
+        self._make_row: Callable[[Iterable[Any]], RowT] | None = (
+            functools.partial(tuple.__new__, row) if row is not None else None
+        )
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
+
+    def all(self, session: Session, **parameters: Any) -> list[RowT]:
+        """Every row, as read rows."""
+        plan, rows = self._run(session, parameters, fetch=True)
+        return self._rows(plan, rows)
+
+    def one_or_none(self, session: Session, **parameters: Any) -> RowT | None:
+        rows = self.all(session, **parameters)
+        return rows[0] if rows else None
+
+    def execute(self, session: Session, **parameters: Any) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        _, count = self._run(session, parameters, fetch=False)
+        return int(count)
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan.of(self.statement, dialect)
+        return plan
+
+    def _run(self, session: Session, parameters: dict[str, Any], *, fetch: bool) -> Any:
+        parameters[SCOPE_PARAMETER] = scope_user_id(session)
+        connection = unit_connection(session)
+        plan = self._plan(connection.dialect)
+        arguments = plan.arguments(parameters)
+        fairy = connection.connection
+        cursor = fairy.cursor()
+        dispatch = connection.dispatch
+        dispatch.before_cursor_execute(connection, cursor, plan.sql, arguments, None, False)
+        try:
+            cursor.execute(plan.sql, arguments)
+            result = cursor.fetchall() if fetch else cursor.rowcount
+        except connection.dialect.loaded_dbapi.Error as exc:
+            lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise translate_driver_error(exc, lost) from exc
+        finally:
+            cursor.close()
+        dispatch.after_cursor_execute(connection, cursor, plan.sql, arguments, None, False)
+        return plan, result
+
+    def _rows(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:
+        assert self._make_row is not None, "a statement without a row type returns no rows"
+        if not rows:
+            return []
+        if plan.decoders:
+            columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+            for index, decode in plan.decoders:
+                columns[index] = map(decode, columns[index])
+            rows = list(zip(*columns, strict=True))
+        return list(map(self._make_row, rows))
+
+
+class QueryCache(Generic[RowT]):
+    """Compiled queries by shape (least recently used dropped past `size`), each built by
+    the first call that needs it."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._queries: OrderedDict[Hashable, CompiledQuery[RowT]] = OrderedDict()
+
+    def get(self, shape: Hashable, build: Callable[[], CompiledQuery[RowT]]) -> CompiledQuery[RowT]:
+        query = self._queries.get(shape)
+        if query is None:
+            query = self._queries[shape] = build()
+            if len(self._queries) > self.size:
+                self._queries.popitem(last=False)
+        else:
+            self._queries.move_to_end(shape)
+        return query
