@@ -256,9 +256,9 @@ class Bench:
         )
 
     def _insert(self, target: float | None) -> Op:
-        def project(p: tuple[uuid.UUID, str]) -> Task:
+        def project(p: tuple[uuid.UUID, str]) -> TaskRow:
             with self.db.user_scope(p[0]) as session:
-                return TaskRepository(session).create({"title": p[1]})
+                return TaskRepository(session).create_row({"title": p[1]})
 
         return Op(
             "insert_task",
@@ -281,7 +281,7 @@ class Bench:
 
         def project(p: tuple[uuid.UUID, uuid.UUID]) -> Page[Any]:
             with self.db.user_scope(p[0], read_only=True) as session:
-                return ConversationRepository(session).latest_messages(p[1], limit=PAGE)
+                return ConversationRepository(session).read_latest_messages(p[1], limit=PAGE)
 
         return Op(
             "latest_messages",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import SQLModel
 
@@ -27,6 +28,17 @@ class ConversationUpdate(ConversationFields, Schema):
 
 class MessageRead(SQLModel):
     # Plain types on purpose: a message stored under a higher length limit stays readable.
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    role: MessageRole
+    content: str
+    created_at: datetime
+
+
+class MessageRow(NamedTuple):
+    """A message as read by the fast read path (`ConversationRepository.read_latest_messages`):
+    immutable, built straight from the row, not tracked by the session."""
+
     id: uuid.UUID
     conversation_id: uuid.UUID
     role: MessageRole

@@ -125,7 +125,8 @@ class CompiledQuery(Generic[RowT]):
         self._make_row: Callable[[Iterable[Any]], RowT] | None = (
             functools.partial(tuple.__new__, row) if row is not None else None
         )
-        self._plans: dict[tuple[str, str, str], _Plan] = {}
+        # By dialect instance (one per engine; the fast lookup) and by (name, driver, style).
+        self._plans: dict[Hashable, _Plan] = {}
 
     def all(self, session: Session, **parameters: Any) -> list[RowT]:
         """Every row, as read rows."""
@@ -142,10 +143,11 @@ class CompiledQuery(Generic[RowT]):
         return int(count)
 
     def _plan(self, dialect: Dialect) -> _Plan:
-        key = (dialect.name, dialect.driver, dialect.paramstyle)
-        plan = self._plans.get(key)
+        plan = self._plans.get(dialect)
         if plan is None:
-            plan = self._plans[key] = _Plan.of(self.statement, dialect)
+            key = (dialect.name, dialect.driver, dialect.paramstyle)
+            plan = self._plans.get(key) or _Plan.of(self.statement, dialect)
+            self._plans[key] = self._plans[dialect] = plan
         return plan
 
     def _run(self, session: Session, parameters: dict[str, Any], *, fetch: bool) -> Any:
@@ -174,12 +176,18 @@ class CompiledQuery(Generic[RowT]):
         assert self._make_row is not None, "a statement without a row type returns no rows"
         if not rows:
             return []
-        if plan.decoders:
-            columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+        if not plan.decoders:
+            return list(map(self._make_row, rows))
+        if len(rows) == 1:
+            values = list(rows[0])
             for index, decode in plan.decoders:
-                columns[index] = map(decode, columns[index])
-            rows = list(zip(*columns, strict=True))
-        return list(map(self._make_row, rows))
+                values[index] = decode(values[index])
+            return [self._make_row(values)]
+        # Column by column: one `map` per decoded column instead of a loop per value.
+        columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+        for index, decode in plan.decoders:
+            columns[index] = map(decode, columns[index])
+        return list(map(self._make_row, zip(*columns, strict=True)))
 
 
 class QueryCache(Generic[RowT]):

@@ -356,7 +356,7 @@ def begin_on_server(connection: Connection) -> None:
     if connection.dialect.driver != "psycopg" or _without_transaction(connection):
         return
     fairy = connection.connection
-    status = fairy.driver_connection.info.transaction_status  # type: ignore[union-attr]
+    status = fairy.driver_connection.pgconn.transaction_status  # type: ignore[union-attr]
     if status == psycopg.pq.TransactionStatus.IDLE:
         cursor = fairy.cursor()
         try:
@@ -375,7 +375,7 @@ def _install_reset(engine: Engine) -> None:
 
     @event.listens_for(engine, "reset")
     def reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
-        status = record.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        status = record.driver_connection.pgconn.transaction_status  # type: ignore[union-attr]
         if status != psycopg.pq.TransactionStatus.IDLE:
             dbapi_connection.rollback()
 

@@ -150,9 +150,10 @@ class Database:
 
 
 def _close(session: Session) -> None:
-    """Close the session, unless it never began or held anything (the common case of a
-    unit served by the compiled fast path): then there is nothing to release."""
-    if session.in_transaction() or session.identity_map or session.new or session.deleted:
+    """Close the session, unless it never began and holds no object (the common case of a
+    unit served by the compiled fast path): then there is nothing to release. (Adding an
+    object begins the session's transaction, so pending objects are never skipped.)"""
+    if session.in_transaction() or session.identity_map:
         session.close()
 
 

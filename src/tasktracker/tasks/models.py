@@ -75,6 +75,15 @@ class Category(CategoryFields, Timestamped, TenantModel, table=True):
     )
 
 
+def completed_at_for(
+    status: TaskStatus, completed_at: datetime | None, now: datetime
+) -> datetime | None:
+    """`completed_at` is set when the status becomes completed, cleared when it leaves."""
+    if status != TaskStatus.COMPLETED:
+        return None
+    return completed_at or now
+
+
 class TaskFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
@@ -120,11 +129,9 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
         self._sync_completed_at(self.status)
 
     def _sync_completed_at(self, status: TaskStatus) -> None:
-        """`completed_at` is set when the status becomes completed, cleared when it leaves."""
-        if status == TaskStatus.COMPLETED and self.completed_at is None:
-            self.completed_at = utc_now()
-        elif status != TaskStatus.COMPLETED and self.completed_at is not None:
-            self.completed_at = None
+        new = completed_at_for(status, self.completed_at, utc_now())
+        if new is not self.completed_at:
+            self.completed_at = new
 
     @hybrid_property
     def completed(self) -> bool:

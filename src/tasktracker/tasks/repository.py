@@ -6,10 +6,10 @@ import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, select
 from sqlmodel import col
 
 from tasktracker.db.compiled import CompiledQuery, QueryCache
@@ -23,8 +23,15 @@ from tasktracker.db.pagination import (
     paginate,
 )
 from tasktracker.db.repository import TenantRepository, validated
-from tasktracker.db.types import UTCDateTime
-from tasktracker.tasks.models import Category, Task, TaskPriority, TaskStatus
+from tasktracker.db.tenancy import SCOPE_PARAMETER
+from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.tasks.models import (
+    Category,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    completed_at_for,
+)
 from tasktracker.tasks.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -178,6 +185,20 @@ _NO_FILTER = TaskFilter()
 _ROW_COLUMNS = [getattr(Task, name) for name in TaskRow._fields]
 _BY_ID = CompiledQuery(select(*_ROW_COLUMNS).where(col(Task.id) == bindparam("id")), TaskRow)
 _PAGES: QueryCache[TaskRow] = QueryCache()
+_INSERT: CompiledQuery[Any] = CompiledQuery(
+    insert(Task).values(
+        user_id=bindparam(SCOPE_PARAMETER), **{name: bindparam(name) for name in TaskRow._fields}
+    )
+)
+
+
+class _Found(NamedTuple):
+    id: uuid.UUID
+
+
+_CATEGORY = CompiledQuery(
+    select(col(Category.id)).where(col(Category.id) == bindparam("id")), _Found
+)
 
 
 class TaskRepository(TenantRepository[Task]):
@@ -187,6 +208,27 @@ class TaskRepository(TenantRepository[Task]):
         data = validated(TaskCreate, data)
         self._check_category(data.category_id)
         return self.create_from(data)
+
+    def create_row(self, data: TaskCreate | Mapping[str, Any]) -> TaskRow:
+        """A new task, inserted by one compiled INSERT and returned as a read row: the fast
+        path for callers that do not go on to change the task in the same unit."""
+        data = validated(TaskCreate, data)
+        self._check_category(data.category_id)
+        now = utc_now()
+        row = TaskRow(
+            id=new_id(),
+            title=data.title,
+            description=data.description,
+            status=data.status,
+            priority=data.priority,
+            due_date=data.due_date,
+            category_id=data.category_id,
+            completed_at=completed_at_for(data.status, None, now),
+            created_at=now,
+            updated_at=now,
+        )
+        _INSERT.execute(self.session, **row._asdict())
+        return row
 
     def update(
         self,
@@ -264,8 +306,5 @@ class TaskRepository(TenantRepository[Task]):
 
     def _check_category(self, category_id: uuid.UUID | None) -> None:
         """A friendly error before the database's composite foreign key would refuse it."""
-        if (
-            category_id is not None
-            and self.session.get(Category, (self.user_id, category_id)) is None
-        ):
+        if category_id is not None and _CATEGORY.one_or_none(self.session, id=category_id) is None:
             raise ValidationError.single("category_id", "no such category", model="Task")
