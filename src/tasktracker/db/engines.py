@@ -309,6 +309,9 @@ def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[UR
         "max_overflow": settings.database_max_overflow,
         "pool_timeout": settings.database_pool_timeout,
         "pool_recycle": settings.database_pool_recycle,
+        # The most recently returned connection first: a few stay warm (their prepared
+        # statements, their server backend's caches) and the rest can idle out.
+        "pool_use_lifo": True,
         # psycopg connections get the cheaper equivalent, `_install_liveness_check`.
         "pool_pre_ping": url.drivername == "postgresql+asyncpg",
         "connect_args": connect_args,

@@ -42,11 +42,17 @@ def scope_user_id(session: Session) -> uuid.UUID:
     return user_id  # type: ignore[no-any-return]
 
 
+def check_writable(session: Session) -> None:
+    """Refuse a write in a read-only unit of work (ORM statements, flushes, compiled writes)."""
+    if session.info.get(READ_ONLY):
+        raise RuntimeError("a read-only unit of work cannot write")
+
+
 @event.listens_for(TaskTrackerSession, "do_orm_execute")
 def _limit_to_scope(state: ORMExecuteState) -> None:
     info = state.session.info
-    if info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
-        raise RuntimeError("a read-only unit of work cannot write")
+    if state.is_insert or state.is_update or state.is_delete:
+        check_writable(state.session)
     user_id = info.get(USER_ID)
     if user_id is None:
         return
@@ -90,8 +96,8 @@ def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
 
 @event.listens_for(TaskTrackerSession, "before_flush")
 def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) -> None:
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
-        raise RuntimeError("a read-only unit of work cannot write")
+    if session.new or session.dirty or session.deleted:
+        check_writable(session)
     user_id = session.info.get(USER_ID)
     if user_id is None:
         return

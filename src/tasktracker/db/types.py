@@ -40,9 +40,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime refused: attach a timezone (UTC)")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError("naive datetime refused: attach a timezone (UTC)")
+            value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -74,6 +75,8 @@ class StrEnumType(TypeDecorator[EnumT], Generic[EnumT]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
+        if type(value) is self.enum_class:
+            return value.value
         return self.enum_class(value).value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> EnumT | None:
