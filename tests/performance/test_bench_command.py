@@ -66,4 +66,4 @@ def test_every_operation_runs_and_both_sides_return_the_same_rows(
             assert row["project"]["errors"] == row["raw"]["errors"] == 0
             assert not row["project"]["hung"]
     assert document["load"]["rows"] == sum(document["load"]["tables"].values()) > 3 * 300
-    assert len(document["anatomy"]) == 8
+    assert len(document["anatomy"]) == 9

@@ -502,7 +502,7 @@ class Bench:
 
         def project(worker: int, i: int) -> object:
             with db.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
-                return TaskRepository(session).list(OPEN, limit=PAGE)
+                return TaskRepository(session).read_page(OPEN, limit=PAGE)
 
         def raw(worker: int, i: int) -> object:
             with raw_pool.connection() as connection:
@@ -526,8 +526,8 @@ class Bench:
         adb = AsyncDatabase.from_settings(settings)
         raw_pool = await _RawAsyncPool.open(self.driver, pool_size)
 
-        def page(session: Any) -> Page[Task]:
-            return TaskRepository(session).list(OPEN, limit=PAGE)
+        def page(session: Any) -> Page[TaskRow]:
+            return TaskRepository(session).read_page(OPEN, limit=PAGE)
 
         async def project(worker: int, i: int) -> object:
             async with adb.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
