@@ -64,6 +64,33 @@ def _latest_messages(w: Workload) -> object:
         return ConversationRepository(session).latest_messages(w.long_conversation[user])
 
 
+def _read_page_of_open_tasks(w: Workload) -> object:
+    with w.db.user_scope(w.user_ids[3], read_only=True) as session:
+        return TaskRepository(session).read_page(OPEN, limit=50)
+
+
+def _read_task(w: Workload) -> object:
+    user = w.user_ids[3]
+    with w.db.user_scope(user, read_only=True) as session:
+        return TaskRepository(session).read(w.task_ids[user][0])
+
+
+def _read_keyset_page(w: Workload) -> object:
+    with w.db.user_scope(w.user_ids[3], read_only=True) as session:
+        tasks = TaskRepository(session)
+        cursor = tasks.read_page(limit=30).next_cursor
+        assert cursor is not None
+        return tasks.read_page(limit=20, cursor=cursor)
+
+
+def _read_latest_messages(w: Workload) -> object:
+    user = w.user_ids[3]
+    with w.db.user_scope(user, read_only=True) as session:
+        page = ConversationRepository(session).read_latest_messages(w.long_conversation[user])
+        assert page.items, "a non-empty page is one statement; an empty one checks the owner"
+        return page
+
+
 def _specification(w: Workload) -> object:
     user = w.user_ids[3]
     with w.db.user_scope(user) as session:
@@ -77,6 +104,11 @@ CASES = {
     "counts_by_status": Case(_counts_by_status, 1),
     "latest_messages": Case(_latest_messages, 1, unsorted=True),
     "specification": Case(_specification, LOAD_STATEMENTS),
+    # The compiled fast path (db/compiled.py): its own SQL, held to the same standard.
+    "read_page_open_tasks": Case(_read_page_of_open_tasks, 1),
+    "read_task": Case(_read_task, 1),
+    "read_keyset_page": Case(_read_keyset_page, 2, unsorted=True),
+    "read_latest_messages": Case(_read_latest_messages, 1, unsorted=True),
 }
 
 
