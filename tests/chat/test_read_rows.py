@@ -193,19 +193,8 @@ def test_a_full_page_is_one_statement(
 
 
 @pytest.mark.parametrize("bad_id", ["1 OR 1=1", 42])
-def test_an_id_that_is_not_a_uuid_is_the_packages_error(
-    db: Database, chat, backend: str, bad_id: object, request: pytest.FixtureRequest
-) -> None:
+def test_an_id_that_is_not_a_uuid_is_the_packages_error(db: Database, chat, bad_id: object) -> None:
     """`latest_messages` surfaces any such id as a TaskTrackerError on both backends."""
-    if backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="src/tasktracker/db/compiled.py: a bind processor's error (SQLite Uuid: "
-                "AttributeError: 'str' object has no attribute 'hex') is raised by "
-                "plan.arguments() outside the try that translates errors",
-            )
-        )
     user, *_ = chat
     with pytest.raises(TaskTrackerError), db.user_scope(user) as session:
         ConversationRepository(session).latest_messages(bad_id)  # type: ignore[arg-type]

@@ -308,15 +308,6 @@ def test_a_cursor_from_another_listing_is_refused(db: Database, dataset) -> None
             TaskRepository(session).read_page(cursor=cursor)
 
 
-BIND_ERRORS_ESCAPE = (
-    "src/tasktracker/db/compiled.py: CompiledQuery._run calls plan.arguments() (the bind "
-    "processors) outside the try that translates errors, so a value a bind processor refuses "
-    "(UTCDateTime: a naive datetime) escapes as a bare ValueError; the ORM path gives a "
-    "TaskTrackerError"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BIND_ERRORS_ESCAPE)
 def test_a_forged_cursor_with_a_naive_timestamp_is_the_packages_error(
     db: Database, dataset
 ) -> None:
@@ -330,7 +321,6 @@ def test_a_forged_cursor_with_a_naive_timestamp_is_the_packages_error(
         TaskRepository(session).read_page(cursor=forged)
 
 
-@pytest.mark.xfail(strict=True, reason=BIND_ERRORS_ESCAPE)
 def test_a_naive_filter_timestamp_is_the_packages_error(db: Database, dataset) -> None:
     alice, *_ = dataset
     naive = TaskFilter(due_before=BASE.replace(tzinfo=None))
@@ -478,10 +468,9 @@ def test_a_later_failure_rolls_the_created_row_back(db: Database, make_user) -> 
         assert TaskRepository(session).count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=BIND_ERRORS_ESCAPE)
 def test_create_row_with_a_naive_due_date_is_the_packages_error(db: Database, make_user) -> None:
-    """`TaskCreate` lets a naive datetime through; the column type refuses it. `create` then
-    raises a TaskTrackerError, `create_row` a bare ValueError."""
+    """`TaskCreate` lets a naive datetime through; the column type refuses it, through
+    either path, as the package's error."""
     user = make_user()
     naive = {"title": "when?", "due_date": BASE.replace(tzinfo=None)}
     with pytest.raises(TaskTrackerError), db.user_scope(user) as session:
@@ -492,11 +481,6 @@ def test_create_row_with_a_naive_due_date_is_the_packages_error(db: Database, ma
         assert TaskRepository(session).count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/tasktracker/db/compiled.py unit_connection bypasses the nested unit's lazily "
-    "emitted SAVEPOINT (see tests/db/test_compiled.py): the nested create_row is not undone",
-)
 def test_create_row_in_a_failed_nested_unit_is_undone(db: Database, make_user) -> None:
     """A service's own unit inside the caller's is a savepoint: its failure undoes its rows
     and keeps the caller's (as it does for `create`)."""

@@ -40,6 +40,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
 from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.errors import ValidationError
 from tasktracker.db.tenancy import (
     COMPILED_SCOPE_CRITERIA,
     SCOPE_PARAMETER,
@@ -50,14 +51,21 @@ from tasktracker.db.types import StrEnumType, UTCDateTime
 
 RowT = TypeVar("RowT", bound=tuple[Any, ...])
 Decoder = Callable[[Any], Any]
+AnySelect = Select[*tuple[Any, ...]]
 
 
 def unit_connection(session: Session) -> Connection:
-    """The connection of the session's unit of work, after flushing pending ORM changes."""
+    """The connection of the session's unit of work, after flushing pending ORM changes.
+
+    Inside a nested unit the session's savepoint is established first (the session sends
+    SAVEPOINT lazily, on its own next statement), so a failing nested unit also undoes the
+    compiled statements it sent."""
     if session.autoflush:
         session.flush()
     bind = session.bind
-    return bind if isinstance(bind, Connection) else session.connection()
+    if not isinstance(bind, Connection) or session.in_nested_transaction():
+        return session.connection()
+    return bind
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -113,14 +121,14 @@ class _Plan:
     decoders: tuple[tuple[int, Decoder], ...]
 
     @classmethod
-    def of(cls, statement: Select[Any] | Insert, dialect: Dialect) -> _Plan:
+    def of(cls, statement: AnySelect | Insert, dialect: Dialect) -> _Plan:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
-        processors = []
+        processors: dict[str, Decoder] = {}
         for bind, name in compiled.bind_names.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
-                processors.append((name, process))
+                processors.setdefault(name, process)  # a name may be bound more than once
         decoders = []
         if isinstance(statement, Select):
             for index, column in enumerate(statement.selected_columns):
@@ -132,17 +140,34 @@ class _Plan:
             compiled,
             compiled.string,
             None if positions is None else tuple(positions),
-            tuple(processors),
+            tuple(processors.items()),
             tuple(decoders),
         )
 
     def arguments(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters: our values, converted by the column types."""
         parameters = self.compiled.construct_params(values)
         for name, process in self.processors:
-            parameters[name] = process(parameters[name])
+            try:
+                parameters[name] = process(parameters[name])
+            except (TypeError, ValueError, AttributeError) as exc:
+                # What the ORM path reports as a statement error: a value the column's type
+                # cannot take (a naive datetime, a string where a UUID belongs).
+                reason = str(exc) if isinstance(exc, ValueError) else "has the wrong type"
+                raise ValidationError.single(name, reason) from None
         if self.positions is None:
             return parameters
         return tuple(parameters[name] for name in self.positions)
+
+
+def _check_complete(statement: Insert) -> None:
+    """A compiled INSERT runs no Python-side column defaults (SQLAlchemy's execution would
+    compute these "prefetch" columns first): it must give a value for each of them."""
+    compiled = statement.compile()
+    assert isinstance(compiled, SQLCompiler)
+    missing = [column.key for column in compiled.insert_prefetch]
+    if missing:
+        raise ValueError(f"a compiled INSERT must give these columns: {', '.join(missing)}")
 
 
 class CompiledQuery(Generic[RowT]):
@@ -153,10 +178,12 @@ class CompiledQuery(Generic[RowT]):
     whose fields are the selected columns, in order.
     """
 
-    def __init__(self, statement: Select[Any] | Insert, row: type[RowT] | None = None) -> None:
+    def __init__(self, statement: AnySelect | Insert, row: type[RowT] | None = None) -> None:
         self._writes = not isinstance(statement, Select)
         if isinstance(statement, Select):
             statement = statement.options(*COMPILED_SCOPE_CRITERIA)
+        else:
+            _check_complete(statement)
         self.statement = statement
         self._make_row: Callable[[Iterable[Any]], RowT] | None = (
             functools.partial(tuple.__new__, row) if row is not None else None

@@ -75,7 +75,10 @@ def _encode_value(value: Any) -> Any:
 
 def _decode_value(raw: Any, kind: type) -> Any:
     if kind is datetime:
-        return datetime.fromisoformat(raw)
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("a cursor's timestamps carry their offset")
+        return value
     if kind is uuid.UUID:
         return uuid.UUID(raw)
     return kind(raw)

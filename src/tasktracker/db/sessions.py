@@ -11,7 +11,7 @@ own unit and still compose into a caller's transaction.
 A unit owns one connection for its whole life, checked out when it opens, and owns that
 connection's transaction; its session is bound to the connection and joins the
 transaction (`join_transaction_mode="rollback_only"`). So the ORM and the compiled fast
-paths (`db.fast`), which send their statements on the unit's connection directly, always
+paths (`db.compiled`), which send their statements on the unit's connection directly, always
 share one transaction and one snapshot. A read-only unit on PostgreSQL takes an autocommit
 connection and begins nothing: a single-statement read is one round trip.
 
