@@ -428,21 +428,34 @@ def _transaction_status(session: Any) -> int:
 
 
 def test_postgresql_read_only_units_send_no_begin(real, backend: str) -> None:
-    """A read-only unit's reads run in autocommit: the driver connection stays IDLE (no
-    BEGIN was sent), while a writer unit is inside a transaction from its first statement."""
+    """A read-only unit's reads run in autocommit on borrowed connections (no transaction
+    is begun), while a writer unit is inside a transaction from its first statement."""
     if backend != "postgresql":
         pytest.skip("transaction status of the driver connection: psycopg only")
     database, user = real
     with database.user_scope(user) as session:
         task_id = TaskRepository(session).create_row({"title": "t"}).id
-    idle, in_transaction = psycopg.pq.TransactionStatus.IDLE, psycopg.pq.TransactionStatus.INTRANS
-    with database.user_scope(user, read_only=True) as session:
-        tasks = TaskRepository(session)
-        tasks.read(task_id)
-        assert _transaction_status(session) == idle
-        tasks.read_page()
-        TITLES.all(session)
-        assert _transaction_status(session) == idle
+    in_transaction = psycopg.pq.TransactionStatus.INTRANS
+    begun: list[object] = []
+
+    def record(connection: Connection) -> None:
+        begun.append(connection)
+
+    event.listen(database.engine, "begin", record)
+    try:
+        with database.user_scope(user, read_only=True) as session:
+            tasks = TaskRepository(session)
+            tasks.read(task_id)
+            tasks.read_page()
+            TITLES.all(session)
+            # Each read borrowed a connection and gave it back: none is held between reads.
+            assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert begun == []
+        with database.user_scope(user) as session:
+            TaskRepository(session).read(task_id)
+        assert len(begun) == 1
+    finally:
+        event.remove(database.engine, "begin", record)
     with database.user_scope(user) as session:
         TaskRepository(session).read(task_id)
         assert _transaction_status(session) == in_transaction

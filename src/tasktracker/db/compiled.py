@@ -10,10 +10,10 @@ compiles its statement once per dialect, then on each call:
   first), so it shares the unit's transaction and sees its writes;
 - binds the parameters through the column types' own bind processors, and the scope's
   user id from the unit of work: a caller can neither supply nor omit it;
-- sends the SQL on that connection's DBAPI cursor, firing the engine's
-  `before_cursor_execute`/`after_cursor_execute` events (slow-query log, statement
-  counting in tests) and turning driver errors into the package's errors as the engine's
-  `handle_error` hook does, invalidating the connection when it was lost;
+- sends the SQL on that connection's DBAPI cursor, logging it if slow, firing the
+  `before_cursor_execute`/`after_cursor_execute` events when anything listens to them
+  (tracing, statement counting in tests), and turning driver errors into the package's
+  errors as the engine's `handle_error` hook does, invalidating a lost connection;
 - turns rows into immutable read rows (`NamedTuple`s), decoding column by column with
   the column types' result processors, and not at all where the driver already returns
   the final value (UUIDs and UTC timestamps from psycopg).
@@ -25,6 +25,7 @@ the loader criteria every ORM statement gets, with the user id as a parameter.
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -32,14 +33,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Select, Uuid
+from sqlalchemy import Connection, Engine, Select, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
 from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.tenancy import (
     COMPILED_SCOPE_CRITERIA,
@@ -54,8 +57,9 @@ Decoder = Callable[[Any], Any]
 AnySelect = Select[*tuple[Any, ...]]
 
 
-def unit_connection(session: Session) -> Connection:
-    """The connection of the session's unit of work, after flushing pending ORM changes.
+def unit_connection(session: Session) -> Connection | None:
+    """The connection of the session's unit of work, after flushing pending ORM changes;
+    None for a read-only unit that holds none (a statement then borrows one).
 
     Inside a nested unit the session's savepoint is established first (the session sends
     SAVEPOINT lazily, on its own next statement), so a failing nested unit also undoes the
@@ -63,9 +67,9 @@ def unit_connection(session: Session) -> Connection:
     if session.autoflush:
         session.flush()
     bind = session.bind
-    if not isinstance(bind, Connection) or session.in_nested_transaction():
-        return session.connection()
-    return bind
+    if isinstance(bind, Connection):
+        return session.connection() if session.in_nested_transaction() else bind
+    return session.connection() if session.in_transaction() else None
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -218,23 +222,57 @@ class CompiledQuery(Generic[RowT]):
         if self._writes:
             check_writable(session)
         connection = unit_connection(session)
-        plan = self._plan(connection.dialect)
+        if connection is not None:
+            return self._send(connection, connection.connection, parameters, fetch)
+        engine = session.get_bind()
+        assert isinstance(engine, Engine), "a read-only unit's session is bound to its engine"
+        if cursor_events_observed(engine):
+            with engine.connect() as connection:  # the listeners are given a Connection
+                return self._send(connection, connection.connection, parameters, fetch)
+        borrowed = engine.raw_connection()
+        try:
+            return self._send(engine, borrowed, parameters, fetch)
+        finally:
+            borrowed.close()
+
+    def _send(
+        self,
+        owner: Connection | Engine,
+        fairy: PoolProxiedConnection,
+        parameters: dict[str, Any],
+        fetch: bool,
+    ) -> tuple[_Plan, Any]:
+        """Execute on `fairy`, a pooled connection held by `owner` (the unit's connection,
+        or the engine it was borrowed from for this one statement)."""
+        dialect = owner.dialect
+        plan = self._plan(dialect)
         arguments = plan.arguments(parameters)
-        fairy = connection.connection
         cursor = fairy.cursor()
-        dispatch = connection.dispatch
-        dispatch.before_cursor_execute(connection, cursor, plan.sql, arguments, None, False)
+        # The engine's own slow-query log is applied here; the cursor events are dispatched
+        # only when someone else listens (tracing, statement counting): they cost as much
+        # as the rest of this method.
+        observed = isinstance(owner, Connection) and cursor_events_observed(owner)
+        if observed:
+            owner.dispatch.before_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
+        started = time.perf_counter()
         try:
             cursor.execute(plan.sql, arguments)
             result = cursor.fetchall() if fetch else cursor.rowcount
-        except connection.dialect.loaded_dbapi.Error as exc:
-            lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-            if lost:
-                connection.invalidate(exc)
+        except dialect.loaded_dbapi.Error as exc:
+            lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
+            if lost and isinstance(owner, Connection):
+                owner.invalidate(exc)
+            elif lost:
+                fairy.invalidate(exc)
             raise translate_driver_error(exc, lost) from exc
         finally:
             cursor.close()
-        dispatch.after_cursor_execute(connection, cursor, plan.sql, arguments, None, False)
+        if observed:
+            owner.dispatch.after_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
+        else:
+            threshold = owner.get_execution_options().get(SLOW_QUERY_OPTION)
+            if threshold is not None:
+                log_if_slow(plan.sql, time.perf_counter() - started, threshold)
         return plan, result
 
     def _rows(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:

@@ -280,7 +280,16 @@ def _install_liveness_check(engine: Engine) -> None:
                 raise sa_exc.DisconnectionError(str(exc)) from exc
 
 
+SLOW_QUERY_OPTION = "tasktracker_slow_query_seconds"
+_OWN_CURSOR_LISTENERS = "tasktracker_own_cursor_listeners"
+
+
 def _install_observability(engine: Engine, settings: Settings) -> None:
+    """The slow-query log (a pair of cursor-event listeners) and the error translator.
+
+    The threshold and the number of listeners installed here are recorded as execution
+    options, so the compiled fast path can log slow statements itself and dispatch the
+    cursor events only when someone else listens (`cursor_events_observed`)."""
     threshold = settings.database_slow_query_ms / 1000
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -289,11 +298,22 @@ def _install_observability(engine: Engine, settings: Settings) -> None:
 
     @event.listens_for(engine, "after_cursor_execute")
     def log_slow(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
-        elapsed = time.perf_counter() - conn.info["query_started"].pop()
-        if elapsed >= threshold:
-            sql_log.warning("slow query (%.1f ms): %s", elapsed * 1000, statement[:500])
+        log_if_slow(statement, time.perf_counter() - conn.info["query_started"].pop(), threshold)
 
     event.listen(engine, "handle_error", driver_errors.translate)
+    engine.update_execution_options(**{SLOW_QUERY_OPTION: threshold, _OWN_CURSOR_LISTENERS: 1})
+
+
+def log_if_slow(statement: str, elapsed: float, threshold: float) -> None:
+    if elapsed >= threshold:
+        sql_log.warning("slow query (%.1f ms): %s", elapsed * 1000, statement[:500])
+
+
+def cursor_events_observed(bind: Connection | Engine) -> bool:
+    """Whether anything besides the slow-query log listens to the cursor events."""
+    own: int = bind.get_execution_options().get(_OWN_CURSOR_LISTENERS, 0)
+    dispatch = bind.dispatch
+    return len(dispatch.before_cursor_execute) > own or len(dispatch.after_cursor_execute) > own
 
 
 def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[URL, dict[str, Any]]:

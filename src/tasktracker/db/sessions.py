@@ -8,12 +8,14 @@ Repositories and services only `flush()`; they never commit. A unit of work open
 another is active in the same thread becomes a savepoint of it, so a service can open its
 own unit and still compose into a caller's transaction.
 
-A unit owns one connection for its whole life, checked out when it opens, and owns that
-connection's transaction; its session is bound to the connection and joins the
-transaction (`join_transaction_mode="rollback_only"`). So the ORM and the compiled fast
-paths (`db.compiled`), which send their statements on the unit's connection directly, always
-share one transaction and one snapshot. A read-only unit on PostgreSQL takes an autocommit
-connection and begins nothing: a single-statement read is one round trip.
+A unit that may write owns one connection for its whole life, checked out when it opens,
+and owns that connection's transaction; its session is bound to the connection and joins
+the transaction (`join_transaction_mode="rollback_only"`). So the ORM and the compiled
+fast path (`db.compiled`), which sends its statements on the unit's connection directly,
+always share one transaction. A read-only unit begins nothing and holds no connection of
+its own: compiled reads borrow a pooled connection per statement (a single-statement
+read is one round trip), and the ORM, if used, takes one for the rest of the unit, which
+the compiled reads then share.
 
 Async callers use `AsyncDatabase` with the same semantics and run the (sync) repositories
 through `AsyncSession.run_sync`, SQLAlchemy's documented bridge: one source of truth for
@@ -26,7 +28,12 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -81,22 +88,20 @@ class Database:
     def from_settings(cls, settings: Settings | None = None) -> Database:
         return cls(create_engine(settings))
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """An unscoped unit of work (administration, sign-up, migrations, seeding)."""
-        with self._unit_of_work(None) as session:
-            yield session
+        return self._unit_of_work(None)
 
-    @contextmanager
-    def user_scope(self, user_id: uuid.UUID, *, read_only: bool = False) -> Iterator[Session]:
+    def user_scope(
+        self, user_id: uuid.UUID, *, read_only: bool = False
+    ) -> AbstractContextManager[Session]:
         """A unit of work in which every tenant query is limited to `user_id`.
 
         `read_only=True` is for reads that need no common snapshot (one query, or queries
         that may each see the latest data): on PostgreSQL it runs without a transaction —
         no BEGIN/COMMIT round trips — and any write is refused.
         """
-        with self._unit_of_work(user_id, read_only=read_only) as session:
-            yield session
+        return self._unit_of_work(user_id, read_only=read_only)
 
     @contextmanager
     def _unit_of_work(
@@ -108,11 +113,11 @@ class Database:
                 yield outer
             return
         try:
-            connection, transaction = self._open(read_only)
+            bind, transaction = self._open(read_only)
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
         session = TaskTrackerSession(
-            connection,
+            bind,
             info=_info(user_id, read_only),
             expire_on_commit=False,
             join_transaction_mode="rollback_only",
@@ -132,16 +137,20 @@ class Database:
         finally:
             self._active.reset(token)
             _close(session)
-            if connection is not self.bind:
-                connection.close()
+            if isinstance(bind, Connection) and bind is not self.bind:
+                bind.close()
 
-    def _open(self, read_only: bool) -> tuple[Connection, Transaction | None]:
-        """The unit's connection and the transaction it owns (a savepoint when the database
-        is bound to a caller's connection; none for a read-only unit)."""
+    def _open(self, read_only: bool) -> tuple[Engine | Connection, Transaction | None]:
+        """What the unit's session is bound to, and the transaction the unit owns.
+
+        A unit that may write takes a connection and begins (a savepoint when the database
+        is bound to a caller's connection). A read-only unit holds no connection: its
+        session is bound to the reader engine and takes one only if the ORM is used, and
+        compiled reads otherwise borrow one per statement (`db.compiled`)."""
         if isinstance(self.bind, Connection):
             return self.bind, self.bind.begin_nested()
         if read_only:
-            return self._reader_bind.connect(), None  # type: ignore[union-attr]
+            return self._reader_bind, None
         connection = self.bind.connect()
         return connection, connection.begin()
 
@@ -204,18 +213,14 @@ class AsyncDatabase:
     def from_settings(cls, settings: Settings | None = None) -> AsyncDatabase:
         return cls(create_async_engine(settings))
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._unit_of_work(None) as session:
-            yield session
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._unit_of_work(None)
 
-    @asynccontextmanager
-    async def user_scope(
+    def user_scope(
         self, user_id: uuid.UUID, *, read_only: bool = False
-    ) -> AsyncIterator[AsyncSession]:
+    ) -> AbstractAsyncContextManager[AsyncSession]:
         """As `Database.user_scope`."""
-        async with self._unit_of_work(user_id, read_only=read_only) as session:
-            yield session
+        return self._unit_of_work(user_id, read_only=read_only)
 
     @asynccontextmanager
     async def _unit_of_work(
@@ -234,11 +239,11 @@ class AsyncDatabase:
                 yield outer
             return
         try:
-            connection, transaction = await self._open(read_only)
+            bind, transaction = await self._open(read_only)
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
         session = AsyncSession(
-            connection,
+            bind,
             sync_session_class=TaskTrackerSession,
             info=_info(user_id, read_only),
             expire_on_commit=False,
@@ -261,14 +266,16 @@ class AsyncDatabase:
         finally:
             self._active.reset(token)
             await session.close()
-            if connection is not self.bind:
-                await connection.close()
+            if isinstance(bind, AsyncConnection) and bind is not self.bind:
+                await bind.close()
 
-    async def _open(self, read_only: bool) -> tuple[AsyncConnection, AsyncTransaction | None]:
+    async def _open(
+        self, read_only: bool
+    ) -> tuple[AsyncEngine | AsyncConnection, AsyncTransaction | None]:
         if isinstance(self.bind, AsyncConnection):
             return self.bind, await self.bind.begin_nested()
         if read_only:
-            return await self._reader_bind.connect(), None  # type: ignore[union-attr]
+            return self._reader_bind, None
         connection = await self.bind.connect()
         return connection, await connection.begin()
 
