@@ -483,3 +483,34 @@ def test_postgresql_a_lost_connection_is_unavailable_and_replaced(real, backend:
     with database.user_scope(user) as session:
         assert TITLES.all(session) == []
         assert unit_connection(session).connection.driver_connection.info.backend_pid != pid
+
+
+def test_a_read_only_unit_never_holds_two_connections(migrated_url: str, backend: str) -> None:
+    """With one pooled connection and no overflow: compiled reads borrow it per statement;
+    once the ORM holds it for the unit, the compiled reads share it instead of waiting for
+    a second one (which would time out)."""
+    if backend != "postgresql":
+        pytest.skip("pool settings apply to PostgreSQL engines")
+    settings = databases.test_settings(migrated_url).model_copy(
+        update={"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 1}
+    )
+    database = Database.from_settings(settings)
+    try:
+        with database.session() as session:
+            user = User(
+                email=f"{uuid.uuid4().hex[:8]}@example.com", username="one", password_hash="-"
+            )
+            session.add(user)
+        with database.user_scope(user.id, read_only=True) as session:
+            tasks = TaskRepository(session)
+            assert tasks.read_page().items == []
+            assert _checked_out(database) == 0
+            assert session.scalars(select(Task)).all() == []  # the ORM takes the connection
+            assert _checked_out(database) == 1
+            assert tasks.read_page().items == []  # shared, not a second checkout
+            assert _checked_out(database) == 1
+        assert _checked_out(database) == 0
+    finally:
+        with database.session() as session:
+            session.execute(text("DELETE FROM users WHERE username = 'one'"))
+        database.dispose()
