@@ -361,35 +361,31 @@ def _without_transaction(connection: Connection) -> bool:
 
 
 def _install_explicit_begin(engine: Engine) -> None:
-    """psycopg connections stay in driver-level autocommit; a transaction is begun
-    explicitly when SQLAlchemy begins one, except on a read-only unit's connection.
+    """psycopg connections rest in driver-level autocommit; when SQLAlchemy begins a
+    transaction, the connection leaves autocommit (psycopg then sends BEGIN before the next
+    statement), except a read-only unit's; it returns to autocommit when checked in.
 
-    So the pool never switches a connection's mode at checkout and back at checkin (four
-    driver calls per read-only unit), and a single read is a single round trip. This is
-    how SQLite connections are driven too (`_install_sqlite_pragmas`).
+    So a read-only unit's connection is never switched at all, and a single read is a
+    single round trip; a unit that begins but sends nothing sends no BEGIN/COMMIT either.
     """
     event.listen(engine, "begin", begin_on_server)
 
 
 def begin_on_server(connection: Connection) -> None:
-    """Send BEGIN now, unless one is open or the connection runs without transactions.
+    """Make the connection's next statement start a transaction (idempotent).
 
     A "begin" listener on a connection runs before the engine's: one that needs the
-    transaction (a `SET LOCAL`) calls this first (it is idempotent)."""
+    transaction (a `SET LOCAL`) calls this first."""
     if connection.dialect.driver != "psycopg" or _without_transaction(connection):
         return
-    fairy = connection.connection
-    status = fairy.driver_connection.pgconn.transaction_status  # type: ignore[union-attr]
-    if status == psycopg.pq.TransactionStatus.IDLE:
-        cursor = fairy.cursor()
-        try:
-            cursor.execute("BEGIN")
-        finally:
-            cursor.close()
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 def _install_reset(engine: Engine) -> None:
-    """A connection going back to the pool is rolled back only if a transaction is open.
+    """A connection going back to the pool is rolled back only if a transaction is open,
+    and put back in autocommit.
 
     In driver-level autocommit an idle connection has nothing to roll back, and psycopg's
     `rollback()` still costs a locked driver call; its transaction status is a local read.
@@ -401,6 +397,8 @@ def _install_reset(engine: Engine) -> None:
         status = record.driver_connection.pgconn.transaction_status  # type: ignore[union-attr]
         if status != psycopg.pq.TransactionStatus.IDLE:
             dbapi_connection.rollback()
+        if not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True  # back to rest (`_install_explicit_begin`)
 
 
 def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
