@@ -107,7 +107,8 @@ def print_results(console: Console, results: list[Result], title: str) -> None:
     workers = [r for r in results if r.kind == "throughput" and "ops_per_second" in r.project]
     if bulk:
         table = Table(title=f"{title}: bulk load (ratio = project rows/s / raw rows/s)")
-        for column in ("operation", "project rows/s", "raw (COPY) rows/s", "ratio", "target", ""):
+        raw_rows = "raw (COPY) rows/s" if title.startswith("postgresql") else "raw rows/s"
+        for column in ("operation", "project rows/s", raw_rows, "ratio", "target", ""):
             table.add_column(column)
         for r in bulk:
             table.add_row(
@@ -200,7 +201,8 @@ def markdown(document: dict[str, Any]) -> str:
         p, w = r["project"], r["raw"]
         if "rows_per_second" in p:
             project = f"{p['rows_per_second']:,} rows/s"
-            raw = f"{w['rows_per_second']:,} rows/s (COPY)"
+            via = "COPY" if document["backend"] == "postgresql" else "executemany"
+            raw = f"{w['rows_per_second']:,} rows/s ({via})"
         else:
             project = (
                 f"{p['ops_per_second']:,.0f} ops/s, p50 {p['median']:.1f} ms, "
