@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tasktracker.accounts.models import User
-from tasktracker.db.compiled import CompiledQuery, unit_connection
+from tasktracker.db.compiled import CompiledQuery, QueryCache, unit_connection
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import (
     ConflictError,
@@ -514,3 +514,23 @@ def test_a_read_only_unit_never_holds_two_connections(migrated_url: str, backend
         with database.session() as session:
             session.execute(text("DELETE FROM users WHERE username = 'one'"))
         database.dispose()
+
+
+def test_query_cache_keeps_the_most_recently_used_shapes() -> None:
+    cache: QueryCache[Any] = QueryCache(size=2)
+    built: list[str] = []
+
+    def builder(shape: str) -> Any:
+        def build() -> CompiledQuery[Any]:
+            built.append(shape)
+            return CompiledQuery(select(Task.id))
+
+        return build
+
+    first = cache.get("a", builder("a"))
+    cache.get("b", builder("b"))
+    assert cache.get("a", builder("a")) is first  # reused, and now the most recent
+    cache.get("c", builder("c"))  # evicts "b", the least recently used
+    cache.get("a", builder("a"))
+    cache.get("b", builder("b"))
+    assert built == ["a", "b", "c", "b"]

@@ -7,7 +7,8 @@ path (a page of tasks, one task, the latest messages, a new task), a `CompiledQu
 compiles its statement once per dialect, then on each call:
 
 - takes the unit of work's connection (`unit_connection`: pending ORM changes are flushed
-  first), so it shares the unit's transaction and sees its writes;
+  first), so it shares the unit's transaction and sees its writes; a read-only unit that
+  holds no connection borrows one from the pool for this one statement;
 - binds the parameters through the column types' own bind processors, and the scope's
   user id from the unit of work: a caller can neither supply nor omit it;
 - sends the SQL on that connection's DBAPI cursor, logging it if slow, firing the
@@ -25,6 +26,7 @@ the loader criteria every ORM statement gets, with the user id as a parameter.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -53,7 +55,7 @@ from tasktracker.db.tenancy import (
 from tasktracker.db.types import StrEnumType, UTCDateTime
 
 RowT = TypeVar("RowT", bound=tuple[Any, ...])
-Decoder = Callable[[Any], Any]
+Converter = Callable[[Any], Any]
 AnySelect = Select[*tuple[Any, ...]]
 
 
@@ -97,7 +99,7 @@ def _uuid_from_hex(value: str | None) -> uuid.UUID | None:
     return decoded
 
 
-def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Decoder | None:
+def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Converter | None:
     """How a column's driver value becomes its Python value; None when it already is one.
 
     The column types' own result processors, except where a cheaper equivalent is known
@@ -121,14 +123,14 @@ class _Plan:
     compiled: SQLCompiler
     sql: str
     positions: tuple[str, ...] | None
-    processors: tuple[tuple[str, Decoder], ...]
-    decoders: tuple[tuple[int, Decoder], ...]
+    processors: tuple[tuple[str, Converter], ...]
+    decoders: tuple[tuple[int, Converter], ...]
 
     @classmethod
     def of(cls, statement: AnySelect | Insert, dialect: Dialect) -> _Plan:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
-        processors: dict[str, Decoder] = {}
+        processors: dict[str, Converter] = {}
         for bind, name in compiled.bind_names.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
@@ -300,13 +302,17 @@ class QueryCache(Generic[RowT]):
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._queries: OrderedDict[Hashable, CompiledQuery[RowT]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, shape: Hashable, build: Callable[[], CompiledQuery[RowT]]) -> CompiledQuery[RowT]:
-        query = self._queries.get(shape)
-        if query is None:
-            query = self._queries[shape] = build()
+        with self._lock:
+            query = self._queries.get(shape)
+            if query is not None:
+                self._queries.move_to_end(shape)
+                return query
+        query = build()  # outside the lock: two threads may both build a new shape once
+        with self._lock:
+            self._queries[shape] = query
             if len(self._queries) > self.size:
                 self._queries.popitem(last=False)
-        else:
-            self._queries.move_to_end(shape)
         return query
