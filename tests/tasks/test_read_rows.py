@@ -481,37 +481,21 @@ def test_create_row_with_a_naive_due_date_is_the_packages_error(db: Database, ma
         assert TaskRepository(session).count() == 0
 
 
-def test_create_row_in_a_failed_nested_unit_is_undone(db: Database, make_user) -> None:
+class _ServiceError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("create", ["create_row", "create"])
+def test_a_create_in_a_failed_nested_unit_is_undone(db: Database, make_user, create: str) -> None:
     """A service's own unit inside the caller's is a savepoint: its failure undoes its rows
-    and keeps the caller's (as it does for `create`)."""
-
-    class ServiceError(Exception):
-        pass
-
+    and keeps the caller's, whether they were inserted by the fast path or the ORM."""
     user = make_user()
     with db.user_scope(user) as session:
-        TaskRepository(session).create_row({"title": "caller's"})
-        with pytest.raises(ServiceError), db.user_scope(user) as nested:
-            TaskRepository(nested).create_row({"title": "service's"})
-            raise ServiceError
-        titles = [row.title for row in TaskRepository(session).read_page()]
-        assert titles == ["caller's"]
-    with db.user_scope(user) as session:
-        assert [task.title for task in TaskRepository(session).list()] == ["caller's"]
-
-
-def test_create_in_a_failed_nested_unit_is_undone(db: Database, make_user) -> None:
-    """The same through the ORM: the reference behaviour for the test above."""
-
-    class ServiceError(Exception):
-        pass
-
-    user = make_user()
-    with db.user_scope(user) as session:
-        TaskRepository(session).create({"title": "caller's"})
-        with pytest.raises(ServiceError), db.user_scope(user) as nested:
-            TaskRepository(nested).create({"title": "service's"})
-            raise ServiceError
+        getattr(TaskRepository(session), create)({"title": "caller's"})
+        with pytest.raises(_ServiceError), db.user_scope(user) as nested:
+            getattr(TaskRepository(nested), create)({"title": "service's"})
+            raise _ServiceError
+        assert [row.title for row in TaskRepository(session).read_page()] == ["caller's"]
         assert [task.title for task in TaskRepository(session).list()] == ["caller's"]
     with db.user_scope(user) as session:
         assert [task.title for task in TaskRepository(session).list()] == ["caller's"]

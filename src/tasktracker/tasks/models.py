@@ -84,6 +84,11 @@ def completed_at_for(
     return completed_at or now
 
 
+def overdue(status: TaskStatus, due_date: datetime | None) -> bool:
+    """Due date passed and not completed (the model, its read schema and its read row)."""
+    return due_date is not None and due_date < utc_now() and status != TaskStatus.COMPLETED
+
+
 class TaskFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
@@ -150,11 +155,7 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
     @hybrid_property
     def is_overdue(self) -> bool:
         """Due date passed and not completed; usable in queries."""
-        return (
-            self.due_date is not None
-            and self.due_date < utc_now()
-            and self.status != TaskStatus.COMPLETED
-        )
+        return overdue(self.status, self.due_date)
 
     @is_overdue.inplace.expression
     @classmethod

@@ -11,8 +11,14 @@ from sqlmodel import Field
 
 from tasktracker.db.base import Schema
 from tasktracker.db.text import OptionalText, RequiredText
-from tasktracker.db.types import utc_now
-from tasktracker.tasks.models import CategoryFields, Color, TaskFields, TaskPriority, TaskStatus
+from tasktracker.tasks.models import (
+    CategoryFields,
+    Color,
+    TaskFields,
+    TaskPriority,
+    TaskStatus,
+    overdue,
+)
 
 
 class CategoryCreate(CategoryFields, Schema):
@@ -67,11 +73,7 @@ class TaskRow(NamedTuple):
 
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.due_date is not None
-            and self.due_date < utc_now()
-            and self.status != TaskStatus.COMPLETED
-        )
+        return overdue(self.status, self.due_date)
 
 
 class TaskRead(TaskFields):
@@ -88,8 +90,4 @@ class TaskRead(TaskFields):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.due_date is not None
-            and self.due_date < utc_now()
-            and self.status != TaskStatus.COMPLETED
-        )
+        return overdue(self.status, self.due_date)
