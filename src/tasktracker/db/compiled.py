@@ -31,6 +31,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -46,8 +47,10 @@ from sqlalchemy.types import TypeEngine
 from tasktracker.db.driver_errors import translate_driver_error
 from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
 from tasktracker.db.errors import ValidationError
+from tasktracker.db.gate import FairGate
 from tasktracker.db.tenancy import (
     COMPILED_SCOPE_CRITERIA,
+    GATE,
     SCOPE_PARAMETER,
     check_writable,
     scope_user_id,
@@ -228,14 +231,16 @@ class CompiledQuery(Generic[RowT]):
             return self._send(connection, connection.connection, parameters, fetch)
         engine = session.get_bind()
         assert isinstance(engine, Engine), "a read-only unit's session is bound to its engine"
-        if cursor_events_observed(engine):
-            with engine.connect() as connection:  # the listeners are given a Connection
-                return self._send(connection, connection.connection, parameters, fetch)
-        borrowed = engine.raw_connection()
-        try:
-            return self._send(engine, borrowed, parameters, fetch)
-        finally:
-            borrowed.close()
+        gate: FairGate | None = session.info.get(GATE)
+        with gate.permit() if gate is not None else nullcontext():
+            if cursor_events_observed(engine):
+                with engine.connect() as connection:  # the listeners are given a Connection
+                    return self._send(connection, connection.connection, parameters, fetch)
+            borrowed = engine.raw_connection()
+            try:
+                return self._send(engine, borrowed, parameters, fetch)
+            finally:
+                borrowed.close()
 
     def _send(
         self,

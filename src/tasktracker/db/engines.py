@@ -426,12 +426,24 @@ def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
     _install_observability(engine, settings)
 
 
+POOL_LIMITS_OPTION = "tasktracker_pool_limits"
+"""Execution option of a pooled sync engine: (pool size, max overflow, checkout timeout),
+for the fair gate of its units of work (`db.gate`)."""
+
+
 def create_engine(settings: Settings | None = None) -> Engine:
     """A sync engine for the configured database."""
     settings = settings or get_settings()
     url, options = _engine_options(settings, sync_url(settings), is_async=False)
     engine = sa_create_engine(url, **options)
     _configure(engine, settings, is_async=False)
+    if "pool_size" in options:
+        limits = (
+            settings.database_pool_size,
+            settings.database_max_overflow,
+            settings.database_pool_timeout,
+        )
+        engine.update_execution_options(**{POOL_LIMITS_OPTION: limits})
     log.debug("sync engine for %s", mask_url(url))
     return engine
 

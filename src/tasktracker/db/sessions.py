@@ -33,6 +33,7 @@ from contextlib import (
     AbstractContextManager,
     asynccontextmanager,
     contextmanager,
+    nullcontext,
 )
 from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -47,10 +48,16 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from tasktracker.db.engines import create_async_engine, create_engine, reader
+from tasktracker.db.engines import (
+    POOL_LIMITS_OPTION,
+    create_async_engine,
+    create_engine,
+    reader,
+)
 from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
+from tasktracker.db.gate import FairGate
 from tasktracker.db.settings import Settings
-from tasktracker.db.tenancy import READ_ONLY, USER_ID, TaskTrackerSession
+from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -82,6 +89,8 @@ class Database:
         self.bind = bind
         self.engine = bind if isinstance(bind, Engine) else bind.engine
         self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
+        limits = bind.get_execution_options().get(POOL_LIMITS_OPTION)
+        self._gate = FairGate(*limits) if isinstance(bind, Engine) and limits else None
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @classmethod
@@ -112,13 +121,23 @@ class Database:
             with _nested(outer, user_id):
                 yield outer
             return
+        # A unit that may write holds a connection for its life: it takes its permit now. A
+        # read-only unit's statements take one each (`db.compiled`).
+        holds_connection = self._gate is not None and not read_only
+        with self._gate.permit() if holds_connection else nullcontext():  # type: ignore[union-attr]
+            yield from self._unit(user_id, read_only)
+
+    def _unit(self, user_id: uuid.UUID | None, read_only: bool) -> Iterator[Session]:
         try:
             bind, transaction = self._open(read_only)
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
+        info = _info(user_id, read_only)
+        if read_only and self._gate is not None:
+            info[GATE] = self._gate
         session = TaskTrackerSession(
             bind,
-            info=_info(user_id, read_only),
+            info=info,
             expire_on_commit=False,
             join_transaction_mode="rollback_only",
         )

@@ -28,6 +28,8 @@ from tasktracker.db.errors import ValidationError
 
 USER_ID = "tasktracker.user_id"
 READ_ONLY = "tasktracker.read_only"
+GATE = "tasktracker.gate"
+"""In a read-only unit's `info`: the pool's fair gate (`db.gate`), for borrowed connections."""
 
 
 class TaskTrackerSession(Session):

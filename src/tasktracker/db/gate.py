@@ -1,0 +1,68 @@
+"""A first-come, first-served gate in front of the connection pool (threads).
+
+SQLAlchemy's `QueuePool` gives a returned connection to whichever thread asks next. Under
+overload that is usually the thread that has just returned it (it still holds the GIL and
+loops straight back), so a few waiting threads can starve for seconds: p99 latencies of 2
+to 3 s with 100 threads on a pool of 20, where psycopg_pool, which hands a connection to
+its longest waiter, stays under 0.1 s. The gate holds one permit per pooled connection
+(`pool_size + max_overflow`): a thread takes a permit before it checks a connection out
+and gives it back after the connection is returned, and a permit given back while threads
+wait goes to the first of them. A thread that finds waiters queues behind them even if a
+permit is free, which is what makes it fair.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tasktracker.db.errors import PoolTimeoutError
+
+log = logging.getLogger("tasktracker.db")
+
+
+class FairGate:
+    def __init__(self, size: int, overflow: int, timeout: float) -> None:
+        self.limit = f"size {size} overflow {overflow}"
+        self.timeout = timeout
+        self._free = size + overflow
+        self._waiting: deque[threading.Lock] = deque()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def permit(self) -> Iterator[None]:
+        """Hold a permit for the block; `PoolTimeoutError` after `timeout` seconds."""
+        if not self._acquire():
+            detail = f"pool limit of {self.limit} reached, waited {self.timeout:g} s"
+            log.warning("pool exhausted: %s", detail)
+            raise PoolTimeoutError(f"no free database connection: {detail}")
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self) -> bool:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+            handed = threading.Lock()
+            handed.acquire()
+            self._waiting.append(handed)
+        if handed.acquire(timeout=self.timeout):
+            return True
+        with self._lock:
+            if handed in self._waiting:
+                self._waiting.remove(handed)
+                return False
+        return True  # the permit was handed over just as the wait timed out
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()  # the permit passes to the first waiter
+            else:
+                self._free += 1
