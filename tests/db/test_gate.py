@@ -7,8 +7,11 @@ import time
 
 import pytest
 
+from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import PoolTimeoutError
-from tasktracker.db.gate import FairGate
+from tasktracker.db.gate import FairGate, gate_for
+from tasktracker.db.sessions import Database
+from tests import databases
 
 
 def _wait_until(condition: object, seconds: float = 5.0) -> None:
@@ -84,3 +87,19 @@ def test_a_wait_past_the_timeout_is_a_pool_timeout_and_loses_no_permit() -> None
     assert gate._free == 2
     with gate.permit(), gate.permit():
         pass
+
+
+def test_everything_on_one_pool_shares_one_gate(migrated_url: str, backend: str) -> None:
+    """Two `Database`s (or a reader engine) on one engine must not hold twice the permits."""
+    engine = create_engine(databases.test_settings(migrated_url))
+    try:
+        gate = gate_for(engine)
+        if backend == "sqlite":
+            assert gate is None  # the factory sizes no pool for SQLite
+            return
+        assert gate is not None
+        assert gate_for(engine.execution_options(isolation_level="AUTOCOMMIT")) is gate
+        assert Database(engine)._gate is Database(engine)._gate is gate
+        assert gate_for(create_engine(databases.test_settings(migrated_url))) is not gate
+    finally:
+        engine.dispose()

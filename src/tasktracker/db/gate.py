@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine
+from sqlalchemy.pool import Pool
+
+from tasktracker.db.engines import POOL_LIMITS_OPTION
 from tasktracker.db.errors import PoolTimeoutError
 
 log = logging.getLogger("tasktracker.db")
@@ -66,3 +71,20 @@ class FairGate:
                 self._waiting.popleft().release()  # the permit passes to the first waiter
             else:
                 self._free += 1
+
+
+_GATES: weakref.WeakKeyDictionary[Pool, FairGate] = weakref.WeakKeyDictionary()
+_GATES_LOCK = threading.Lock()
+
+
+def gate_for(engine: Engine) -> FairGate | None:
+    """The gate of the engine's pool (shared by every `Database` on that pool), or None
+    for an engine the factory did not size (SQLite, or one made elsewhere)."""
+    limits = engine.get_execution_options().get(POOL_LIMITS_OPTION)
+    if not limits:
+        return None
+    with _GATES_LOCK:
+        gate = _GATES.get(engine.pool)
+        if gate is None:
+            gate = _GATES[engine.pool] = FairGate(*limits)
+        return gate

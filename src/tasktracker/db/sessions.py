@@ -48,14 +48,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from tasktracker.db.engines import (
-    POOL_LIMITS_OPTION,
-    create_async_engine,
-    create_engine,
-    reader,
-)
+from tasktracker.db.engines import create_async_engine, create_engine, reader
 from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
-from tasktracker.db.gate import FairGate
+from tasktracker.db.gate import gate_for
 from tasktracker.db.settings import Settings
 from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
 
@@ -89,8 +84,7 @@ class Database:
         self.bind = bind
         self.engine = bind if isinstance(bind, Engine) else bind.engine
         self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
-        limits = bind.get_execution_options().get(POOL_LIMITS_OPTION)
-        self._gate = FairGate(*limits) if isinstance(bind, Engine) and limits else None
+        self._gate = gate_for(bind) if isinstance(bind, Engine) else None
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @classmethod
