@@ -21,6 +21,7 @@ from tasktracker.testspec.repositories.specifications import (
     LOAD_STATEMENTS,
     TestSpecificationRepository,
 )
+from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tests.performance.conftest import Plan, Workload, captured, explain, queries
 
 OPEN = TaskFilter(status=[TaskStatus.PENDING, TaskStatus.IN_PROGRESS])
@@ -97,6 +98,14 @@ def _specification(w: Workload) -> object:
         return TestSpecificationRepository(session).load(w.specification[user])
 
 
+def _read_resolved_specification(w: Workload) -> object:
+    user = w.user_ids[3]
+    with w.db.user_scope(user, read_only=True) as session:
+        resolved = TestSpecificationRepository(session).read_resolved(w.specification[user])
+        assert any(step.arguments for step in resolved.steps), "steps with commands were read"
+        return resolved
+
+
 CASES = {
     "page_open_tasks": Case(_page_of_open_tasks, 1),
     "get_task": Case(_get_task, 1),
@@ -109,6 +118,7 @@ CASES = {
     "read_task": Case(_read_task, 1),
     "read_keyset_page": Case(_read_keyset_page, 2, unsorted=True),
     "read_latest_messages": Case(_read_latest_messages, 1, unsorted=True),
+    "read_resolved_specification": Case(_read_resolved_specification, READ_RESOLVED_STATEMENTS),
 }
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, func, select
+from sqlalchemy.orm import Session
 
 from tasktracker.db.sessions import Database
+from tasktracker.db.tenancy import scope_user_id
 from tasktracker.testspec.models import (
     CommandCategory,
     GenericCommand,
@@ -48,59 +50,65 @@ class Bench:
 
 def build_bench(db: Database, user: uuid.UUID) -> Bench:
     with db.user_scope(user) as session:
-        parameters = ParameterRepository(session)
-        channel = parameters.create(
-            {"name": "channel", "data_type": "integer", "min_value": 1, "max_value": 4}
-        )
-        voltage = parameters.create(
-            {
-                "name": "supply_voltage",
-                "data_type": "float",
-                "unit": "V",
-                "min_value": 0,
-                "max_value": 30,
-                "variants": [
-                    {"name": "nominal_12V", "value": "12", "is_default": True},
-                    {"name": "low_battery", "value": "9.5"},
-                ],
-            }
-        )
-        nominal, low = (
-            next(v.id for v in voltage.variants if v.name == name)
-            for name in ("nominal_12V", "low_battery")
-        )
-        commands = GenericCommandRepository(session)
-        set_voltage = commands.create(
-            {
-                "name": "SET_VOLTAGE",
-                "syntax": "SET_VOLTAGE {channel} {supply_voltage}",
-                "signature": [{"parameter_id": channel.id}, {"parameter_id": voltage.id}],
-            }
-        )
-        measure = commands.create(
-            {
-                "name": "MEASURE_CURRENT",
-                "signature": [
-                    {"parameter_id": channel.id},
-                    {"parameter_id": voltage.id, "is_required": False},
-                ],
-            }
-        )
-        spec = TestSpecificationRepository(session).create({"key": "TS-001", "title": "Power up"})
-        requirement = RequirementRepository(session).create(
-            {"key": "REQ-001", "title": "Power", "statement": "The unit shall power up."}
-        )
-        return Bench(
-            user,
-            channel.id,
-            voltage.id,
-            nominal,
-            low,
-            set_voltage.id,
-            measure.id,
-            spec.id,
-            requirement.id,
-        )
+        return fill_bench(session)
+
+
+def fill_bench(session: Session) -> Bench:
+    """The bench, written in the scope's own unit of work (also through `run`, async)."""
+    user = scope_user_id(session)
+    parameters = ParameterRepository(session)
+    channel = parameters.create(
+        {"name": "channel", "data_type": "integer", "min_value": 1, "max_value": 4}
+    )
+    voltage = parameters.create(
+        {
+            "name": "supply_voltage",
+            "data_type": "float",
+            "unit": "V",
+            "min_value": 0,
+            "max_value": 30,
+            "variants": [
+                {"name": "nominal_12V", "value": "12", "is_default": True},
+                {"name": "low_battery", "value": "9.5"},
+            ],
+        }
+    )
+    nominal, low = (
+        next(v.id for v in voltage.variants if v.name == name)
+        for name in ("nominal_12V", "low_battery")
+    )
+    commands = GenericCommandRepository(session)
+    set_voltage = commands.create(
+        {
+            "name": "SET_VOLTAGE",
+            "syntax": "SET_VOLTAGE {channel} {supply_voltage}",
+            "signature": [{"parameter_id": channel.id}, {"parameter_id": voltage.id}],
+        }
+    )
+    measure = commands.create(
+        {
+            "name": "MEASURE_CURRENT",
+            "signature": [
+                {"parameter_id": channel.id},
+                {"parameter_id": voltage.id, "is_required": False},
+            ],
+        }
+    )
+    spec = TestSpecificationRepository(session).create({"key": "TS-001", "title": "Power up"})
+    requirement = RequirementRepository(session).create(
+        {"key": "REQ-001", "title": "Power", "statement": "The unit shall power up."}
+    )
+    return Bench(
+        user,
+        channel.id,
+        voltage.id,
+        nominal,
+        low,
+        set_voltage.id,
+        measure.id,
+        spec.id,
+        requirement.id,
+    )
 
 
 @pytest.fixture

@@ -39,10 +39,7 @@ from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.tasks.schemas import TaskRow
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
-from tasktracker.testspec.services.resolution import (
-    ResolvedSpecification,
-    resolve_specification,
-)
+from tasktracker.testspec.services.resolution import ResolvedSpecification
 
 OPEN = TaskFilter(status=[TaskStatus.PENDING, TaskStatus.IN_PROGRESS])
 PAGE = 50
@@ -297,9 +294,8 @@ class Bench:
         specifications = [(u, self.fixture.specification[u]) for u in self.users]
 
         def project(p: tuple[uuid.UUID, uuid.UUID]) -> ResolvedSpecification:
-            with self.db.user_scope(p[0]) as session:
-                specification = TestSpecificationRepository(session).load(p[1])
-                return resolve_specification(specification)
+            with self.db.user_scope(p[0], read_only=True) as session:
+                return TestSpecificationRepository(session).read_resolved(p[1])
 
         def same(project: ResolvedSpecification, raw: list[tuple[int, str | None]]) -> bool:
             return [(step.position, step.invocation) for step in project.steps] == raw

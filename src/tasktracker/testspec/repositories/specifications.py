@@ -3,8 +3,10 @@
 `load` fetches a specification with its ordered steps, their commands (with signatures,
 parameters and default variants), their arguments (with variants) and its requirement links
 in five statements, whatever the number of steps: every relationship is `lazy="raise"`, so a
-missing loader option is an error, never a silent N+1. Steps themselves are written through
-`services.steps.StepService`, which keeps their positions 1..n.
+missing loader option is an error, never a silent N+1. `read_resolved` is the fast path for
+callers that only need what a run sends (`services.resolution.ResolvedSpecification`): a
+fixed number of compiled statements, read rows, no ORM objects. Steps themselves are
+written through `services.steps.StepService`, which keeps their positions 1..n.
 """
 
 import builtins
@@ -31,6 +33,10 @@ from tasktracker.testspec.models import (
     TestStepArgument,
 )
 from tasktracker.testspec.schemas import TestSpecificationCreate, TestSpecificationUpdate
+from tasktracker.testspec.services.resolution import (
+    ResolvedSpecification,
+    read_resolved_specification,
+)
 
 LOAD_STATEMENTS = 5
 """Statements `load` issues: specification, steps + commands, signatures + parameters +
@@ -97,6 +103,12 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
     def load(self, id: uuid.UUID) -> TestSpecification:
         """The specification with everything a run needs loaded (`LOAD_STATEMENTS` queries)."""
         return self._load(col(TestSpecification.id) == id, str(id))
+
+    def read_resolved(self, id: uuid.UUID) -> ResolvedSpecification:
+        """The specification resolved for a run (the fast path: no identity map), equal to
+        `resolve_specification(load(id))`, or `NotFoundError`. `READ_RESOLVED_STATEMENTS`
+        compiled statements whatever the number of steps, in a read-only unit too."""
+        return read_resolved_specification(self.session, id)
 
     def load_by_key(self, key: str) -> TestSpecification:
         return self._load(col(TestSpecification.key) == key, repr(key))
