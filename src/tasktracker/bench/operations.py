@@ -1,12 +1,12 @@
 """The benchmarked operations, each a pair: the project's public API and the raw driver.
 
 Every project call is what an application does: open a unit of work for the user, call
-the repository, let the unit of work commit and close. Single-statement reads use the
-read-only unit (`user_scope(..., read_only=True)`: no BEGIN/COMMIT on PostgreSQL), as the
-raw side reads in autocommit; the specification (five statements) and the insert run in a
-transaction on both sides. Before timing, each read pair is
-run once on the same parameters and must return the same rows (same ids, same order), so
-the two sides are known to do the same work.
+the repository, let the unit of work commit and close. Reads use the read-only unit
+(`user_scope(..., read_only=True)`: no BEGIN/COMMIT), as the raw side reads in autocommit
+(the specification: four statements on both sides); the insert runs in a transaction on
+both sides. Before timing, each read pair is run once on the same parameters and must
+return the same rows (same ids, same order), so the two sides are known to do the same
+work.
 """
 
 from __future__ import annotations

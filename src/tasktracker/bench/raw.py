@@ -157,12 +157,6 @@ class RawQueries:
             "AND v.parameter_id = a.parameter_id AND v.id = a.variant_id "
             "WHERE s.user_id = ? AND s.test_specification_id = ?"
         )
-        self.spec_links = sql(
-            "SELECT l.requirement_id, l.verified_revision, r.key, r.title, r.revision "
-            "FROM requirement_test_links l JOIN requirements r "
-            "ON r.user_id = l.user_id AND r.id = l.requirement_id "
-            "WHERE l.user_id = ? AND l.test_specification_id = ?"
-        )
 
     # Reads: one statement on an autocommit connection.
 
@@ -212,16 +206,14 @@ class RawQueries:
     def specification(
         self, connection: Any, user_id: uuid.UUID, specification_id: uuid.UUID
     ) -> list[tuple[int, str | None]]:
-        """The specification read as the project's `load` reads it (five statements, in one
-        transaction), resolved to each step's (position, command line)."""
+        """The specification read as the project's `read_resolved` reads it (four statements,
+        autocommit, as in a read-only unit), resolved to each step's (position, command line)."""
         d = self.driver
         u, s = d.uuid(user_id), d.uuid(specification_id)
-        with self.transaction(connection):
-            connection.execute(self.spec_row, (u, s)).fetchone()
-            steps = connection.execute(self.spec_steps, (u, s)).fetchall()
-            signatures = connection.execute(self.spec_signatures, (u, u, s)).fetchall()
-            arguments = connection.execute(self.spec_arguments, (u, s)).fetchall()
-            connection.execute(self.spec_links, (u, s)).fetchall()
+        connection.execute(self.spec_row, (u, s)).fetchone()
+        steps = connection.execute(self.spec_steps, (u, s)).fetchall()
+        signatures = connection.execute(self.spec_signatures, (u, u, s)).fetchall()
+        arguments = connection.execute(self.spec_arguments, (u, s)).fetchall()
         signature: dict[Any, list[Any]] = {}
         for row in signatures:
             signature.setdefault(row[0], []).append(row)
