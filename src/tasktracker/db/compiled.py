@@ -293,10 +293,13 @@ class CompiledQuery(Generic[RowT]):
             for index, decode in plan.decoders:
                 values[index] = decode(values[index])
             return [self._make_row(values)]
-        # Column by column: one `map` per decoded column instead of a loop per value.
+        # Column by column: one `map` per decoded column instead of a loop per value, and
+        # none for a column that is all NULL (`completed_at` of open tasks).
         columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
         for index, decode in plan.decoders:
-            columns[index] = map(decode, columns[index])
+            column = columns[index]
+            if column.count(None) != len(rows):  # type: ignore[attr-defined]
+                columns[index] = map(decode, column)
         return list(map(self._make_row, zip(*columns, strict=True)))
 
 
