@@ -101,8 +101,8 @@ class Database:
         """A unit of work in which every tenant query is limited to `user_id`.
 
         `read_only=True` is for reads that need no common snapshot (one query, or queries
-        that may each see the latest data): on PostgreSQL it runs without a transaction —
-        no BEGIN/COMMIT round trips — and any write is refused.
+        that may each see the latest data): the unit begins no transaction (no BEGIN/COMMIT
+        round trips), holds no connection between statements, and refuses any write.
         """
         return self._unit_of_work(user_id, read_only=read_only)
 
@@ -117,8 +117,8 @@ class Database:
             return
         # A unit that may write holds a connection for its life: it takes its permit now. A
         # read-only unit's statements take one each (`db.compiled`).
-        holds_connection = self._gate is not None and not read_only
-        with self._gate.permit() if holds_connection else nullcontext():  # type: ignore[union-attr]
+        gate = None if read_only else self._gate
+        with gate.permit() if gate is not None else nullcontext():
             yield from self._unit(user_id, read_only)
 
     def _unit(self, user_id: uuid.UUID | None, read_only: bool) -> Iterator[Session]:
