@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, and_, bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -213,6 +213,8 @@ class _ArgumentRow(NamedTuple):
 _SPECIFICATION_ID: BindParameter[uuid.UUID] = bindparam("specification_id")
 _IN_SPECIFICATION = col(TestStep.test_specification_id) == _SPECIFICATION_ID
 
+# The joins follow the models' relationships, whose conditions carry the composite
+# (user_id, id) keys.
 _SPECIFICATION = CompiledQuery(
     select(
         col(TestSpecification.id), col(TestSpecification.key), col(TestSpecification.title)
@@ -230,13 +232,7 @@ _STEPS = CompiledQuery(
         col(GenericCommand.name),
         col(GenericCommand.syntax),
     )
-    .outerjoin(
-        GenericCommand,
-        and_(
-            col(GenericCommand.user_id) == col(TestStep.user_id),
-            col(GenericCommand.id) == col(TestStep.command_id),
-        ),
-    )
+    .outerjoin(TestStep.command)  # type: ignore[arg-type]
     .where(_IN_SPECIFICATION)
     .order_by(col(TestStep.position)),
     _StepRow,
@@ -252,21 +248,8 @@ _SIGNATURES = CompiledQuery(
         col(ParameterVariant.name),
         col(ParameterVariant.value),
     )
-    .join(
-        Parameter,
-        and_(
-            col(Parameter.user_id) == col(GenericCommandParameter.user_id),
-            col(Parameter.id) == col(GenericCommandParameter.parameter_id),
-        ),
-    )
-    .outerjoin(
-        ParameterVariant,
-        and_(
-            col(ParameterVariant.user_id) == col(Parameter.user_id),
-            col(ParameterVariant.parameter_id) == col(Parameter.id),
-            col(ParameterVariant.is_default),
-        ),
-    )
+    .join(GenericCommandParameter.parameter)  # type: ignore[arg-type]
+    .outerjoin(Parameter.default_variant)  # type: ignore[arg-type]
     .where(
         col(GenericCommandParameter.command_id).in_(
             select(col(TestStep.command_id)).where(_IN_SPECIFICATION)
@@ -283,21 +266,8 @@ _ARGUMENTS = CompiledQuery(
         col(ParameterVariant.name),
         col(ParameterVariant.value),
     )
-    .join(
-        TestStep,
-        and_(
-            col(TestStep.user_id) == col(TestStepArgument.user_id),
-            col(TestStep.id) == col(TestStepArgument.test_step_id),
-        ),
-    )
-    .outerjoin(
-        ParameterVariant,
-        and_(
-            col(ParameterVariant.user_id) == col(TestStepArgument.user_id),
-            col(ParameterVariant.parameter_id) == col(TestStepArgument.parameter_id),
-            col(ParameterVariant.id) == col(TestStepArgument.variant_id),
-        ),
-    )
+    .join(TestStepArgument.step)  # type: ignore[arg-type]
+    .outerjoin(TestStepArgument.variant)  # type: ignore[arg-type]
     .where(_IN_SPECIFICATION),
     _ArgumentRow,
 )
