@@ -337,7 +337,7 @@ def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[UR
         "connect_args": connect_args,
     }
     if url.drivername != "postgresql+asyncpg":
-        options["isolation_level"] = "AUTOCOMMIT"  # see `_install_explicit_begin`
+        options["isolation_level"] = "AUTOCOMMIT"  # see `_install_autocommit_at_rest`
         options["pool_reset_on_return"] = None  # see `_install_reset`
     return url, options
 
@@ -360,7 +360,7 @@ def _without_transaction(connection: Connection) -> bool:
     return bool(options.get(READ_ONLY_OPTION)) or options.get("isolation_level") == "AUTOCOMMIT"
 
 
-def _install_explicit_begin(engine: Engine) -> None:
+def _install_autocommit_at_rest(engine: Engine) -> None:
     """psycopg connections rest in driver-level autocommit; when SQLAlchemy begins a
     transaction, the connection leaves autocommit (psycopg then sends BEGIN before the next
     statement), except a read-only unit's; it returns to autocommit when checked in.
@@ -368,10 +368,10 @@ def _install_explicit_begin(engine: Engine) -> None:
     So a read-only unit's connection is never switched at all, and a single read is a
     single round trip; a unit that begins but sends nothing sends no BEGIN/COMMIT either.
     """
-    event.listen(engine, "begin", begin_on_server)
+    event.listen(engine, "begin", leave_autocommit)
 
 
-def begin_on_server(connection: Connection) -> None:
+def leave_autocommit(connection: Connection) -> None:
     """Make the connection's next statement start a transaction (idempotent).
 
     A "begin" listener on a connection runs before the engine's: one that needs the
@@ -398,7 +398,7 @@ def _install_reset(engine: Engine) -> None:
         if status != psycopg.pq.TransactionStatus.IDLE:
             dbapi_connection.rollback()
         if not dbapi_connection.autocommit:
-            dbapi_connection.autocommit = True  # back to rest (`_install_explicit_begin`)
+            dbapi_connection.autocommit = True  # back to rest (`_install_autocommit_at_rest`)
 
 
 def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
@@ -417,7 +417,7 @@ def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
     else:
         _install_connect_retry(engine, settings, is_async=is_async)
         if engine.dialect.driver == "psycopg":
-            _install_explicit_begin(engine)
+            _install_autocommit_at_rest(engine)
             _install_reset(engine)
             _install_liveness_check(engine)
         timeout_ms = settings.database_statement_timeout_ms

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlmodel.sql.sqltypes import AutoString
 
 from tasktracker import models
-from tasktracker.db.engines import begin_on_server, create_engine
+from tasktracker.db.engines import create_engine, leave_autocommit
 from tasktracker.db.settings import get_settings
 from tasktracker.db.types import StrEnumType, UTCDateTime
 
@@ -102,7 +102,7 @@ def _run(connection: Connection) -> None:
     else:
 
         def set_timeouts(transaction_connection: Connection) -> None:
-            begin_on_server(transaction_connection)
+            leave_autocommit(transaction_connection)
             for name, value in _timeouts().items():
                 transaction_connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
