@@ -85,8 +85,10 @@ def migrated_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[s
             yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def backend(migrated_url: str) -> str:
+    """Function-scoped on purpose: a session-scoped one would keep the value computed from a
+    folder's override of `migrated_url` (PgBouncer's) for the tests that run after it."""
     return "postgresql" if migrated_url.startswith("postgresql") else "sqlite"
 
 

@@ -32,3 +32,17 @@ def test_console_script_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
     assert unreachable.returncode == 1
     assert unreachable.stderr.count("\n") == 1
     assert unreachable.stderr.startswith("error: could not connect to")
+
+
+@pytest.mark.parametrize("module", ["typer", "rich"])
+def test_without_the_cli_extra_the_command_names_it(module: str) -> None:
+    """The console script is installed without the `cli` extra too: one line, exit 2."""
+    blocked = f"import sys; sys.modules[{module!r}] = None; import tasktracker.cli as c; c.main()"
+    result = subprocess.run(
+        [sys.executable, "-c", blocked], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: the tasktracker command needs the cli extra ({module} is missing): "
+        "pip install 'tasktracker[cli]'\n"
+    )

@@ -1,7 +1,8 @@
 """Session-wide servers for the connectivity tests, each started once and stopped at the end.
 
-- `cluster`: the throwaway PostgreSQL cluster (SCRAM, SSL with a test CA) for destructive tests;
-  `running_cluster` makes sure a test that stopped it did not leave it down.
+- `cluster`: the throwaway PostgreSQL cluster (SCRAM, SSL with a test CA) for SSL and
+  destructive tests; `running_cluster` makes sure a test that stopped it did not leave it
+  down; `cluster_url`, a migrated database of its own on it.
 - `bouncer`: PgBouncer in transaction pooling mode in front of the shared server.
 - `pg_url`: a migrated database of its own on the shared server.
 """
@@ -9,19 +10,17 @@
 from __future__ import annotations
 
 import logging
-import os
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests import databases
 from tests.conftest import require_postgres
 from tests.connectivity.servers import (
-    PG_BIN,
-    PGBOUNCER_BIN,
     PgBouncer,
     ThrowawayCluster,
+    missing_server_component,
     pgbouncer,
     throwaway_cluster,
 )
@@ -33,19 +32,19 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def require_binary(path: str | Path, install_hint: str) -> None:
-    """Skip (or fail, where PostgreSQL is required, as in CI) when a server binary is missing."""
-    if Path(path).exists() and os.geteuid() == 0:
+def require_private_servers(needs_pgbouncer: bool = False) -> None:
+    """Skip (or fail, where PostgreSQL is required, as in CI) when a component is missing."""
+    problem = missing_server_component(needs_pgbouncer)
+    if problem is None:
         return
-    problem = f"{path} missing or not root ({install_hint})"
     if databases.REQUIRE_POSTGRES:
-        pytest.fail(problem, pytrace=False)
+        pytest.fail(f"{problem} (TASKTRACKER_REQUIRE_POSTGRES is set)", pytrace=False)
     pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[ThrowawayCluster]:
-    require_binary(PG_BIN / "initdb", "the PostgreSQL server package")
+    require_private_servers()
     with throwaway_cluster() as server:
         yield server
 
@@ -60,7 +59,7 @@ def running_cluster(cluster: ThrowawayCluster) -> ThrowawayCluster:
 @pytest.fixture(scope="session")
 def bouncer() -> Iterator[PgBouncer]:
     require_postgres()
-    require_binary(PGBOUNCER_BIN, "bash scripts/install-pgbouncer.sh")
+    require_private_servers(needs_pgbouncer=True)
     with pgbouncer(upstream_port=5432, pool_size=4) as server:
         yield server
 
@@ -71,6 +70,17 @@ def pg_url() -> Iterator[str]:
     with databases.fresh_postgres_database("ttconn") as url:
         databases.migrate_to(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def cluster_url(cluster: ThrowawayCluster) -> str:
+    """A database of its own on the throwaway cluster, owned by its SCRAM user, migrated."""
+    name = f"tt_{uuid.uuid4().hex[:10]}"
+    with cluster.admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" OWNER {cluster.user}')
+    url = cluster.url(database=name)
+    databases.migrate_to(url)
+    return url
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """Real servers on loopback for the connectivity tests, started and stopped by the tests.
 
-- `ThrowawayCluster`: a PostgreSQL cluster of its own (initdb into a temporary folder owned by
-  the postgres user, pg_ctl on a free port on 127.0.0.1) with SCRAM password auth and SSL from
-  a test CA generated here. Destructive tests (stop, restart) use it, never the shared server.
-- `PgBouncer`: the Debian package's binary, in transaction pooling mode, with a private config
-  in a temporary folder, in front of a PostgreSQL server (installed by
-  `scripts/install-pgbouncer.sh`).
+- `ThrowawayCluster`: a PostgreSQL cluster of its own (initdb into a temporary folder, pg_ctl
+  on a free port on 127.0.0.1) with SCRAM password auth and SSL from a test CA generated here.
+  Everything that needs a server configured unlike a stock one (SSL, stops, restarts) uses it,
+  never the shared server, whose configuration no test touches.
+- `PgBouncer`: PgBouncer's binary, in transaction pooling mode, with a private config in a
+  temporary folder, in front of a PostgreSQL server.
+
+Both run as the user running the tests; as root they run as the `postgres` user instead
+(initdb and postgres refuse to run as root).
 - `DelayedProxy`: a TCP forwarder that starts listening only after a delay (a server that
   "wakes up" while the client retries).
 - `NoSslServer`: answers the PostgreSQL SSL request with "no", and counts connection attempts.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import select
 import shutil
 import socket
@@ -26,24 +30,56 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
 
 
-def _pg_bin() -> Path:
-    """The newest installed PostgreSQL server binaries (Debian layout), unless configured."""
+def _pg_bin() -> Path | None:
+    """The folder of `initdb` and `pg_ctl`: TASKTRACKER_PG_BIN, else the newest Debian
+    install, else whatever `initdb` the PATH finds; None when there is none."""
     if configured := os.environ.get("TASKTRACKER_PG_BIN"):
         return Path(configured)
     versions = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
     )
-    return versions[-1].parent if versions else Path("/usr/lib/postgresql/15/bin")
+    if versions:
+        return versions[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _pgbouncer_bin() -> Path | None:
+    found = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    return Path(found) if Path(found).exists() else None
 
 
 PG_BIN = _pg_bin()
-PGBOUNCER_BIN = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+PGBOUNCER_BIN = _pgbouncer_bin()
 LOOPBACK = "127.0.0.1"
+AS_ROOT = os.geteuid() == 0
+SERVER_USER = "postgres"  # who runs the servers when the tests run as root
+INSTALL_HINT = "apt-get install postgresql pgbouncer openssl (Debian; see README 'Tests')"
+
+
+def missing_server_component(needs_pgbouncer: bool = False) -> str | None:
+    """Why a private server cannot be started here, with how to fix it; None if it can."""
+    if PG_BIN is None or not (PG_BIN / "initdb").exists():
+        where = PG_BIN or "/usr/lib/postgresql/*/bin or the PATH"
+        return f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where}: " + (
+            f"{INSTALL_HINT}, or set TASKTRACKER_PG_BIN to their folder"
+        )
+    if shutil.which("openssl") is None:
+        return f"openssl not found (it makes the test CA): {INSTALL_HINT}"
+    if needs_pgbouncer and PGBOUNCER_BIN is None:
+        return f"pgbouncer not found: {INSTALL_HINT}"
+    if AS_ROOT:
+        try:
+            pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            return f"running as root, and there is no '{SERVER_USER}' user to run servers as"
+    return None
 
 
 def free_port() -> int:
@@ -62,19 +98,25 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listens on {LOOPBACK}:{port} after {timeout:.0f} s")
 
 
-def _postgres_owned_dir(prefix: str) -> Path:
+def _give_to_server_user(path: Path) -> None:
+    if AS_ROOT:
+        shutil.chown(path, SERVER_USER, SERVER_USER)
+
+
+def _server_owned_dir(prefix: str) -> Path:
     directory = Path(tempfile.mkdtemp(prefix=prefix))
-    shutil.chown(directory, "postgres", "postgres")
+    _give_to_server_user(directory)
     return directory
 
 
-def _as_postgres(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _server_command(*args: str | Path) -> list[str]:
+    command = [str(arg) for arg in args]
+    return ["runuser", "-u", SERVER_USER, "--", *command] if AS_ROOT else command
+
+
+def _as_server_user(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["runuser", "-u", "postgres", "--", *map(str, args)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        _server_command(*args), check=True, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -110,7 +152,7 @@ class Certificates:
             "-CAcreateserial", "-days", "2", "-extfile", d / "server.ext", "-out", self.server_cert,
         )  # fmt: skip
         for path in (self.server_cert, self.server_key):
-            shutil.chown(path, "postgres", "postgres")
+            _give_to_server_user(path)
         self.server_key.chmod(0o600)
 
 
@@ -122,7 +164,9 @@ class ThrowawayCluster:
     database = "tt_app"
 
     def __init__(self) -> None:
-        self.directory = _postgres_owned_dir("tasktracker-cluster-")
+        assert PG_BIN is not None, missing_server_component()
+        self.bin = PG_BIN
+        self.directory = _server_owned_dir("tasktracker-cluster-")
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
         self.port = free_port()
@@ -130,8 +174,8 @@ class ThrowawayCluster:
 
     def create(self) -> None:
         self.certs.generate()
-        _as_postgres(
-            PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
+        _as_server_user(
+            self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
             "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions",
         )  # fmt: skip
         with (self.data / "postgresql.conf").open("a") as conf:
@@ -155,17 +199,19 @@ class ThrowawayCluster:
             admin.execute(f"CREATE DATABASE {self.database} OWNER {self.user}")
 
     def start(self) -> None:
-        _as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30", "start")
+        pg_ctl = self.bin / "pg_ctl"
+        _as_server_user(pg_ctl, "-D", self.data, "-l", self.log, "-w", "-t", "30", "start")
 
     def stop(self, mode: str = "fast") -> None:
-        _as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop")
+        _as_server_user(self.bin / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop")
 
     def is_running(self) -> bool:
         result = subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(self.data),
-             "status"],
-            capture_output=True, timeout=30, check=False,
-        )  # fmt: skip
+            _server_command(self.bin / "pg_ctl", "-D", self.data, "status"),
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
         return result.returncode == 0
 
     def admin(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -175,10 +221,16 @@ class ThrowawayCluster:
             autocommit=True, connect_timeout=5,
         )  # fmt: skip
 
-    def url(self, host: str = LOOPBACK, password: str | None = None, **query: str) -> str:
+    def url(
+        self,
+        host: str = LOOPBACK,
+        password: str | None = None,
+        database: str | None = None,
+        **query: str,
+    ) -> str:
         secret = quote(self.password if password is None else password, safe="")
         params = "&".join(f"{key}={quote(value, safe='/')}" for key, value in query.items())
-        base = f"postgresql://{self.user}:{secret}@{host}:{self.port}/{self.database}"
+        base = f"postgresql://{self.user}:{secret}@{host}:{self.port}/{database or self.database}"
         return f"{base}?{params}" if params else base
 
     def destroy(self) -> None:
@@ -192,7 +244,7 @@ class PgBouncer:
     """PgBouncer in transaction pooling mode in front of `upstream_port`, trust auth."""
 
     def __init__(self, upstream_port: int = 5432, pool_size: int = 4) -> None:
-        self.directory = _postgres_owned_dir("tasktracker-pgbouncer-")
+        self.directory = _server_owned_dir("tasktracker-pgbouncer-")
         self.port = free_port()
         self.upstream_port = upstream_port
         self.pool_size = pool_size
@@ -219,14 +271,16 @@ class PgBouncer:
             f"logfile = {self.directory / 'pgbouncer.log'}\n"
         )
         for path in (ini, users):
-            shutil.chown(path, "postgres", "postgres")
+            _give_to_server_user(path)
+        assert PGBOUNCER_BIN is not None, missing_server_component(needs_pgbouncer=True)
+        as_server_user: dict[str, Any] = (
+            {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []} if AS_ROOT else {}
+        )
         self.process = subprocess.Popen(
-            [PGBOUNCER_BIN, str(ini)],
-            user="postgres",
-            group="postgres",
-            extra_groups=[],
+            [PGBOUNCER_BIN, ini],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            **as_server_user,
         )
         wait_for_port(self.port)
 

@@ -1,4 +1,6 @@
-"""`tasktracker db health` as a person runs it: a subprocess configured by the environment."""
+"""`tasktracker db health` as a person runs it: a subprocess configured by the environment.
+
+The report over SSL runs against the throwaway cluster: a stock server has SSL off."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tasktracker.db import schema
-from tests.connectivity.servers import free_port
+from tests.connectivity.servers import ThrowawayCluster, free_port
 
 CLI = Path(sys.executable).with_name("tasktracker")
 SECRET = "cli-Secret-0451"
@@ -45,8 +47,10 @@ def dead_url_result() -> tuple[int, subprocess.CompletedProcess[str]]:
     return port, run_health(f"postgresql://app:{SECRET}@127.0.0.1:{port}/tasks")
 
 
-def test_health_prints_the_report_and_exits_0(pg_url: str) -> None:
-    result = run_health(pg_url + "?sslmode=require")
+def test_health_prints_the_report_and_exits_0(
+    running_cluster: ThrowawayCluster, cluster_url: str
+) -> None:
+    result = run_health(cluster_url + "?sslmode=require")
     assert result.returncode == 0, result.stderr
     rows = {
         cells[0]: cells[1]
@@ -60,6 +64,7 @@ def test_health_prints_the_report_and_exits_0(pg_url: str) -> None:
     assert rows["revision"] == rows["head"] == schema.head_revision()
     assert "'checked_out': 0" in rows["pool"]
     assert rows["error"] == "-"
+    assert running_cluster.password not in result.stdout + result.stderr
 
 
 def test_dead_url_exits_non_zero_with_a_one_line_reason(

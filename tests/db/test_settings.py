@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
 
+from tasktracker.db.engines import create_async_engine
 from tasktracker.db.errors import ConfigurationError, DatabaseUnavailableError
 from tasktracker.db.settings import Settings, load_settings, mask_url
 from tests.connectivity.servers import free_port
@@ -142,3 +144,12 @@ def test_connect_failure_logs_and_error_never_show_the_password(
     assert caplog.records, "the retries were logged"
     assert all(SECRET not in record.getMessage() for record in caplog.records)
     assert SECRET not in caplog.text
+
+
+def test_an_asyncpg_url_without_the_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncpg is optional: without it, a one-line ConfigurationError, not ModuleNotFoundError."""
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # `import asyncpg` now fails
+    settings = load_settings(database_url=f"postgresql+asyncpg://app:{SECRET}@127.0.0.1:1/tasks")
+    with pytest.raises(ConfigurationError, match=r"pip install 'tasktracker\[asyncpg\]'") as info:
+        create_async_engine(settings)
+    assert SECRET not in str(info.value)

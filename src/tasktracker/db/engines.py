@@ -11,6 +11,7 @@ statements.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import select
 import ssl
@@ -37,7 +38,7 @@ from tenacity import (
 )
 
 from tasktracker.db import driver_errors
-from tasktracker.db.errors import DatabaseUnavailableError
+from tasktracker.db.errors import ConfigurationError, DatabaseUnavailableError
 from tasktracker.db.settings import Settings, get_settings, mask_url
 
 log = logging.getLogger("tasktracker.db")
@@ -110,8 +111,20 @@ def _asyncpg_ssl(query: dict[str, Any]) -> ssl.SSLContext | str | None:
     return mode
 
 
+def _require_asyncpg() -> None:
+    """asyncpg is an optional extra: say so in one line instead of a ModuleNotFoundError."""
+    try:
+        importlib.import_module("asyncpg")
+    except ImportError:
+        raise ConfigurationError(
+            "DATABASE_URL: postgresql+asyncpg:// needs the asyncpg driver, an optional extra: "
+            "pip install 'tasktracker[asyncpg]' (or use postgresql://, psycopg 3, sync and async)"
+        ) from None
+
+
 def _asyncpg_url_and_args(settings: Settings, url: URL) -> tuple[URL, dict[str, Any]]:
     """asyncpg does not read libpq's query parameters: turn them into its own arguments."""
+    _require_asyncpg()
     query = dict(url.query)
     args: dict[str, Any] = {"timeout": settings.database_connect_timeout}
     server_settings = {"application_name": settings.database_application_name}

@@ -44,7 +44,7 @@ def _adopt(module_name: str) -> None:
     for name, value in vars(module).items():
         if name.startswith("test_") and callable(value):
             globals()[f"test_{prefix}__{name.removeprefix('test_')}"] = value
-        elif _is_fixture(value):
+        elif _is_fixture(value) and not name.startswith("__"):  # not a plugin's own
             existing = globals().setdefault(name, value)
             if existing is not value:
                 raise RuntimeError(f"two fixtures named {name!r} in {REPRESENTATIVE}")
