@@ -58,7 +58,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
         engine.dispose()
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})  # a revision like -1
 def downgrade(
     revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
 ) -> None:
