@@ -40,6 +40,30 @@ def test_password_is_stored_as_argon2id_and_checked(db: Database) -> None:
         assert repo.authenticate("nobody", PASSWORD) is None
 
 
+def test_every_failed_sign_in_costs_one_argon2_verification(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unknown, inactive and wrong-password sign-ins all run one real Argon2 verification,
+    so the time of the answer does not tell which logins exist."""
+    _register(db, "carol")
+    verifications: list[str] = []
+    real_verify = passwords._hasher.verify_and_update
+
+    def counting(password: str, password_hash: str) -> tuple[bool, str | None]:
+        verifications.append(password_hash)
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(passwords._hasher, "verify_and_update", counting)
+    with db.session() as session:
+        repo = UserRepository(session)
+        for login, password in [("carol", "wrong-password"), ("nobody", PASSWORD)]:
+            assert repo.authenticate(login, password) is None
+        repo.find("carol").is_active = False  # type: ignore[union-attr]
+        assert repo.authenticate("carol", PASSWORD) is None
+    assert len(verifications) == 3
+    assert all(hash_.startswith("$argon2id$") for hash_ in verifications)
+
+
 @pytest.mark.parametrize("password", ["short", "x" * 1025])
 def test_password_length_is_enforced(password: str) -> None:
     with pytest.raises(ValidationError, match="password"):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.accounts.models import User
-from tasktracker.accounts.passwords import hash_password
+from tasktracker.accounts.passwords import hash_password, verify_against_nothing
 from tasktracker.accounts.schemas import UserCreate, UserUpdate
 from tasktracker.db.errors import ConflictError, NotFoundError
 from tasktracker.db.repository import validated
@@ -53,7 +53,10 @@ class UserRepository:
     def authenticate(self, login: str, password: str) -> User | None:
         """The active user with these credentials, or None (never says which part was wrong)."""
         user = self.find(login)
-        if user is None or not user.is_active or not user.check_password(password):
+        if user is None or not user.is_active:
+            verify_against_nothing(password)
+            return None
+        if not user.check_password(password):
             return None
         self.session.flush()
         return user
