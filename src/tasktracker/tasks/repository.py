@@ -6,12 +6,12 @@ import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, select
 from sqlmodel import col
 
+from tasktracker.db.base import Input
 from tasktracker.db.compiled import CompiledQuery, QueryCache
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.pagination import (
@@ -24,7 +24,7 @@ from tasktracker.db.pagination import (
 )
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.tenancy import SCOPE_PARAMETER
-from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
 from tasktracker.tasks.models import (
     Category,
     Task,
@@ -110,14 +110,17 @@ def _distinct(values: Sequence[Any] | None) -> list[Any]:
     return list(dict.fromkeys(values or ()))
 
 
-class TaskFilter(BaseModel):
-    """Which tasks to list; every criterion is optional and they combine with AND."""
+class TaskFilter(Input):
+    """Which tasks to list; every criterion is optional and they combine with AND.
+
+    A bad value (an unknown status, a naive datetime, an unknown criterion) raises our
+    `ValidationError` naming the field, when the filter is built or changed."""
 
     status: Sequence[TaskStatus] | None = None
     priority: Sequence[TaskPriority] | None = None
     category_id: uuid.UUID | None = None
-    due_before: datetime | None = None
-    due_after: datetime | None = None
+    due_before: Annotated[datetime | None, AWARE] = None
+    due_after: Annotated[datetime | None, AWARE] = None
     overdue: bool | None = None
     completed: bool | None = None
 
