@@ -16,6 +16,7 @@ from tasktracker.db import (
     ScopeError,
     Settings,
     StorageFullError,
+    StoredValueError,
     TaskTrackerError,
     ValidationError,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ScopeError",
     "Settings",
     "StorageFullError",
+    "StoredValueError",
     "TaskTrackerError",
     "ValidationError",
 ]

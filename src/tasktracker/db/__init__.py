@@ -13,6 +13,7 @@ from tasktracker.db.errors import (
     ReadOnlyUnitError,
     ScopeError,
     StorageFullError,
+    StoredValueError,
     TaskTrackerError,
     ValidationError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "ScopeError",
     "Settings",
     "StorageFullError",
+    "StoredValueError",
     "TaskTrackerError",
     "ValidationError",
     "get_settings",

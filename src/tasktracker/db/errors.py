@@ -80,6 +80,16 @@ class StorageFullError(TaskTrackerError):
     write was not made. Retrying cannot help until someone frees or adds space."""
 
 
+class StoredValueError(TaskTrackerError):
+    """A value read from the database is not one its column can hold (a malformed UUID or
+    timestamp written around the models, e.g. by plain SQL on SQLite, whose columns take
+    any text); `field` names the column. The value itself is not shown."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ScopeError(TaskTrackerError):
     """The operation needs a scope it was not given (a tenant repository on an unscoped
     session), or would cross from one scope into another."""
