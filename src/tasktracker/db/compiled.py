@@ -44,7 +44,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
-from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.driver_errors import transaction_lost, translate_driver_error
 from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
 from tasktracker.db.errors import StoredValueError, ValidationError
 from tasktracker.db.gate import FairGate
@@ -301,7 +301,7 @@ class CompiledQuery(Generic[RowT]):
                 cursor.execute(_RELEASE)
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-            if lost and isinstance(owner, Connection):
+            if isinstance(owner, Connection) and (lost or transaction_lost(owner)):
                 owner.invalidate(exc)
             elif lost:
                 fairy.invalidate(exc)
@@ -310,7 +310,8 @@ class CompiledQuery(Generic[RowT]):
                     cursor.execute(_ROLLBACK)
             raise translate_driver_error(exc, lost) from exc
         finally:
-            cursor.close()
+            with suppress(dialect.loaded_dbapi.Error):  # as it may, on a connection just dropped
+                cursor.close()
         if observed:
             owner.dispatch.after_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
         else:

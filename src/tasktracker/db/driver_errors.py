@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, PrimaryKeyConstraint, Table, UniqueConstraint
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from sqlmodel import SQLModel
 
@@ -168,7 +168,22 @@ def translate(context: ExceptionContext) -> BaseException | None:
         return orig  # refused by one of our column types while binding (a naive datetime)
     if context.sqlalchemy_exception is None:
         return _known(orig, context.is_disconnect)
-    return translate_driver_error(orig, context.is_disconnect)
+    translated = translate_driver_error(orig, context.is_disconnect)
+    if context.connection is not None and transaction_lost(context.connection):
+        context.is_disconnect = True  # drop this connection (only: the pool's others are fine)
+        context.invalidate_pool_on_disconnect = False
+    return translated
+
+
+def transaction_lost(connection: Connection) -> bool:
+    """Whether SQLite ended the connection's transaction by itself after an error, as it
+    may on SQLITE_FULL or an I/O error. Its connections run in driver-level autocommit (the
+    BEGIN is ours), so the unit's next statements would each commit on their own: such a
+    connection is dropped like a lost one, and the unit fails as a whole."""
+    if not connection.in_transaction() or connection.invalidated:
+        return False
+    dbapi_connection = connection.connection.dbapi_connection
+    return isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction
 
 
 def translate_driver_error(orig: BaseException, is_disconnect: bool = False) -> TaskTrackerError:
