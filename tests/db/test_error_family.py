@@ -183,6 +183,20 @@ def test_a_filter_changed_to_a_bad_value_is_refused_and_keeps_its_value() -> Non
     assert query.due_after == AWARE
 
 
+def test_a_bad_sort_or_id_is_our_validation_error_on_its_field(db: Database, make_user) -> None:
+    with db.user_scope(make_user()) as session:
+        tasks = TaskRepository(session)
+        for listing in (tasks.list, tasks.read_page):
+            with pytest.raises(ValidationError) as caught:
+                listing(sort="cheapest")  # type: ignore[arg-type]
+            assert caught.value.fields == {"sort"}
+        for lookup in (tasks.get, tasks.read, tasks.delete):
+            with pytest.raises(ValidationError) as caught:
+                lookup("not-a-uuid")  # type: ignore[arg-type]
+            assert caught.value.fields == {"id"}
+        assert [t.title for t in tasks.list(sort="title").items] == []  # type: ignore[arg-type]
+
+
 # --- stored values that cannot be read ------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from tasktracker.db.errors import (
     ValidationError,
 )
 
-STORAGE_FULL = "the database's storage is full: nothing was written"
+STORAGE_FULL = "the database's storage is full: the write was not made"
 """Said for PostgreSQL's `disk_full` and SQLite's `SQLITE_FULL` alike: the driver's message
 names server-side files ("could not extend file "base/16384/16385"")."""
 
@@ -180,10 +180,11 @@ def transaction_lost(connection: Connection) -> bool:
     may on SQLITE_FULL or an I/O error. Its connections run in driver-level autocommit (the
     BEGIN is ours), so the unit's next statements would each commit on their own: such a
     connection is dropped like a lost one, and the unit fails as a whole."""
-    if not connection.in_transaction() or connection.invalidated:
+    if connection.dialect.name != "sqlite" or connection.invalidated:
         return False
-    dbapi_connection = connection.connection.dbapi_connection
-    return isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction
+    # sqlite3's and aiosqlite's connections both say whether SQLite is in a transaction.
+    driver = connection.connection.driver_connection
+    return connection.in_transaction() and getattr(driver, "in_transaction", True) is False
 
 
 def translate_driver_error(orig: BaseException, is_disconnect: bool = False) -> TaskTrackerError:

@@ -77,7 +77,10 @@ class QueryTimeoutError(TaskTrackerError):
 
 class StorageFullError(TaskTrackerError):
     """The database's storage is full (PostgreSQL `disk_full`, SQLite `SQLITE_FULL`): the
-    write was not made. Retrying cannot help until someone frees or adds space."""
+    write was not made. Retrying cannot help until someone frees or adds space.
+
+    On PostgreSQL the unit of work goes on without the write; SQLite may have ended the
+    whole transaction, and then the unit fails as a whole."""
 
 
 class StoredValueError(TaskTrackerError):

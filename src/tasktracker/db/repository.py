@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasktracker.db.base import TenantModel, validation_error
-from tasktracker.db.errors import ConflictError, NotFoundError
+from tasktracker.db.errors import ConflictError, NotFoundError, ValidationError
 from tasktracker.db.tenancy import check_writable, scope_user_id
 
 ModelT = TypeVar("ModelT", bound=TenantModel)
@@ -67,10 +67,17 @@ class TenantRepository(Generic[ModelT]):
 
     def get(self, id: uuid.UUID, *, for_update: bool = False) -> ModelT:
         """The row with this id in the user's scope, or `NotFoundError`."""
+        id = self.checked_id(id)
         obj = self.session.get(self.model, (self.user_id, id), with_for_update=for_update or None)
         if obj is None:
             raise NotFoundError(f"{self.model.__name__} {id} not found")
         return obj  # type: ignore[no-any-return]
+
+    def checked_id(self, id: object) -> uuid.UUID:
+        """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""
+        if not isinstance(id, uuid.UUID):
+            raise ValidationError.single("id", "must be a UUID", model=self.model.__name__)
+        return id
 
     def add(self, obj: ModelT) -> ModelT:
         with write(self.session):

@@ -95,6 +95,14 @@ _ORDERINGS: dict[TaskSort, Ordering] = {
 }
 
 
+def _ordering(sort: TaskSort) -> Ordering:
+    ordering = _ORDERINGS.get(sort)
+    if ordering is None:
+        allowed = ", ".join(TaskSort)
+        raise ValidationError.single("sort", f"must be one of {allowed}", model="Task")
+    return ordering
+
+
 def _sort_values(sort: TaskSort, task: Task | TaskRow) -> tuple[Any, ...]:
     first = {
         TaskSort.NEWEST: task.created_at,
@@ -254,16 +262,14 @@ class TaskRepository(TenantRepository[Task]):
         cursor: str | None = None,
     ) -> Page[Task]:
         """A page of tasks, keyset-paginated: pass the returned `next_cursor` to continue."""
-        ordering = _ORDERINGS[sort]
+        ordering = _ordering(sort)
         statement = paginate(self._filtered(filter), ordering, limit, cursor)
         rows = self.session.scalars(statement).all()
         return make_page(rows, ordering, limit, lambda task: _sort_values(sort, task))
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
-        if not isinstance(id, uuid.UUID):
-            raise ValidationError.single("id", "must be a UUID", model="Task")
-        row = _BY_ID.one_or_none(self.session, id=id)
+        row = _BY_ID.one_or_none(self.session, id=self.checked_id(id))
         if row is None:
             raise NotFoundError(f"Task {id} not found")
         return row
@@ -278,7 +284,7 @@ class TaskRepository(TenantRepository[Task]):
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
         filter = filter or _NO_FILTER
-        ordering = _ORDERINGS[sort]
+        ordering = _ordering(sort)
         parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
 
         def build() -> CompiledQuery[TaskRow]:
