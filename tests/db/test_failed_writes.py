@@ -151,6 +151,29 @@ def test_earlier_writes_survive_a_failed_one_when_committed(real_db: Database) -
             UserRepository(session).delete(user.id)
 
 
+def test_a_refused_first_statement_of_a_unit_is_undone_alone(real_db: Database) -> None:
+    """A unit's first compiled write begins its transaction: on PostgreSQL that is rolled
+    back (no savepoint was taken), and the unit goes on in a new one, then commits."""
+    name = f"fw_{uuid.uuid4().hex[:8]}"
+    with real_db.session() as session:
+        user = User(email=f"{name}@example.com", username=name, password_hash="-")
+        session.add(user)
+    try:
+        with real_db.user_scope(user.id) as session:
+            NEW_CATEGORY.execute(session, **category("Work"))
+        with real_db.user_scope(user.id) as session:
+            with pytest.raises(ConflictError):
+                NEW_CATEGORY.execute(session, **category("work"))  # the unit's first statement
+            NEW_CATEGORY.execute(session, **category("Home"))
+            TaskRepository(session).create_row({"title": "after"})
+        assert names(real_db, user.id) == ["Home", "Work"]
+        with real_db.user_scope(user.id) as session:
+            assert TaskRepository(session).count() == 1
+    finally:
+        with real_db.session() as session:
+            UserRepository(session).delete(user.id)
+
+
 async def test_async_callers_can_retry_too(adb: AsyncDatabase) -> None:
     name = f"fw_{uuid.uuid4().hex[:8]}"
     async with adb.session() as session:

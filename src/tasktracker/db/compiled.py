@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, Select, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ from tasktracker.db.types import StrEnumType, UTCDateTime
 
 _SAVEPOINT = "SAVEPOINT tasktracker_write"
 _RELEASE = "RELEASE SAVEPOINT tasktracker_write"
-_ROLLBACK = "ROLLBACK TO SAVEPOINT tasktracker_write"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT tasktracker_write"
 
 RowT = TypeVar("RowT", bound=tuple[Any, ...])
 Converter = Callable[[Any], Any]
@@ -193,6 +194,20 @@ class _Plan:
         return None
 
 
+def _undo_for(fairy: PoolProxiedConnection) -> str:
+    """How a compiled write on PostgreSQL is undone if it fails, leaving the unit usable as
+    after a failed ORM write (`db.repository.write`): PostgreSQL aborts the whole
+    transaction on a failed statement (SQLite undoes only the statement by itself).
+
+    A write that begins the transaction (psycopg sends BEGIN with the unit's first
+    statement: the usual unit is one INSERT, then COMMIT) is undone by rolling that back:
+    nothing else is in it. Any other is sent in a savepoint, two more round trips."""
+    pgconn = getattr(fairy.driver_connection, "pgconn", None)  # psycopg's; asyncpg has none
+    if pgconn is not None and pgconn.transaction_status == TransactionStatus.IDLE:
+        return "ROLLBACK"
+    return _ROLLBACK_TO_SAVEPOINT
+
+
 def _check_complete(statement: Insert) -> None:
     """A compiled INSERT runs no Python-side column defaults (SQLAlchemy's execution would
     compute these "prefetch" columns first): it must give a value for each of them."""
@@ -285,11 +300,8 @@ class CompiledQuery(Generic[RowT]):
         observed = isinstance(owner, Connection) and cursor_events_observed(owner)
         if observed:
             owner.dispatch.before_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
-        # On PostgreSQL a failed statement aborts the whole transaction: a write is sent in
-        # a savepoint, so a refused one (a duplicate key) undoes only itself and the unit
-        # stays usable, as after a failed ORM write (`db.repository.write`). SQLite undoes
-        # only the failed statement by itself. Reads take none (the hot path).
-        savepoint = self._writes and dialect.name == "postgresql"
+        undo = _undo_for(fairy) if self._writes and dialect.name == "postgresql" else None
+        savepoint = undo == _ROLLBACK_TO_SAVEPOINT
         try:
             if savepoint:
                 cursor.execute(_SAVEPOINT)
@@ -305,9 +317,9 @@ class CompiledQuery(Generic[RowT]):
                 owner.invalidate(exc)
             elif lost:
                 fairy.invalidate(exc)
-            elif savepoint:  # should this fail too, the write's error is still the one to tell
+            elif undo is not None:  # should this fail too, the write's error is still the one
                 with suppress(dialect.loaded_dbapi.Error):
-                    cursor.execute(_ROLLBACK)
+                    cursor.execute(undo)
             raise translate_driver_error(exc, lost) from exc
         finally:
             with suppress(dialect.loaded_dbapi.Error):  # as it may, on a connection just dropped
