@@ -182,9 +182,11 @@ def transaction_lost(connection: Connection) -> bool:
     connection is dropped like a lost one, and the unit fails as a whole."""
     if connection.dialect.name != "sqlite" or connection.invalidated:
         return False
+    if not connection.in_transaction():
+        return False
     # sqlite3's and aiosqlite's connections both say whether SQLite is in a transaction.
     driver = connection.connection.driver_connection
-    return connection.in_transaction() and getattr(driver, "in_transaction", True) is False
+    return getattr(driver, "in_transaction", True) is False
 
 
 def translate_driver_error(orig: BaseException, is_disconnect: bool = False) -> TaskTrackerError:
