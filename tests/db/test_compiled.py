@@ -22,6 +22,7 @@ from tasktracker.db.errors import (
     ConflictError,
     DatabaseUnavailableError,
     IntegrityError,
+    ScopeError,
     TaskTrackerError,
     ValidationError,
 )
@@ -165,9 +166,9 @@ def test_an_unscoped_session_is_refused(db: Database, two_users) -> None:
     add_tasks(db, alice, "a1")
     with db.session() as session:
         for query in (TITLES, COUNT, USERS):
-            with pytest.raises(RuntimeError, match="user scope"):
+            with pytest.raises(ScopeError, match="user scope"):
                 query.all(session)
-        with pytest.raises(RuntimeError, match="user scope"):
+        with pytest.raises(ScopeError, match="user scope"):
             NEW_CATEGORY.execute(session, **category("no scope"))
     with db.user_scope(alice) as session:
         assert CategoryRepository(session).count() == 0

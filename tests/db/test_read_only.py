@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select, text, update
 
 from tasktracker.accounts.models import User
 from tasktracker.db.engines import create_engine
+from tasktracker.db.errors import ReadOnlyUnitError
 from tasktracker.db.sessions import Database
 from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskRepository
@@ -43,13 +44,13 @@ def test_reads_work_and_stay_in_scope(committed_db) -> None:
 def test_writes_are_refused(committed_db) -> None:
     db, user_id = committed_db
     with (
-        pytest.raises(RuntimeError, match="read-only"),
+        pytest.raises(ReadOnlyUnitError, match="read-only"),
         db.user_scope(user_id, read_only=True) as s,
     ):
         s.add(Task(title="nope"))
         s.flush()
     with (
-        pytest.raises(RuntimeError, match="read-only"),
+        pytest.raises(ReadOnlyUnitError, match="read-only"),
         db.user_scope(user_id, read_only=True) as s,
     ):
         s.execute(update(Task).values(title="nope"))

@@ -93,7 +93,7 @@ def test_refuses_a_row_with_columns_the_first_row_lacks(db: Database, make_user)
         {"user_id": user_id, "title": "a"},
         {"user_id": user_id, "title": "b", "due_date": None},
     ]
-    with pytest.raises(ValueError, match="due_date missing from the first row"):
+    with pytest.raises(ValidationError, match="due_date: missing from the first row"):
         bulk_insert(_connection(db), Task, rows)
 
 

@@ -26,7 +26,7 @@ from sqlmodel._compat import SQLModelConfig
 # Registers the derived CHECKs before any table model exists, whatever the import order.
 import tasktracker.db.constraints  # noqa: F401
 from tasktracker.db.errors import FieldError, ValidationError
-from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -41,8 +41,15 @@ metadata.naming_convention = NAMING_CONVENTION
 
 @functools.cache
 def _field_adapter(model: type[SQLModel], name: str) -> pydantic.TypeAdapter[Any]:
+    """How a field is validated on assignment: its declaration, plus what its column's type
+    would refuse at flush (a naive datetime for a `UTCDateTime`), so that is refused here,
+    on the field, instead of failing the flush."""
     field = model.model_fields[name]
     annotated: Any = Annotated[field.annotation, field]
+    table = getattr(model, "__table__", None)
+    column = table.c.get(name) if table is not None else None
+    if column is not None and isinstance(column.type, UTCDateTime):
+        annotated = Annotated[annotated, AWARE]
     return pydantic.TypeAdapter(annotated)
 
 
@@ -66,6 +73,26 @@ class Schema(SQLModel):
     """A create/update schema: unknown fields are refused, not silently dropped."""
 
     model_config = SQLModelConfig(extra="forbid")
+
+
+class Input(pydantic.BaseModel):
+    """A value built from caller input that is not a table's schema (a listing's filter):
+    unknown fields are refused, and constructing or changing it with a bad value raises our
+    `ValidationError`, one `FieldError` per field, not pydantic's."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", validate_assignment=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise validation_error(exc, type(self).__name__) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except pydantic.ValidationError as exc:
+            raise validation_error(exc, type(self).__name__) from None
 
 
 class TableModel(SQLModel):

@@ -31,6 +31,7 @@ from sqlalchemy import Column, Connection, Dialect, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from tasktracker.db import driver_errors
+from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.types import StrEnumType, new_id, utc_now
 
 Row = MutableMapping[str, Any]
@@ -92,19 +93,33 @@ class _Plan:
 
     def values(self, row: Row) -> tuple[Any, ...]:
         if not row.keys() <= self.known:
-            unknown = ", ".join(sorted(set(row) - self.known))
-            raise ValueError(
-                f"bulk insert into {self.table.name}: column(s) {unknown} missing from the "
-                "first row (every row must name the same columns)"
-            )
+            raise self._unknown(row)
         out: list[Any] = []
         append = out.append
-        for name, fill, process in self.steps:
-            value = row.get(name, _MISSING)
-            if value is _MISSING:
-                value = row[name] = None if fill is None else fill(row)
-            append(value if process is None or value is None else process(value))
-        return tuple(out)
+        try:
+            for name, fill, process in self.steps:
+                value = row.get(name, _MISSING)
+                if value is _MISSING:
+                    value = row[name] = None if fill is None else fill(row)
+                append(value if process is None or value is None else process(value))
+        except ValidationError as exc:  # refused by one of our column types (a naive datetime)
+            reason = exc.errors[0].message
+        except (TypeError, ValueError, AttributeError):  # by SQLAlchemy's types, or an enum
+            reason = "is not a value this column can store"
+        else:
+            return tuple(out)
+        raise ValidationError.single(name, reason, model=self.table.name)
+
+    def _unknown(self, row: Row) -> ValidationError:
+        def problem(name: str) -> str:
+            if name in self.table.c:
+                return "missing from the first row (every row must name the same columns)"
+            return f"is not a column of {self.table.name}"
+
+        return ValidationError(
+            (FieldError(name, problem(name)) for name in sorted(row.keys() - self.known)),
+            model=self.table.name,
+        )
 
 
 def bulk_insert(

@@ -31,11 +31,12 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, Select, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -44,9 +45,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
-from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.driver_errors import transaction_lost, translate_driver_error
 from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
-from tasktracker.db.errors import ValidationError
+from tasktracker.db.errors import StoredValueError, ValidationError
 from tasktracker.db.gate import FairGate
 from tasktracker.db.tenancy import (
     COMPILED_SCOPE_CRITERIA,
@@ -56,6 +57,10 @@ from tasktracker.db.tenancy import (
     scope_user_id,
 )
 from tasktracker.db.types import StrEnumType, UTCDateTime
+
+_SAVEPOINT = "SAVEPOINT tasktracker_write"
+_RELEASE = "RELEASE SAVEPOINT tasktracker_write"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT tasktracker_write"
 
 RowT = TypeVar("RowT", bound=tuple[Any, ...])
 Converter = Callable[[Any], Any]
@@ -89,15 +94,21 @@ def _utc_from_text(value: str | None) -> datetime | None:
 _new_object = object.__new__
 _set = object.__setattr__
 _UNKNOWN = uuid.SafeUUID.unknown
+_fromhex = bytes.fromhex
+_from_bytes = int.from_bytes
 
 
 def _uuid_from_hex(value: str | None) -> uuid.UUID | None:
-    """SQLAlchemy's SQLite form of a UUID (32 hex digits). Built as `uuid.UUID` builds
-    itself, without re-parsing the string: half the cost of `UUID(hex)` on a hot path."""
+    """SQLAlchemy's SQLite form of a UUID: exactly 32 hex digits; anything else (a sign, a
+    `0x`, 40 digits) is a `ValueError`. Built as `uuid.UUID` builds itself, without its
+    re-parsing: half the cost of `UUID(hex)` on a hot path."""
     if value is None:
         return None
+    raw = _fromhex(value)  # pairs of hex digits only (or spaces, which the lengths exclude)
+    if len(raw) != 16 or len(value) != 32:
+        raise ValueError("a UUID is 32 hexadecimal digits")
     decoded = _new_object(uuid.UUID)
-    _set(decoded, "int", int(value, 16))
+    _set(decoded, "int", _from_bytes(raw))
     _set(decoded, "is_safe", _UNKNOWN)
     return decoded
 
@@ -128,6 +139,7 @@ class _Plan:
     positions: tuple[str, ...] | None
     processors: tuple[tuple[str, Converter], ...]
     decoders: tuple[tuple[int, Converter], ...]
+    columns: tuple[str, ...]
 
     @classmethod
     def of(cls, statement: AnySelect | Insert, dialect: Dialect) -> _Plan:
@@ -139,11 +151,11 @@ class _Plan:
             if process is not None:
                 processors.setdefault(name, process)  # a name may be bound more than once
         decoders = []
-        if isinstance(statement, Select):
-            for index, column in enumerate(statement.selected_columns):
-                decode = _decoder(column.type, dialect)
-                if decode is not None:
-                    decoders.append((index, decode))
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        for index, column in enumerate(columns):
+            decode = _decoder(column.type, dialect)
+            if decode is not None:
+                decoders.append((index, decode))
         positions = compiled.positiontup
         return cls(
             compiled,
@@ -151,6 +163,7 @@ class _Plan:
             None if positions is None else tuple(positions),
             tuple(processors.items()),
             tuple(decoders),
+            tuple(column.key or "value" for column in columns),
         )
 
     def arguments(self, values: dict[str, Any]) -> Any:
@@ -159,6 +172,8 @@ class _Plan:
         for name, process in self.processors:
             try:
                 parameters[name] = process(parameters[name])
+            except ValidationError as exc:  # refused by one of our types (a naive datetime)
+                raise ValidationError.single(name, exc.errors[0].message) from None
             except (TypeError, ValueError, AttributeError) as exc:
                 # What the ORM path reports as a statement error: a value the column's type
                 # cannot take (a naive datetime, a string where a UUID belongs).
@@ -167,6 +182,30 @@ class _Plan:
         if self.positions is None:
             return parameters
         return tuple(parameters[name] for name in self.positions)
+
+    def unreadable(self, rows: Sequence[Any]) -> str | None:
+        """The first column holding a value its decoder refuses (after a failed decoding)."""
+        for index, decode in self.decoders:
+            for row in rows:
+                try:
+                    decode(row[index])
+                except (TypeError, ValueError, KeyError):
+                    return self.columns[index]
+        return None
+
+
+def _undo_for(fairy: PoolProxiedConnection) -> str:
+    """How a compiled write on PostgreSQL is undone if it fails, leaving the unit usable as
+    after a failed ORM write (`db.repository.write`): PostgreSQL aborts the whole
+    transaction on a failed statement (SQLite undoes only the statement by itself).
+
+    A write that begins the transaction (psycopg sends BEGIN with the unit's first
+    statement: the usual unit is one INSERT, then COMMIT) is undone by rolling that back:
+    nothing else is in it. Any other is sent in a savepoint, two more round trips."""
+    pgconn = getattr(fairy.driver_connection, "pgconn", None)  # psycopg's; asyncpg has none
+    if pgconn is not None and pgconn.transaction_status == TransactionStatus.IDLE:
+        return "ROLLBACK"
+    return _ROLLBACK_TO_SAVEPOINT
 
 
 def _check_complete(statement: Insert) -> None:
@@ -261,28 +300,49 @@ class CompiledQuery(Generic[RowT]):
         observed = isinstance(owner, Connection) and cursor_events_observed(owner)
         if observed:
             owner.dispatch.before_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
-        started = time.perf_counter()
+        undo = _undo_for(fairy) if self._writes and dialect.name == "postgresql" else None
+        savepoint = undo == _ROLLBACK_TO_SAVEPOINT
         try:
+            if savepoint:
+                cursor.execute(_SAVEPOINT)
+            started = time.perf_counter()
             cursor.execute(plan.sql, arguments)
             result = cursor.fetchall() if fetch else cursor.rowcount
+            elapsed = time.perf_counter() - started
+            if savepoint:
+                cursor.execute(_RELEASE)
         except dialect.loaded_dbapi.Error as exc:
             lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-            if lost and isinstance(owner, Connection):
+            if isinstance(owner, Connection) and (lost or transaction_lost(owner)):
                 owner.invalidate(exc)
             elif lost:
                 fairy.invalidate(exc)
+            elif undo is not None:  # should this fail too, the write's error is still the one
+                with suppress(dialect.loaded_dbapi.Error):
+                    cursor.execute(undo)
             raise translate_driver_error(exc, lost) from exc
         finally:
-            cursor.close()
+            with suppress(dialect.loaded_dbapi.Error):  # as it may, on a connection just dropped
+                cursor.close()
         if observed:
             owner.dispatch.after_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
         else:
             threshold = owner.get_execution_options().get(SLOW_QUERY_OPTION)
             if threshold is not None:
-                log_if_slow(plan.sql, time.perf_counter() - started, threshold)
+                log_if_slow(plan.sql, elapsed, threshold)
         return plan, result
 
     def _rows(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:
+        try:
+            return self._decoded(plan, rows)
+        except (TypeError, ValueError, KeyError):
+            field = plan.unreadable(rows)
+            if field is None:
+                raise
+            message = f"{field}: a stored value is not valid for the column's type"
+            raise StoredValueError(message, field=field) from None
+
+    def _decoded(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:
         assert self._make_row is not None, "a statement without a row type returns no rows"
         if not rows:
             return []

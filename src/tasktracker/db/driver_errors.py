@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table, UniqueConstraint
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy import CheckConstraint, Index, PrimaryKeyConstraint, Table, UniqueConstraint
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from sqlmodel import SQLModel
 
 from tasktracker.db.errors import (
@@ -19,9 +20,14 @@ from tasktracker.db.errors import (
     DatabaseUnavailableError,
     IntegrityError,
     QueryTimeoutError,
+    StorageFullError,
     TaskTrackerError,
     ValidationError,
 )
+
+STORAGE_FULL = "the database's storage is full: the write was not made"
+"""Said for PostgreSQL's `disk_full` and SQLite's `SQLITE_FULL` alike: the driver's message
+names server-side files ("could not extend file "base/16384/16385"")."""
 
 
 def first_line(exc: BaseException) -> str:
@@ -47,13 +53,29 @@ def _find_constraint(name: str) -> tuple[Table, Any] | None:
 
 
 def _key_columns(item: Any) -> list[str]:
-    if isinstance(item, ForeignKeyConstraint | UniqueConstraint):
-        names = [column.name for column in item.columns]
-    elif isinstance(item, Index):
+    """The columns a key or foreign key names, without the tenant key (every one has it)."""
+    if isinstance(item, Index):
         names = [getattr(expr, "name", str(expr)) for expr in item.expressions]
+    elif isinstance(item, ColumnCollectionConstraint):
+        names = [column.name for column in item.columns]
     else:
         names = []
     return [name for name in names if name != "user_id"] or names
+
+
+def _key_named_by_columns(detail: str) -> str | None:
+    """The name of the key SQLite's "UNIQUE constraint failed: tasks.user_id, tasks.id"
+    means: SQLite names a primary key or a column UNIQUE by its columns, not its name."""
+    table = SQLModel.metadata.tables.get(detail.split(".", 1)[0])
+    if table is None:
+        return None
+    columns = {part.strip().rsplit(".", 1)[-1] for part in detail.split(",")}
+    keys: list[Any] = [index for index in table.indexes if index.unique]
+    keys += [c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)]
+    for key in keys:
+        if {column.name for column in key.columns} == columns:
+            return _final_name(table, key)
+    return None
 
 
 def _violation(constraint_name: str | None, kind: str, fallback: str) -> TaskTrackerError:
@@ -68,7 +90,7 @@ def _violation(constraint_name: str | None, kind: str, fallback: str) -> TaskTra
         if item is not None:
             field = item.info.get("field") or ", ".join(_key_columns(item))
             message = item.info.get("message", "already exists")
-            return ConflictError(f"{model}: {field} {message}")
+            return ConflictError(f"{model}: {field} {message}", field=field)
         return ConflictError(f"duplicate key: {fallback}")
     if kind == "restrict":
         return IntegrityError(f"still in use: {fallback}")
@@ -99,6 +121,8 @@ def _from_postgres(orig: Any) -> TaskTrackerError | None:
         return _violation(constraint, kind, message)
     if sqlstate.startswith("22"):
         return ValidationError.single("value", message)
+    if sqlstate == "53100":
+        return StorageFullError(STORAGE_FULL)
     if sqlstate == "57014":
         return QueryTimeoutError(f"statement cancelled: {message}")
     if sqlstate in {"40001", "40P01"}:
@@ -119,7 +143,7 @@ def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
     if code in {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}:
         if detail.startswith("index '"):
             return _violation(detail.removeprefix("index '").rstrip("'"), "unique", message)
-        return ConflictError(f"{detail} already exists")
+        return _violation(_key_named_by_columns(detail), "unique", message)
     if code == "SQLITE_CONSTRAINT_NOTNULL":
         return ValidationError.single(detail.rsplit(".", 1)[-1] or "value", "is required")
     if code == "SQLITE_CONSTRAINT_FOREIGNKEY":
@@ -128,6 +152,8 @@ def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
         return IntegrityError(detail or message)
     if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
         return DatabaseUnavailableError(f"database is busy: {message}")
+    if code == "SQLITE_FULL":
+        return StorageFullError(STORAGE_FULL)
     if code == "SQLITE_TOOBIG":
         return ValidationError.single("value", "too big")
     return None
@@ -138,9 +164,29 @@ def translate(context: ExceptionContext) -> BaseException | None:
     if context.is_pre_ping:
         return None
     orig = context.original_exception
+    if isinstance(orig, TaskTrackerError):
+        return orig  # refused by one of our column types while binding (a naive datetime)
     if context.sqlalchemy_exception is None:
         return _known(orig, context.is_disconnect)
-    return translate_driver_error(orig, context.is_disconnect)
+    translated = translate_driver_error(orig, context.is_disconnect)
+    if context.connection is not None and transaction_lost(context.connection):
+        context.is_disconnect = True  # drop this connection (only: the pool's others are fine)
+        context.invalidate_pool_on_disconnect = False
+    return translated
+
+
+def transaction_lost(connection: Connection) -> bool:
+    """Whether SQLite ended the connection's transaction by itself after an error, as it
+    may on SQLITE_FULL or an I/O error. Its connections run in driver-level autocommit (the
+    BEGIN is ours), so the unit's next statements would each commit on their own: such a
+    connection is dropped like a lost one, and the unit fails as a whole."""
+    if connection.dialect.name != "sqlite" or connection.invalidated:
+        return False
+    if not connection.in_transaction():
+        return False
+    # sqlite3's and aiosqlite's connections both say whether SQLite is in a transaction.
+    driver = connection.connection.driver_connection
+    return getattr(driver, "in_transaction", True) is False
 
 
 def translate_driver_error(orig: BaseException, is_disconnect: bool = False) -> TaskTrackerError:

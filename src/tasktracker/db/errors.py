@@ -1,4 +1,7 @@
-"""The package's exception hierarchy, and the one place driver errors are translated into it."""
+"""The package's exception hierarchy: every error the data layer raises on purpose.
+
+Driver errors are translated into it in one place (`tasktracker.db.driver_errors`).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +49,14 @@ class ValidationError(TaskTrackerError):
 
 
 class ConflictError(TaskTrackerError):
-    """A duplicate key, or an update based on a stale read."""
+    """A duplicate key, or an update based on a stale read.
+
+    `field` names the key that is already used (a duplicate key), else it is None.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class IntegrityError(TaskTrackerError):
@@ -63,3 +73,35 @@ class PoolTimeoutError(DatabaseUnavailableError):
 
 class QueryTimeoutError(TaskTrackerError):
     """The statement ran longer than the configured statement timeout and was cancelled."""
+
+
+class StorageFullError(TaskTrackerError):
+    """The database's storage is full (PostgreSQL `disk_full`, SQLite `SQLITE_FULL`): the
+    write was not made. Retrying cannot help until someone frees or adds space.
+
+    On PostgreSQL the unit of work goes on without the write; SQLite may have ended the
+    whole transaction, and then the unit fails as a whole."""
+
+
+class StoredValueError(TaskTrackerError):
+    """A value read from the database is not one its column can hold (a malformed UUID or
+    timestamp written around the models, e.g. by plain SQL on SQLite, whose columns take
+    any text); `field` names the column. The value itself is not shown."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ScopeError(TaskTrackerError):
+    """The operation needs a scope it was not given (a tenant repository on an unscoped
+    session), or would cross from one scope into another."""
+
+
+class NestedScopeError(ScopeError):
+    """A unit of work for another scope was opened inside an open one (in the same thread
+    or task): it would have joined the outer unit's scope, so it is refused."""
+
+
+class ReadOnlyUnitError(TaskTrackerError):
+    """A write (ORM flush, bulk statement, compiled INSERT) in a read-only unit of work."""

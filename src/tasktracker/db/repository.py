@@ -1,13 +1,15 @@
 """The generic repository of a tenant model; domain repositories derive from it.
 
 It only flushes, never commits: the unit of work is the transaction boundary. It needs a
-user-scoped session, whose criteria already limit every statement to that user.
+user-scoped session, whose criteria already limit every statement to that user. Each of
+its writes is a `write`: all or nothing, and a refused write leaves the unit usable.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -17,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasktracker.db.base import TenantModel, validation_error
-from tasktracker.db.errors import ConflictError, NotFoundError
-from tasktracker.db.tenancy import scope_user_id
+from tasktracker.db.errors import ConflictError, NotFoundError, ValidationError
+from tasktracker.db.tenancy import check_writable, scope_user_id
 
 ModelT = TypeVar("ModelT", bound=TenantModel)
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
@@ -37,6 +39,25 @@ def validated(schema: type[SchemaT], data: SchemaT | Mapping[str, Any]) -> Schem
         raise validation_error(exc, schema.__name__) from None
 
 
+@contextmanager
+def write(session: Session) -> Iterator[None]:
+    """One repository write: the changes made in the block are flushed in a savepoint.
+
+    If the database refuses them (a name already used, a row still referenced) or a value
+    is refused on assignment, only they are undone: new objects leave the session, changed
+    ones are expired (they read back as stored) and the unit of work stays usable, with its
+    earlier writes kept. Without the savepoint a failed flush would leave the session (and
+    on PostgreSQL the transaction) unusable until the whole unit rolls back.
+
+    The changes must be made inside the block: opening the savepoint first flushes what is
+    already pending, as part of the unit but not of this write.
+    """
+    check_writable(session)  # before a savepoint a read-only unit could not take
+    with session.begin_nested():
+        yield
+        session.flush()
+
+
 class TenantRepository(Generic[ModelT]):
     model: ClassVar[type[Any]]
 
@@ -46,14 +67,21 @@ class TenantRepository(Generic[ModelT]):
 
     def get(self, id: uuid.UUID, *, for_update: bool = False) -> ModelT:
         """The row with this id in the user's scope, or `NotFoundError`."""
+        id = self.checked_id(id)
         obj = self.session.get(self.model, (self.user_id, id), with_for_update=for_update or None)
         if obj is None:
             raise NotFoundError(f"{self.model.__name__} {id} not found")
         return obj  # type: ignore[no-any-return]
 
+    def checked_id(self, id: object) -> uuid.UUID:
+        """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""
+        if not isinstance(id, uuid.UUID):
+            raise ValidationError.single("id", "must be a UUID", model=self.model.__name__)
+        return id
+
     def add(self, obj: ModelT) -> ModelT:
-        self.session.add(obj)
-        self.session.flush()
+        with write(self.session):
+            self.session.add(obj)
         return obj
 
     def create_from(self, data: BaseModel, **extra: Any) -> ModelT:
@@ -75,8 +103,8 @@ class TenantRepository(Generic[ModelT]):
                 f"{self.model.__name__} {id} was changed at {current}, "
                 f"after the version read at {expected_updated_at.isoformat()}"
             )
-        self.apply(obj, changes.model_dump(exclude_unset=True))
-        self.session.flush()
+        with write(self.session):
+            self.apply(obj, changes.model_dump(exclude_unset=True))
         return obj
 
     def apply(self, obj: ModelT, values: dict[str, Any]) -> None:
@@ -84,8 +112,9 @@ class TenantRepository(Generic[ModelT]):
             setattr(obj, name, value)
 
     def delete(self, id: uuid.UUID) -> None:
-        self.session.delete(self.get(id))
-        self.session.flush()
+        obj = self.get(id)
+        with write(self.session):
+            self.session.delete(obj)
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(self.model)) or 0

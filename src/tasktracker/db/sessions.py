@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from tasktracker.db.engines import create_async_engine, create_engine, reader
-from tasktracker.db.errors import PoolTimeoutError, TaskTrackerError
+from tasktracker.db.errors import NestedScopeError, PoolTimeoutError, TaskTrackerError
 from tasktracker.db.gate import gate_for
 from tasktracker.db.settings import Settings
 from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
@@ -199,7 +199,7 @@ def _rollback_quietly(transaction: Transaction | None) -> None:
 def _nested(outer: Session, user_id: uuid.UUID | None) -> Iterator[None]:
     """An inner unit: a savepoint of the outer one (nothing to undo in a read-only unit)."""
     if outer.info.get(USER_ID) != user_id:
-        raise RuntimeError("a unit of work for another scope is already open here")
+        raise NestedScopeError("a unit of work for another scope is already open here")
     if outer.info.get(READ_ONLY):
         yield
         return
@@ -244,7 +244,7 @@ class AsyncDatabase:
         if active is not None and active[1] is task:
             outer = active[0]
             if outer.info.get(USER_ID) != user_id:
-                raise RuntimeError("a unit of work for another scope is already open here")
+                raise NestedScopeError("a unit of work for another scope is already open here")
             if outer.info.get(READ_ONLY):
                 yield outer
                 return

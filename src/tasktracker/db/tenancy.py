@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from tasktracker.db.base import ScopeRoot, UserOwned
-from tasktracker.db.errors import ValidationError
+from tasktracker.db.errors import ReadOnlyUnitError, ScopeError, ValidationError
 
 USER_ID = "tasktracker.user_id"
 READ_ONLY = "tasktracker.read_only"
@@ -40,14 +40,14 @@ def scope_user_id(session: Session) -> uuid.UUID:
     """The user id of a user-scoped session; tenant repositories refuse unscoped sessions."""
     user_id = session.info.get(USER_ID)
     if user_id is None:
-        raise RuntimeError("this operation needs a user scope: use Database.user_scope(user_id)")
+        raise ScopeError("this operation needs a user scope: use Database.user_scope(user_id)")
     return user_id  # type: ignore[no-any-return]
 
 
 def check_writable(session: Session) -> None:
     """Refuse a write in a read-only unit of work (ORM statements, flushes, compiled writes)."""
     if session.info.get(READ_ONLY):
-        raise RuntimeError("a read-only unit of work cannot write")
+        raise ReadOnlyUnitError("a read-only unit of work cannot write")
 
 
 @event.listens_for(TaskTrackerSession, "do_orm_execute")

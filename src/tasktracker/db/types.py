@@ -8,11 +8,28 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import uuid_utils.compat
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from tasktracker.db.errors import ValidationError
+
 EnumT = TypeVar("EnumT", bound=enum.StrEnum)
+
+NAIVE_DATETIME = "must be timezone-aware (a naive datetime is ambiguous; use UTC)"
+
+
+def _refuse_naive(value: Any) -> Any:
+    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        raise PydanticCustomError("naive_datetime", NAIVE_DATETIME)
+    return value
+
+
+AWARE = AfterValidator(_refuse_naive)
+"""Pydantic field metadata refusing a naive datetime (None passes). Fields of `UTCDateTime`
+columns get it on assignment (`TableModel`); other inputs (a filter) declare it."""
 
 
 def new_id() -> uuid.UUID:
@@ -27,7 +44,9 @@ def utc_now() -> datetime:
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend.
 
-    Naive datetimes are refused on the way in (they are ambiguous). PostgreSQL stores
+    Naive datetimes are refused on the way in (they are ambiguous), as the package's
+    `ValidationError` (field `value`: a bind processor does not know the column; model
+    assignment and the compiled path refuse them first, naming the field). PostgreSQL stores
     `timestamptz`; SQLite has no such type, so values are stored as UTC text and UTC is
     re-attached on the way out. Every value read back is an aware `datetime` in UTC.
     """
@@ -39,10 +58,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+            raise ValidationError.single("value", f"must be a datetime, not {type(value).__name__}")
         if value.tzinfo is not UTC:
             if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError("naive datetime refused: attach a timezone (UTC)")
+                raise ValidationError.single("value", NAIVE_DATETIME)
             value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)

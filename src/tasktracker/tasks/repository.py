@@ -6,12 +6,12 @@ import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, select
 from sqlmodel import col
 
+from tasktracker.db.base import Input
 from tasktracker.db.compiled import CompiledQuery, QueryCache
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.pagination import (
@@ -24,7 +24,7 @@ from tasktracker.db.pagination import (
 )
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.tenancy import SCOPE_PARAMETER
-from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
 from tasktracker.tasks.models import (
     Category,
     Task,
@@ -95,6 +95,14 @@ _ORDERINGS: dict[TaskSort, Ordering] = {
 }
 
 
+def _ordering(sort: TaskSort) -> Ordering:
+    ordering = _ORDERINGS.get(sort)
+    if ordering is None:
+        allowed = ", ".join(TaskSort)
+        raise ValidationError.single("sort", f"must be one of {allowed}", model="Task")
+    return ordering
+
+
 def _sort_values(sort: TaskSort, task: Task | TaskRow) -> tuple[Any, ...]:
     first = {
         TaskSort.NEWEST: task.created_at,
@@ -110,14 +118,17 @@ def _distinct(values: Sequence[Any] | None) -> list[Any]:
     return list(dict.fromkeys(values or ()))
 
 
-class TaskFilter(BaseModel):
-    """Which tasks to list; every criterion is optional and they combine with AND."""
+class TaskFilter(Input):
+    """Which tasks to list; every criterion is optional and they combine with AND.
+
+    A bad value (an unknown status, a naive datetime, an unknown criterion) raises our
+    `ValidationError` naming the field, when the filter is built or changed."""
 
     status: Sequence[TaskStatus] | None = None
     priority: Sequence[TaskPriority] | None = None
     category_id: uuid.UUID | None = None
-    due_before: datetime | None = None
-    due_after: datetime | None = None
+    due_before: Annotated[datetime | None, AWARE] = None
+    due_after: Annotated[datetime | None, AWARE] = None
     overdue: bool | None = None
     completed: bool | None = None
 
@@ -251,16 +262,14 @@ class TaskRepository(TenantRepository[Task]):
         cursor: str | None = None,
     ) -> Page[Task]:
         """A page of tasks, keyset-paginated: pass the returned `next_cursor` to continue."""
-        ordering = _ORDERINGS[sort]
+        ordering = _ordering(sort)
         statement = paginate(self._filtered(filter), ordering, limit, cursor)
         rows = self.session.scalars(statement).all()
         return make_page(rows, ordering, limit, lambda task: _sort_values(sort, task))
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
-        if not isinstance(id, uuid.UUID):
-            raise ValidationError.single("id", "must be a UUID", model="Task")
-        row = _BY_ID.one_or_none(self.session, id=id)
+        row = _BY_ID.one_or_none(self.session, id=self.checked_id(id))
         if row is None:
             raise NotFoundError(f"Task {id} not found")
         return row
@@ -275,7 +284,7 @@ class TaskRepository(TenantRepository[Task]):
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
         filter = filter or _NO_FILTER
-        ordering = _ORDERINGS[sort]
+        ordering = _ordering(sort)
         parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
 
         def build() -> CompiledQuery[TaskRow]:
