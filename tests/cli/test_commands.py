@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from typer.main import get_command
 
 from tasktracker.cli import app
-from tasktracker.cli.data_commands import looks_like_development
+from tasktracker.cli.guard import looks_like_development
 from tests import databases
 from tests.cli.conftest import Invoke, make_invoker
 from tests.conftest import require_postgres
