@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Index, Table, UniqueConstraint, func, literal, select
+from sqlalchemy import Index, Table, UniqueConstraint, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from tasktracker.db import catalog
@@ -97,13 +97,13 @@ def _duplicated_key(session: Session, table: Table, row: Row) -> tuple[str, str]
     dialect = session.connection().dialect.name
     for key, expressions in _unique_keys(table):
         criteria = [
-            expression == _with_values(expression, row.values)
+            expression == _with_values(table, expression, row.values)
             for expression in expressions
             if getattr(expression, "name", None) != catalog.TENANT_KEY  # the scope compares it
         ]
         condition = key.dialect_kwargs.get(f"{dialect}_where")
         if condition is not None:
-            criteria += [condition, _with_values(condition, row.values)]
+            criteria += [condition, _with_values(table, condition, row.values)]
         if session.scalar(select(func.count()).select_from(model).where(*criteria)):
             return key.info["field"], key.info.get("message", "already exists")
     return None
@@ -119,13 +119,21 @@ def _unique_keys(table: Table) -> Iterator[tuple[UniqueConstraint | Index, list[
             yield index, list(index.expressions)
 
 
-def _with_values(expression: ColumnElement[Any], values: dict[str, Any]) -> ColumnElement[Any]:
-    """`expression` with each column replaced by the row's value for it."""
+def _with_values(
+    table: Table, expression: ColumnElement[Any], values: dict[str, Any]
+) -> ColumnElement[Any]:
+    """`expression` with each column of `table` in it (a `Column`, or a `text("name")`
+    inside an expression index) replaced by the row's value for it."""
 
     def value_of(element: Any, **kw: Any) -> ColumnElement[Any] | None:
-        if isinstance(element, Column):
-            return literal(values.get(element.name), element.type)
-        return None
+        if isinstance(element, TextClause):
+            name = element.text
+        elif isinstance(element, ColumnClause):
+            name = element.name
+        else:
+            return None
+        column = table.c.get(name)
+        return None if column is None else literal(values.get(name), column.type)
 
     replaced: ColumnElement[Any] = replacement_traverse(expression, {}, value_of)
     return replaced
