@@ -34,7 +34,8 @@ class _StepPrinter(logging.Handler):
 
 @contextmanager
 def _printing_steps() -> Iterator[None]:
-    """Show each revision applied and its time (logged by env.py) on stdout, once."""
+    """Show each revision applied and its time (logged by env.py) on stdout, once; Alembic's
+    refusals (an unknown revision) become one-line errors."""
     logger = logging.getLogger("tasktracker.migrations")
     handler, level, propagate = _StepPrinter(), logger.level, logger.propagate
     logger.addHandler(handler)
