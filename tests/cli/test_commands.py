@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 from typer.main import get_command
 
 from tasktracker.cli import app
-from tasktracker.cli.data_commands import looks_like_development
+from tasktracker.cli.guard import looks_like_development
 from tests import databases
 from tests.cli.conftest import Invoke, make_invoker
 from tests.conftest import require_postgres
@@ -34,8 +35,12 @@ def test_every_command_has_help_with_an_example(sqlite_cli: Invoke, path: tuple[
     assert "Example: tasktracker" in result.stdout
 
 
-def test_failures_are_one_line_with_a_nonzero_exit(sqlite_cli: Invoke) -> None:
-    result = sqlite_cli("db", "stats")  # nothing migrated yet
+def test_failures_are_one_line_with_a_nonzero_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()  # a database, nothing migrated yet
+    result = make_invoker(f"sqlite:///{path}", monkeypatch)("db", "stats")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

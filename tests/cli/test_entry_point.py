@@ -21,8 +21,12 @@ def _run(*args: str, url: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="package not installed as a console script")
 def test_console_script_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    failed = _run("db", "stats", url=url)
+    path = tmp_path / "cli.db"
+    missing = _run("db", "stats", url=f"sqlite:///{path}")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(f"error: no SQLite database at {path}:")
+    path.touch()  # an empty database
+    failed = _run("db", "stats", url=f"sqlite:///{path}")
     assert failed.returncode == 1
     assert failed.stderr.count("\n") == 1
     assert failed.stderr.startswith("error: the database is at revision base")

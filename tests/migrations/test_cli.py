@@ -109,7 +109,8 @@ def test_upgrade_and_downgrade_print_each_revision_and_its_time(cli: Cli, sqlite
 
 def test_db_check_passes_clean_fails_on_drift_and_behind_head(cli: Cli, sqlite_dir: Path) -> None:
     with databases.fresh_sqlite_database(sqlite_dir) as url:
-        code, _, err = cli(url, "db", "check")  # a new, empty database
+        Path(url.removeprefix("sqlite:///")).touch()  # a new, empty database
+        code, _, err = cli(url, "db", "check")
         assert code == 1
         assert "database is at revision base" in err
         assert "run `tasktracker db upgrade` first" in err

@@ -111,7 +111,7 @@ def test_a_failing_import_changes_nothing(db: Database, seeded_user: uuid.UUID, 
             lambda d: d["tables"]["tasks"][0].update(category_id=str(uuid.uuid4())),
             "tables.tasks[0].category_id",
         ),
-        (lambda d: d["tables"]["tasks"][0].update(title="  "), "title"),
+        (lambda d: d["tables"]["tasks"][0].update(title="  "), "tables.tasks[0].title"),
     ],
 )
 def test_invalid_documents_are_refused_by_field(

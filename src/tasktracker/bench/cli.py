@@ -30,22 +30,12 @@ if TYPE_CHECKING:
 # The data set and the operations (Faker, the raw drivers' pools) are imported when the
 # benchmark runs, not whenever the `tasktracker` command starts.
 
-app = typer.Typer(
-    help="Load the reference data set (default 100 users x 10,000 tasks) and time each "
-    "operation through the project's API and through the raw driver (psycopg 3 / sqlite3), "
-    "interleaved, on the configured database.\n\n"
-    "Example: tasktracker bench --users 10 --json bench.json",
-    invoke_without_command=True,
-    rich_markup_mode=None,
-)
-
 CONCURRENCY = ("threads", "asyncio")
 # Wide enough for the results table when the output goes to a file or a pipe.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False)
 
 
-@app.callback()
 def bench(  # noqa: PLR0917 - one CLI option per parameter
     users: Annotated[int, typer.Option(min=1, help="Users in the data set.")] = 100,
     tasks_per_user: Annotated[int, typer.Option(min=200, help="Tasks per user.")] = 10_000,

@@ -4,12 +4,16 @@ Every failure ends in one line on stderr and a non-zero exit code: 1 for the err
 data layer raises on purpose (`TaskTrackerError`: bad input, unreachable database, ...),
 2 for anything unexpected (a bug). `--debug` shows the traceback instead. The handling
 lives in the command group itself, so it holds however the app is run (console script,
-`python -m`, or typer's `CliRunner` in the tests).
+`python -m`, or typer's `CliRunner` in the tests). A command whose output is cut short
+(`tasktracker quickstart | head -2`) stops quietly with exit code 0, as Unix tools do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 from typing import Any
 
 import typer
@@ -18,26 +22,47 @@ from typer.core import TyperGroup
 
 from tasktracker.bench import cli as bench_cli
 from tasktracker.cli import data_commands, db_commands, quickstart, transfer_commands
-from tasktracker.cli.console import err
+from tasktracker.cli.console import ExitCodeError, err
 from tasktracker.db.errors import TaskTrackerError
 
 _state = {"debug": False}
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v"})
 
 
 class _OneLineErrors(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """The global flags count wherever they are given (`tasktracker db current --debug`),
+        up to a `--`: they are moved in front of the subcommand."""
+        end = args.index("--") if "--" in args else len(args)
+        flags = [arg for arg in args[:end] if arg in GLOBAL_FLAGS]
+        others = [arg for arg in args[:end] if arg not in GLOBAL_FLAGS]
+        return super().parse_args(ctx, [*flags, *others, *args[end:]])
+
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _discard_stdout()
+            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except TaskTrackerError as exc:
             if _state["debug"]:
                 raise
-            _fail(str(exc), 1)
+            _fail(str(exc), exc.exit_code if isinstance(exc, ExitCodeError) else 1)
         except Exception as exc:  # an unexpected bug: still one line unless --debug
             if _state["debug"]:
                 raise
             _fail(f"{type(exc).__name__}: {exc}", 2)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that what is still buffered for a reader that has gone
+    away (`| head`) does not fail again when Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (typer's CliRunner)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(message: str, code: int) -> None:
@@ -61,7 +86,7 @@ db_commands.app.command("stats")(data_commands.stats)
 db_commands.app.command("diagram")(data_commands.diagram)
 db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
-app.add_typer(bench_cli.app, name="bench")
+app.command("bench")(bench_cli.bench)
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -16,24 +15,17 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy.engine import URL
 
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.cli import views
 from tasktracker.cli.console import engine, human_bytes, out, require_head
+from tasktracker.cli.guard import confirm_destruction
 from tasktracker.db import catalog, schema
 from tasktracker.db import diagram as schema_diagram
 from tasktracker.db.errors import ConflictError, NotFoundError, TaskTrackerError
 from tasktracker.db.sessions import Database
 from tasktracker.db.settings import get_settings, mask_url
 from tasktracker.db.stats import TableStats, database_size, table_counts
-
-DEVELOPMENT_NAME = re.compile(
-    r"(?:^|[^a-z])(?:dev|development|test|tests|testing|local|scratch|demo|tmp)(?:[^a-z]|$)",
-    re.IGNORECASE,
-)
-"""A word of the database name (between non-letters) that says "not production":
-`tasktracker_dev`, `test-42`, `app_local` match; `latest`, `devices` do not."""
 
 
 def seed(
@@ -165,11 +157,6 @@ def diagram(
     out.print(f"wrote {output}")
 
 
-def looks_like_development(url: URL) -> bool:
-    """SQLite, or a database whose name says it is for development or tests."""
-    return url.get_backend_name() == "sqlite" or bool(DEVELOPMENT_NAME.search(url.database or ""))
-
-
 def reset(
     yes: bool = typer.Option(False, "--yes", help="Really delete every row."),
     force: bool = typer.Option(
@@ -184,14 +171,8 @@ def reset(
     Example: tasktracker db reset --yes
     """
     url = get_settings().url
-    if not yes:
-        raise TaskTrackerError("refusing to reset without --yes: this deletes every row")
-    if not force and not looks_like_development(url):
-        raise TaskTrackerError(
-            f"refusing to reset {mask_url(url)}: it does not look like a development database "
-            "(SQLite, or a name with a word like dev, test or local); pass --force if it is one"
-        )
-    with engine() as bound:
+    confirm_destruction(url, verb="reset", loss="this deletes every row", yes=yes, force=force)
+    with engine(create=True) as bound:
         schema.downgrade(bound, "base")
         schema.upgrade(bound, "head")
     out.print(f"reset {mask_url(url)}: empty, at revision {schema.head_revision()}")

@@ -26,7 +26,7 @@ def quickstart() -> None:
 
     Example: tasktracker quickstart
     """
-    with engine() as bound:
+    with engine(create=True) as bound:
         out.rule("[bold]TaskTracker quickstart[/bold]", align="left")
         out.print(f"database   {mask_url(bound.url)}")
         with bound.connect() as connection:

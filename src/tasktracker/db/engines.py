@@ -329,8 +329,39 @@ def cursor_events_observed(bind: Connection | Engine) -> bool:
     return len(dispatch.before_cursor_execute) > own or len(dispatch.after_cursor_execute) > own
 
 
+ECHO_LOGGER = "sqlalchemy.engine.Engine.echo"
+"""The logger of engines created with `DATABASE_ECHO` (or `DEBUG`): every statement, at INFO."""
+
+
+class _StderrUnlessConfigured(logging.StreamHandler):  # type: ignore[type-arg]
+    """Shows echoed statements on stderr while the application has no handler of its own."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parent = logging.getLogger(ECHO_LOGGER).parent
+        if parent is None or not parent.hasHandlers():
+            super().emit(record)
+
+
+def _echo_options(settings: Settings) -> dict[str, Any]:
+    """`DATABASE_ECHO` through standard logging, each statement logged once.
+
+    SQLAlchemy's own `echo=True` adds a stdout handler to its logger on top of the
+    application's handlers, so with logging configured (as the CLI does) every statement
+    appeared twice, one copy on stdout, inside a command's output. Echoing engines log
+    under their own logger name at INFO instead; the records reach the application's
+    handlers, or stderr while there are none.
+    """
+    if not settings.echo:
+        return {}
+    logger = logging.getLogger(ECHO_LOGGER)
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(handler, _StderrUnlessConfigured) for handler in logger.handlers):
+        logger.addHandler(_StderrUnlessConfigured())
+    return {"logging_name": ECHO_LOGGER.rsplit(".", 1)[1]}
+
+
 def _engine_options(settings: Settings, url: URL, *, is_async: bool) -> tuple[URL, dict[str, Any]]:
-    options: dict[str, Any] = {"echo": settings.echo, "hide_parameters": True}
+    options: dict[str, Any] = {"hide_parameters": True, **_echo_options(settings)}
     if url.get_backend_name() == "sqlite":
         return url, options
     if url.drivername == "postgresql+asyncpg":

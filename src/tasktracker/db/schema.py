@@ -65,7 +65,9 @@ def check(bind: Engine | Connection) -> None:
                 f"database is at revision {current or 'base'}, the head is {head}: "
                 "run `tasktracker db upgrade` first"
             )
-        command.check(alembic_config(connection))
+        config = alembic_config(connection)
+        config.stdout = io.StringIO()  # Alembic's own "No new upgrade operations detected."
+        command.check(config)
 
 
 def current_revision(connection: Connection) -> str | None:

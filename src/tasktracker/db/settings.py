@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field, ValidationError, computed_field, field_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    computed_field,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -44,8 +50,8 @@ class Settings(BaseSettings):
     database_slow_query_ms: float = Field(default=500, gt=0)
     database_prepared_statements: bool | None = Field(
         default=None,
-        description="Server-side prepared statements; unset means on, except behind a "
-        "pooler host (a '-pooler' Neon endpoint) where they are off.",
+        description="Server-side prepared statements; auto (or unset) means on, except "
+        "behind a pooler host (a '-pooler' Neon endpoint) where they are off.",
     )
     database_application_name: str = "tasktracker"
     message_max_length: int = Field(default=10_000, ge=1)
@@ -66,6 +72,17 @@ class Settings(BaseSettings):
         if url.drivername.startswith("postgres") and not url.host and "host" not in url.query:
             raise ValueError("a PostgreSQL URL needs a host")
         return value
+
+    @field_validator("database_prepared_statements", mode="wrap")
+    @classmethod
+    def _auto_or_boolean(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        """`auto`, the documented default (also an empty value), is None: decided per host."""
+        if isinstance(value, str) and value.strip().lower() in {"auto", ""}:
+            return None
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError("should be a valid boolean (true or false) or auto") from None
 
     @property
     def url(self) -> URL:

@@ -10,9 +10,11 @@ The document never holds the password hash (nor any user id): the `user` section
 says whose data it was. On import every row gets a new id, and every column that
 references an id (the columns of each foreign key) is remapped through the same table, so
 the copy is wired exactly like the original. New ids are handed out in the order of the
-old ones, so the copy keeps the original's order. Rows are built through the table models,
-so every field is validated before anything is written; the database then checks keys and
-uniqueness (importing twice into one user fails on the unique names, and changes nothing).
+old ones, so the copy keeps the original's order. A document is imported only at the
+schema revision it was exported at (`schema_revision`, the head when it was written).
+Rows are validated through the table models and written by `transfer.writing`; the
+database then checks keys and uniqueness (importing twice into one user fails on the
+unique names, and changes nothing). Every refusal names the row as the document has it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tasktracker.db import catalog, schema
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.transfer.writing import Row, write_rows
 
 FORMAT = "tasktracker-export"
 VERSION = 1
@@ -102,6 +105,13 @@ def _check_document(document: Any) -> dict[str, list[dict[str, Any]]]:
         raise ValidationError.single(
             "version", f"unsupported version {document.get('version')!r} (expected {VERSION})"
         )
+    revision, head = document.get("schema_revision"), schema.head_revision()
+    if revision != head:
+        raise ValidationError.single(
+            "schema_revision",
+            f"the document was exported at schema revision {revision!r}, this database is at "
+            f"{head!r}: only a document of the same revision is imported (none is converted)",
+        )
     tables = document.get("tables")
     if not isinstance(tables, Mapping):
         raise ValidationError.single("tables", "missing or not an object")
@@ -138,7 +148,7 @@ def _from_json(column: Column[Any], value: Any, where: str) -> Any:
 
 def _converted(
     table: Table, rows: Iterable[Mapping[str, Any]], id_map: Mapping[str, uuid.UUID]
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     columns = {column.name: column for column in _exported_columns(table)}
     references = _reference_columns(table)
     converted = []
@@ -157,11 +167,11 @@ def _converted(
                 values[name] = id_map[str(value)]
             else:
                 values[name] = _from_json(columns[name], value, f"{where}.{name}")
-        converted.append(values)
+        converted.append(Row(where, values))
     return converted
 
 
-def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _parents_first(table: Table, rows: list[Row]) -> list[Row]:
     """Rows ordered so that a row referencing another row of the same table comes after it."""
     self_columns = [
         column.name
@@ -172,22 +182,23 @@ def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, A
     ]
     if not self_columns:
         return rows
-    by_id = {row["id"]: row for row in rows}
-    ordered: list[dict[str, Any]] = []
+    by_id = {row.values["id"]: row for row in rows}
+    ordered: list[Row] = []
     placed: set[uuid.UUID] = set()
 
-    def place(row: dict[str, Any], seen: frozenset[uuid.UUID]) -> None:
-        if row["id"] in placed:
+    def place(row: Row, seen: frozenset[uuid.UUID]) -> None:
+        row_id = row.values["id"]
+        if row_id in placed:
             return
-        if row["id"] in seen:
+        if row_id in seen:
             raise ValidationError.single(
                 f"tables.{table.name}", "rows reference each other in a cycle"
             )
         for name in self_columns:
-            parent = by_id.get(row.get(name))
+            parent = by_id.get(row.values.get(name))
             if parent is not None:
-                place(parent, seen | {row["id"]})
-        placed.add(row["id"])
+                place(parent, seen | {row_id})
+        placed.add(row_id)
         ordered.append(row)
 
     for row in rows:
@@ -199,15 +210,14 @@ def import_user(db: Database, user_id: uuid.UUID, document: Any) -> dict[str, in
     """Write a document's rows as the user's, with new ids; returns rows per table.
 
     One unit of work: any invalid row, broken reference or conflict (e.g. a category
-    name the user already has) rolls the whole import back."""
+    name the user already has) rolls the whole import back, and the error names the row
+    as the document has it (`tables.categories[2].name: 'Work' is already used ...`)."""
     tables = _check_document(document)
     id_map = _new_ids(tables)
     counts: dict[str, int] = {}
     with db.user_scope(user_id) as session:
         for table in catalog.tenant_tables():
             rows = _parents_first(table, _converted(table, tables.get(table.name, []), id_map))
-            model = catalog.model_for(table)
-            session.add_all(model(**row) for row in rows)
-            session.flush()
+            write_rows(session, table, rows)
             counts[table.name] = len(rows)
     return counts
