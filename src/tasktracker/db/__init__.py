@@ -9,6 +9,7 @@ from tasktracker.db.errors import (
     NotFoundError,
     PoolTimeoutError,
     QueryTimeoutError,
+    ScopeError,
     TaskTrackerError,
     ValidationError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "NotFoundError",
     "PoolTimeoutError",
     "QueryTimeoutError",
+    "ScopeError",
     "Settings",
     "TaskTrackerError",
     "ValidationError",

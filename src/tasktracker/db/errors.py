@@ -45,6 +45,16 @@ class ValidationError(TaskTrackerError):
         return {error.field for error in self.errors}
 
 
+class ScopeError(ValidationError):
+    """A statement or row would reach beyond the unit of work's user scope; refused before
+    anything is sent. `errors` names the field: the scope key (`user_id`), or `statement`
+    for a statement the scope cannot limit (the message says what to do instead)."""
+
+    def __init__(self, field: str, message: str, *, model: str | None = None) -> None:
+        super().__init__([FieldError(field, message)], model=model)
+        self.args = (f"outside the user scope: {field}: {message}",)
+
+
 class ConflictError(TaskTrackerError):
     """A duplicate key, or an update based on a stale read."""
 

@@ -20,11 +20,13 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, event
+from sqlalchemy import BindParameter, Insert, Select, bindparam, event
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from tasktracker.db.base import ScopeRoot, UserOwned
-from tasktracker.db.errors import ValidationError
+from tasktracker.db.errors import ScopeError
+from tasktracker.db.scope_guard import check_statement, claim_write, owner_values, scope_key
 
 USER_ID = "tasktracker.user_id"
 READ_ONLY = "tasktracker.read_only"
@@ -52,18 +54,24 @@ def check_writable(session: Session) -> None:
 
 @event.listens_for(TaskTrackerSession, "do_orm_execute")
 def _limit_to_scope(state: ORMExecuteState) -> None:
-    info = state.session.info
-    if state.is_insert or state.is_update or state.is_delete:
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes:
         check_writable(state.session)
-    user_id = info.get(USER_ID)
+    user_id = state.session.info.get(USER_ID)
     if user_id is None:
         return
+    criteria = _criteria(user_id)
+    if state.is_relationship_load or state.is_column_load:
+        # Built by the ORM from the mapping; the criteria of the statement that loaded the
+        # objects travel with them (once is enough), those created in this unit have none.
+        if not any(option is criteria[0] for option in state.statement._with_options):
+            state.statement = state.statement.options(*criteria)
+        return
+    check_statement(state.statement)
+    if isinstance(state.statement, UpdateBase):
+        state.statement, state.parameters = claim_write(state.statement, state.parameters, user_id)
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*_criteria(user_id))
-    elif state.is_insert and isinstance(state.parameters, list | dict):
-        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
-        for row in rows:
-            _claim_row(row, user_id)
+        state.statement = state.statement.options(*criteria)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,10 +98,20 @@ COMPILED_SCOPE_CRITERIA: tuple[Any, ...] = (
 the user id is a parameter, bound from the unit of work at execution."""
 
 
-def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
-    owner = row.setdefault("user_id", user_id)
-    if owner != user_id:
-        raise ValidationError.single("user_id", "belongs to another user")
+def compiled_scope(statement: Select[Any] | Insert) -> Select[Any] | Insert:
+    """`statement` made ready to be compiled once and run in any scope (`db.compiled`):
+    checked as any statement in a scope is, and limited to the scope's user bound at
+    execution: a SELECT gets `COMPILED_SCOPE_CRITERIA`, an INSERT must give its owner as
+    `bindparam(SCOPE_PARAMETER)` (the fast path sends it without the ORM's hooks)."""
+    check_statement(statement)
+    if isinstance(statement, Select):
+        return statement.options(*COMPILED_SCOPE_CRITERIA)
+    owners = owner_values(statement)
+    if not owners or any(
+        not isinstance(value, BindParameter) or value.key != SCOPE_PARAMETER for value in owners
+    ):
+        raise ScopeError(scope_key(statement), f"must be bindparam({SCOPE_PARAMETER!r})")
+    return statement
 
 
 @event.listens_for(TaskTrackerSession, "before_flush")
@@ -108,13 +126,9 @@ def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) ->
             if obj.user_id is None:
                 obj.user_id = user_id
             elif obj.user_id != user_id:
-                raise ValidationError.single(
-                    "user_id", "belongs to another user", model=type(obj).__name__
-                )
+                raise ScopeError("user_id", "belongs to another user", model=type(obj).__name__)
         elif isinstance(obj, ScopeRoot) and obj.id != user_id:
-            raise ValidationError.single("id", "cannot create another user from a user scope")
+            raise ScopeError("id", "cannot create another user from a user scope")
     for obj in session.dirty:
         if isinstance(obj, UserOwned) and obj.user_id != user_id:
-            raise ValidationError.single(
-                "user_id", "cannot be moved to another user", model=type(obj).__name__
-            )
+            raise ScopeError("user_id", "cannot be moved to another user", model=type(obj).__name__)
