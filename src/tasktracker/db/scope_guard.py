@@ -68,45 +68,64 @@ def check_statement(statement: Executable) -> None:
     """Refuse a statement the scope's criteria cannot limit (see the module docstring)."""
     if isinstance(statement, ExecutableDDLElement):
         raise _refused("DDL")
-    _check_level(statement, set())
+    _Level(statement, set()).check()
 
 
-def _check_level(level: Any, checked: set[int]) -> None:
+class _Level:
     """One SELECT, INSERT, UPDATE or DELETE; the statements nested in it (subqueries, CTEs)
-    are levels of their own. A table (or alias of one) used directly is allowed only as
-    the table of a model the same level names: the SQL then has one FROM entry for both,
-    which the criteria limit (`session.get` looks rows up by the table's own columns)."""
-    checked.add(id(level))
-    models: set[Any] = set()
-    froms: list[Any] = []
-    stack: list[Any] = [level]
-    seen: set[int] = set()
-    while stack or froms:
-        if not stack:  # every model of the level is known: judge what it used directly
-            source = froms.pop()
-            if source in models:
+    are levels of their own.
+
+    A table (or an alias of one) used directly is allowed only as the table of a model the
+    same level names: the SQL then has one FROM entry for both, which the criteria limit
+    (`session.get` looks rows up by the table's own key columns, for one)."""
+
+    def __init__(self, statement: Any, checked: set[int]) -> None:
+        self.statement = statement
+        self.checked = checked  # levels already checked: a recursive CTE refers to itself
+        checked.add(id(statement))
+        self.models: set[Any] = set()
+        self.froms: list[Any] = []
+        self.seen: set[int] = set()
+
+    def check(self) -> None:
+        self._walk([self.statement])
+        while self.froms:  # every model of the level is known: judge what it used directly
+            source = self.froms.pop()
+            if source in self.models:
                 continue
             if isinstance(source, TableClause):
                 raise _refused(f"table {source.name!r} used directly")
-            stack.extend(source.get_children())  # an alias: judge what it aliases
-            continue
-        element = stack.pop()
-        if id(element) in seen:
-            continue
-        seen.add(id(element))
-        if element is not level and isinstance(element, SelectBase | UpdateBase):
-            if id(element) not in checked:  # a recursive CTE refers to itself
-                _check_level(element, checked)
-            continue
+            self._walk(list(source.get_children()))  # an alias: judge what it aliases
+        if isinstance(self.statement, UpdateBase) and len(self.models) > 1:
+            # The criteria limit the table a DML statement writes, not the others it names.
+            raise _refused("another model in an INSERT, UPDATE or DELETE (UPDATE ... FROM)")
+
+    def _walk(self, stack: list[Any]) -> None:
+        while stack:
+            element = stack.pop()
+            if id(element) not in self.seen:
+                self.seen.add(id(element))
+                stack.extend(self._visit(element))
+
+    def _visit(self, element: Any) -> Iterable[Any]:
+        """Record `element` for the level; what to look into below it."""
+        if element is not self.statement:
+            if isinstance(element, UpdateBase):
+                raise _refused("an INSERT, UPDATE or DELETE inside another statement")
+            if isinstance(element, SelectBase):
+                if id(element) not in self.checked:
+                    _Level(element, self.checked).check()
+                return ()
         entity = element._annotations.get("parententity")
         if entity is not None:  # a model, or a column of one: the criteria reach it
             if not issubclass(entity.class_, UserOwned | ScopeRoot):
                 raise _refused(f"model {entity.class_.__name__} (neither user-owned nor users)")
-            models.add(entity.local_table if isinstance(entity, Mapper) else entity.selectable)
-        elif isinstance(element, TableClause | Alias):
-            froms.append(element)
-        else:
-            stack.extend(_children(element))
+            self.models.add(entity.local_table if isinstance(entity, Mapper) else entity.selectable)
+            return ()
+        if isinstance(element, TableClause | Alias):
+            self.froms.append(element)
+            return ()
+        return _children(element)
 
 
 def _children(element: ClauseElement) -> Iterable[Any]:

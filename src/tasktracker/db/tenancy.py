@@ -21,8 +21,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import BindParameter, Insert, Select, bindparam, event
-from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.sql.dml import UpdateBase
 
 from tasktracker.db.base import ScopeRoot, UserOwned
 from tasktracker.db.errors import ScopeError
@@ -54,8 +54,7 @@ def check_writable(session: Session) -> None:
 
 @event.listens_for(TaskTrackerSession, "do_orm_execute")
 def _limit_to_scope(state: ORMExecuteState) -> None:
-    writes = state.is_insert or state.is_update or state.is_delete
-    if writes:
+    if state.is_insert or state.is_update or state.is_delete:
         check_writable(state.session)
     user_id = state.session.info.get(USER_ID)
     if user_id is None:
@@ -70,8 +69,7 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
     check_statement(state.statement)
     if isinstance(state.statement, UpdateBase):
         state.statement, state.parameters = claim_write(state.statement, state.parameters, user_id)
-    if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*criteria)
+    state.statement = state.statement.options(*criteria)  # INSERTs too: their subqueries
 
 
 @functools.lru_cache(maxsize=4096)
@@ -101,17 +99,16 @@ the user id is a parameter, bound from the unit of work at execution."""
 def compiled_scope(statement: Select[Any] | Insert) -> Select[Any] | Insert:
     """`statement` made ready to be compiled once and run in any scope (`db.compiled`):
     checked as any statement in a scope is, and limited to the scope's user bound at
-    execution: a SELECT gets `COMPILED_SCOPE_CRITERIA`, an INSERT must give its owner as
+    execution: it gets `COMPILED_SCOPE_CRITERIA`, and an INSERT must give its owner as
     `bindparam(SCOPE_PARAMETER)` (the fast path sends it without the ORM's hooks)."""
     check_statement(statement)
-    if isinstance(statement, Select):
-        return statement.options(*COMPILED_SCOPE_CRITERIA)
-    owners = owner_values(statement)
-    if not owners or any(
-        not isinstance(value, BindParameter) or value.key != SCOPE_PARAMETER for value in owners
-    ):
-        raise ScopeError(scope_key(statement), f"must be bindparam({SCOPE_PARAMETER!r})")
-    return statement
+    if isinstance(statement, Insert):
+        owners = owner_values(statement)
+        if not owners or any(
+            not isinstance(value, BindParameter) or value.key != SCOPE_PARAMETER for value in owners
+        ):
+            raise ScopeError(scope_key(statement), f"must be bindparam({SCOPE_PARAMETER!r})")
+    return statement.options(*COMPILED_SCOPE_CRITERIA)
 
 
 @event.listens_for(TaskTrackerSession, "before_flush")
