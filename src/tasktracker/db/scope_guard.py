@@ -35,10 +35,10 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.dml import UpdateBase, ValuesBase
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, OperatorExpression, UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.operators import custom_op
-from sqlalchemy.sql.selectable import Alias, SelectBase
+from sqlalchemy.sql.selectable import Alias, HasHints, HasPrefixes, HasSuffixes, SelectBase
 
 from tasktracker.db.base import ScopeRoot, UserOwned
 from tasktracker.db.errors import ScopeError
@@ -64,11 +64,27 @@ def _refused(what: str) -> ScopeError:
     )
 
 
+_CHECKED: dict[Any, None] = {}
+"""Cache keys of statements found scopable (at most `_CHECKED_SIZE`, then emptied)."""
+_CHECKED_SIZE = 4096
+
+
 def check_statement(statement: Executable) -> None:
-    """Refuse a statement the scope's criteria cannot limit (see the module docstring)."""
+    """Refuse a statement the scope's criteria cannot limit (see the module docstring).
+
+    A statement whose shape passed once passes again without a walk: it is known by its
+    cache key, which captures everything that makes up its SQL (the bound values aside)
+    and which SQLAlchemy memoizes on the statement and reuses for its compiled cache."""
     if isinstance(statement, ExecutableDDLElement):
         raise _refused("DDL")
+    cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
+    if cache_key is not None and cache_key.key in _CHECKED:
+        return
     _Level(statement, set()).check()
+    if cache_key is not None:
+        if len(_CHECKED) >= _CHECKED_SIZE:
+            _CHECKED.clear()
+        _CHECKED[cache_key.key] = None
 
 
 class _Level:
@@ -118,7 +134,7 @@ class _Level:
                 return ()
         entity = element._annotations.get("parententity")
         if entity is not None:  # a model, or a column of one: the criteria reach it
-            if not issubclass(entity.class_, UserOwned | ScopeRoot):
+            if not issubclass(entity.class_, (UserOwned, ScopeRoot)):
                 raise _refused(f"model {entity.class_.__name__} (neither user-owned nor users)")
             self.models.add(entity.local_table if isinstance(entity, Mapper) else entity.selectable)
             return ()
@@ -139,12 +155,24 @@ def _children(element: ClauseElement) -> Iterable[Any]:
         return () if element.table is None else (element.table,)
     if isinstance(element, FunctionElement) and getattr(element, "name", "") in RUNS_SQL_TEXT:
         raise _refused(f"function {element.name}()")
-    operator = getattr(element, "operator", None)
-    if isinstance(operator, custom_op) and not _plain_operator(operator.opstring):
-        raise _refused(f"operator {operator.opstring!r}")
-    if any(getattr(element, name, ()) for name in ("_prefixes", "_suffixes", "_statement_hints")):
+    for operator in _operators(element):
+        if isinstance(operator, custom_op) and not _plain_operator(operator.opstring):
+            raise _refused(f"operator {operator.opstring!r}")
+    if (
+        (isinstance(element, HasPrefixes) and element._prefixes)
+        or (isinstance(element, HasSuffixes) and element._suffixes)
+        or (isinstance(element, HasHints) and element._statement_hints)
+    ):
         raise _refused("a prefix, suffix or hint")
     return element.get_children()
+
+
+def _operators(element: ClauseElement) -> tuple[Any, ...]:
+    if isinstance(element, OperatorExpression):
+        return (element.operator,)
+    if isinstance(element, UnaryExpression):
+        return (element.operator, element.modifier)
+    return ()
 
 
 def _plain_operator(opstring: str) -> bool:

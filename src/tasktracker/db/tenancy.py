@@ -66,10 +66,11 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
         if not any(option is criteria[0] for option in state.statement._with_options):
             state.statement = state.statement.options(*criteria)
         return
-    check_statement(state.statement)
-    if isinstance(state.statement, UpdateBase):
-        state.statement, state.parameters = claim_write(state.statement, state.parameters, user_id)
-    state.statement = state.statement.options(*criteria)  # INSERTs too: their subqueries
+    statement = state.statement.options(*criteria)  # INSERTs too: their subqueries
+    check_statement(statement)  # as it will run: SQLAlchemy reuses the cache key it computes
+    if isinstance(statement, UpdateBase):
+        statement, state.parameters = claim_write(statement, state.parameters, user_id)
+    state.statement = statement
 
 
 @functools.lru_cache(maxsize=4096)
