@@ -68,6 +68,15 @@ REFUSED: dict[str, Statement] = {
     "statement hint": lambda t: select(Task.title).with_statement_hint("UNION SELECT 'x'"),
     "table_to_xml()": lambda t: select(func.table_to_xml("tasks", True, False, "")),
     "query_to_xml()": lambda t: select(func.query_to_xml("SELECT 1", True, False, "")),
+    "TABLE_TO_XML()": lambda t: select(func.TABLE_TO_XML("tasks", True, False, "")),
+    "literal SQL in RETURNING": lambda t: (
+        insert(Task).values(title="x").returning(literal_column("(SELECT max(title) FROM tasks)"))
+    ),
+    "literal SQL in LIMIT": lambda t: select(Task.title).limit(literal_column("(SELECT 1)")),
+    "table hint": lambda t: select(Task.title).with_hint(Task, "x"),
+    "DML as an independent CTE": lambda t: select(Task.title).add_cte(
+        update(Task).values(title="cte").cte()
+    ),
     "DDL": lambda t: DDL("DELETE FROM tasks"),
     "CreateTable": lambda t: CreateTable(tasks),
     "UPDATE ... FROM another model": lambda t: (

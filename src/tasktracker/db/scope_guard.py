@@ -47,8 +47,9 @@ RUNS_SQL_TEXT = frozenset(
     f"{source}_to_{form}"
     for source in ("query", "table", "cursor", "schema", "database")
     for form in ("xml", "xmlschema", "xml_and_xmlschema")
-) | {"ts_stat"}
-"""PostgreSQL functions that run a query given as text, or read a relation by name."""
+) | {"ts_stat", "dblink", "dblink_exec", "dblink_open", "dblink_send_query"}
+"""PostgreSQL functions (and the dblink extension's) that run a query given as text, or
+read a relation by name; compared in lower case, as PostgreSQL folds unquoted names."""
 
 _OPERATOR = re.compile(r"[-+*/<>=~!@#%^&|`?]+")
 _UNSCOPED = "run it unscoped on purpose in db.session()"
@@ -153,7 +154,7 @@ def _children(element: ClauseElement) -> Iterable[Any]:
         if element.is_literal and element.name != "*":
             raise _refused("literal_column()")
         return () if element.table is None else (element.table,)
-    if isinstance(element, FunctionElement) and getattr(element, "name", "") in RUNS_SQL_TEXT:
+    if isinstance(element, FunctionElement) and _runs_sql_text(element):
         raise _refused(f"function {element.name}()")
     for operator in _operators(element):
         if isinstance(operator, custom_op) and not _plain_operator(operator.opstring):
@@ -161,10 +162,14 @@ def _children(element: ClauseElement) -> Iterable[Any]:
     if (
         (isinstance(element, HasPrefixes) and element._prefixes)
         or (isinstance(element, HasSuffixes) and element._suffixes)
-        or (isinstance(element, HasHints) and element._statement_hints)
+        or (isinstance(element, HasHints) and (element._hints or element._statement_hints))
     ):
         raise _refused("a prefix, suffix or hint")
     return element.get_children()
+
+
+def _runs_sql_text(function: FunctionElement[Any]) -> bool:
+    return str(getattr(function, "name", "")).lower() in RUNS_SQL_TEXT
 
 
 def _operators(element: ClauseElement) -> tuple[Any, ...]:
@@ -195,7 +200,7 @@ def claim_write(
     if isinstance(statement, Insert) and statement.select is not None:
         raise ScopeError(key, f"INSERT ... SELECT cannot be checked for its owner: {_UNSCOPED}")
     owners = owner_values(statement)
-    if any(_value_of(value) != user_id for value in owners):
+    if not all(_is_user(_value_of(value), user_id) for value in owners):
         raise ScopeError(key, "can only be the scope's own user id (given as a value)")
     if isinstance(statement, Insert) and statement._values is not None and not owners:
         statement = statement.values({key: user_id})
@@ -211,7 +216,7 @@ def _claimed(
     row: Mapping[str, Any], key: str, user_id: uuid.UUID, *, fill: bool
 ) -> Mapping[str, Any]:
     if key in row:
-        if row[key] != user_id:
+        if not _is_user(row[key], user_id):
             raise ScopeError(key, "belongs to another user")
         return row
     return {**row, key: user_id} if fill else row
@@ -245,6 +250,16 @@ def _assignments(statement: UpdateBase) -> Iterator[tuple[str, Any]]:
 
 def _name(column: Any) -> str:
     return column if isinstance(column, str) else str(column.key)
+
+
+def _is_user(value: Any, user_id: uuid.UUID) -> bool:
+    """Whether `value` is the user id, as a `UUID` or in any of its text forms."""
+    if isinstance(value, str):
+        try:
+            value = uuid.UUID(value)
+        except ValueError:
+            return False
+    return bool(value == user_id)
 
 
 _NOT_A_VALUE = object()
