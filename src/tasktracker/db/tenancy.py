@@ -3,12 +3,15 @@
 A session opened for a user (`Database.user_scope`) carries that user's id in
 `session.info`. Then, with no filter written by the caller:
 
-- every SELECT, UPDATE and DELETE of a `UserOwned` model — whether it is the main entity,
-  a join, a subquery, an alias or a relationship load — is limited to `user_id = <scope>`,
-  and `users` itself shows only the scope's own row (`with_loader_criteria`, SQLAlchemy's
-  documented recipe, applied from `do_orm_execute`);
-- new rows get the scope's `user_id`, and a row claiming another user is refused before
-  anything is sent, both at flush and on the bulk `insert(...)` path.
+- every statement the session executes is limited to `user_id = <scope>` wherever a
+  `UserOwned` model appears in it (main entity, join, subquery, alias, union, relationship
+  load, and the subqueries of INSERTs and UPDATEs), and `users` itself shows only the
+  scope's own row (`with_loader_criteria`, SQLAlchemy's documented recipe, applied from
+  `do_orm_execute`, once per statement);
+- what those criteria cannot reach (a table used directly, raw SQL) is refused before
+  anything is sent, with `ScopeError` (`scope_guard`);
+- new rows get the scope's `user_id`, and a row or statement claiming another user is
+  refused before anything is sent: at flush, and for every form of bulk statement.
 
 Together with the composite `(user_id, ...)` foreign keys, which make the database refuse
 a reference to another user's row, another user's data is out of reach of the public API.
