@@ -52,7 +52,8 @@ class ScopeError(ValidationError):
 
     def __init__(self, field: str, message: str, *, model: str | None = None) -> None:
         super().__init__([FieldError(field, message)], model=model)
-        self.args = (f"outside the user scope: {field}: {message}",)
+        where = f" ({model})" if model else ""
+        self.args = (f"outside the user scope{where}: {field}: {message}",)
 
 
 class ConflictError(TaskTrackerError):
