@@ -198,3 +198,21 @@ def test_relationship_loads_carry_the_scope_criterion_once(db: Database, tenants
         event.remove(db.engine, "before_cursor_execute", record)
     (children,) = [statement for statement in sent if "FROM messages" in statement]
     assert children.count("messages.user_id = ") == 1
+
+
+def test_a_shape_that_passed_does_not_let_a_similar_one_through(
+    db: Database, tenants: Tenants
+) -> None:
+    """A passing statement is remembered by its cache key: the table form of the same query
+    has another key (another SQL once the criteria are applied), and is still refused."""
+    pairs = [
+        (select(Task.title), select(tasks.c.title)),
+        (select(func.count()).select_from(Task), select(func.count()).select_from(tasks)),
+        (select(Task.title).where(Task.title.op("||")("") != ""), select(Task.title.op("--")(""))),
+    ]
+    with db.user_scope(tenants.alice) as session:
+        for passing, refused in pairs:
+            session.execute(passing)
+            session.execute(passing)
+            with pytest.raises(ScopeError):
+                session.execute(refused)
