@@ -237,10 +237,12 @@ def test_an_unreadable_stored_uuid_is_our_error_naming_the_column(
     user = make_user()
     with db.user_scope(user) as session:
         task = TaskRepository(session).create_row({"title": "mangled"})
-        session.execute(
+    with db.session() as unscoped:  # plain SQL is refused in a user scope
+        unscoped.execute(
             text("UPDATE tasks SET id = :bad WHERE id = :id"),
             {"bad": "-" + "1" * 31, "id": task.id.hex},
         )
+    with db.user_scope(user) as session:
         with pytest.raises(StoredValueError) as caught:
             TaskRepository(session).read_page()
         assert caught.value.field == "id"

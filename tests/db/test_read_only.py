@@ -64,12 +64,12 @@ def test_postgresql_read_only_units_run_without_a_transaction(committed_db, back
         pytest.skip("SQLite transactions cost no round trip; read-only units keep them")
     db, user_id = committed_db
     with db.user_scope(user_id, read_only=True) as session:
-        first = session.scalar(text("SELECT now()"))
-        session.execute(text("SELECT pg_sleep(0.01)"))
-        second = session.scalar(text("SELECT now()"))
+        first = session.scalar(select(func.now()))
+        session.execute(select(func.pg_sleep(0.01)))
+        second = session.scalar(select(func.now()))
     assert second > first
     with db.user_scope(user_id) as session:
-        first = session.scalar(text("SELECT now()"))
-        session.execute(text("SELECT pg_sleep(0.01)"))
-        second = session.scalar(text("SELECT now()"))
+        first = session.scalar(select(func.now()))
+        session.execute(select(func.pg_sleep(0.01)))
+        second = session.scalar(select(func.now()))
     assert second == first

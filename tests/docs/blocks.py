@@ -172,12 +172,18 @@ def _shell_commands(block: Block) -> list[CommandLine]:
 
 def _simple_commands(line: str) -> list[list[str]]:
     """The commands of one shell line (split at `&&`, `||`, `;`, `|`), each without its
-    leading `NAME=value` assignments; `export` lines are assignments only."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+    leading `NAME=value` assignments and its redirections; `export` lines are assignments
+    only."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
     lexer.whitespace_split = True
     commands: list[list[str]] = [[]]
+    redirect_target = False
     for token in lexer:
-        if token and set(token) <= set(";&|"):
+        if redirect_target:  # `> file`: the file is no argument
+            redirect_target = False
+        elif token and set(token) <= set("<>"):
+            redirect_target = True
+        elif token and set(token) <= set(";&|"):
             commands.append([])
         elif commands[-1] or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", token):
             commands[-1].append(token)
@@ -187,6 +193,12 @@ def _simple_commands(line: str) -> list[list[str]]:
 def _synopsis(path: Path, number: int, code: str) -> list[CommandLine]:
     """An inline `tasktracker ...` span, read as a synopsis: `[--opt X]` marks an optional
     part, and `a/b` or `a / b` lists alternative subcommands (each is checked)."""
+    if re.search(r"[|;&>]", code):  # a shell line, not a synopsis: check its commands
+        return [
+            CommandLine(path, number, code, tuple(arguments))
+            for program, *arguments in _simple_commands(code)
+            if Path(program).name == _PROGRAM
+        ]
     words = code.replace("[", " ").replace("]", " ")
     words = re.sub(r"\s+/\s+", "/", words).split()[1:]
     lines = [words]

@@ -6,13 +6,15 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
+from tasktracker.accounts.models import User
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.errors import IntegrityError
 from tasktracker.db.sessions import Database
 from tasktracker.testspec.models import (
     GenericCommand,
+    GenericCommandParameter,
     Parameter,
 )
 from tasktracker.testspec.repositories.categories import (
@@ -106,7 +108,9 @@ def test_a_parameter_bound_by_a_step_argument_cannot_be_deleted(db: Database, be
     _add_step(db, bench)
     with db.user_scope(bench.user) as session:
         # Leave the signatures without `channel`, so only the step argument still uses it.
-        session.execute(text("DELETE FROM generic_command_parameters WHERE position = 1"))
+        session.execute(
+            delete(GenericCommandParameter).where(GenericCommandParameter.position == 1)
+        )
     before = row_counts(db, bench.user)
     with pytest.raises(IntegrityError) as caught, db.user_scope(bench.user) as session:
         ParameterRepository(session).delete(bench.channel)
@@ -267,6 +271,6 @@ def test_deleting_a_user_in_the_transaction_that_created_the_rows(
         )
         power = CommandCategoryRepository(session).create({"name": "Power"})
         GenericCommandRepository(session).update(owner.set_voltage, {"category_id": power.id})
-        session.execute(text("DELETE FROM users WHERE id = :u"), {"u": uid(user, backend)})
+        session.execute(delete(User))  # the scope's own row: the scope limits it
         session.expunge_all()
     assert set(row_counts(db, user).values()) == {0}

@@ -19,8 +19,9 @@ compiles its statement once per dialect, then on each call:
   the column types' result processors, and not at all where the driver already returns
   the final value (UUIDs and UTC timestamps from psycopg).
 
-Isolation stays structural: a SELECT is compiled with `tenancy.COMPILED_SCOPE_CRITERIA`,
-the loader criteria every ORM statement gets, with the user id as a parameter.
+Isolation stays structural (`tenancy.compiled_scope`): a statement is checked as any
+statement in a user scope is, a SELECT is compiled with the loader criteria every ORM
+statement gets, with the user id as a parameter, and an INSERT must bind its owner to it.
 """
 
 from __future__ import annotations
@@ -50,10 +51,10 @@ from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, lo
 from tasktracker.db.errors import StoredValueError, ValidationError
 from tasktracker.db.gate import FairGate
 from tasktracker.db.tenancy import (
-    COMPILED_SCOPE_CRITERIA,
     GATE,
     SCOPE_PARAMETER,
     check_writable,
+    compiled_scope,
     scope_user_id,
 )
 from tasktracker.db.types import StrEnumType, UTCDateTime
@@ -228,11 +229,9 @@ class CompiledQuery(Generic[RowT]):
 
     def __init__(self, statement: AnySelect | Insert, row: type[RowT] | None = None) -> None:
         self._writes = not isinstance(statement, Select)
-        if isinstance(statement, Select):
-            statement = statement.options(*COMPILED_SCOPE_CRITERIA)
-        else:
+        if not isinstance(statement, Select):
             _check_complete(statement)
-        self.statement = statement
+        self.statement = compiled_scope(statement)
         self._make_row: Callable[[Iterable[Any]], RowT] | None = (
             functools.partial(tuple.__new__, row) if row is not None else None
         )

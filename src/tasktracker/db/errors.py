@@ -48,6 +48,19 @@ class ValidationError(TaskTrackerError):
         return {error.field for error in self.errors}
 
 
+class ScopeError(ValidationError):
+    """A statement, row or operation that does not fit the unit of work's user scope;
+    refused before anything is sent. `errors` names the field: the scope key (`user_id`),
+    `statement` for a statement the scope cannot limit, `session` for a tenant repository
+    given an unscoped session, `scope` for a unit of another scope opened inside one. The
+    message says what to do instead."""
+
+    def __init__(self, field: str, message: str, *, model: str | None = None) -> None:
+        super().__init__([FieldError(field, message)], model=model)
+        where = f" ({model})" if model else ""
+        self.args = (f"user scope{where}: {field}: {message}",)
+
+
 class ConflictError(TaskTrackerError):
     """A duplicate key, or an update based on a stale read.
 
@@ -91,11 +104,6 @@ class StoredValueError(TaskTrackerError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-class ScopeError(TaskTrackerError):
-    """The operation needs a scope it was not given (a tenant repository on an unscoped
-    session), or would cross from one scope into another."""
 
 
 class NestedScopeError(ScopeError):

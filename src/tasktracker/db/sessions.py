@@ -57,6 +57,7 @@ from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
 T = TypeVar("T")
 P = ParamSpec("P")
 _OpenUnit = tuple[AsyncSession, "asyncio.Task[Any] | None"]
+_ANOTHER_SCOPE_OPEN = "a unit of work for another scope is already open here"
 
 
 log = logging.getLogger("tasktracker.db")
@@ -199,7 +200,7 @@ def _rollback_quietly(transaction: Transaction | None) -> None:
 def _nested(outer: Session, user_id: uuid.UUID | None) -> Iterator[None]:
     """An inner unit: a savepoint of the outer one (nothing to undo in a read-only unit)."""
     if outer.info.get(USER_ID) != user_id:
-        raise NestedScopeError("a unit of work for another scope is already open here")
+        raise NestedScopeError("scope", _ANOTHER_SCOPE_OPEN)
     if outer.info.get(READ_ONLY):
         yield
         return
@@ -244,7 +245,7 @@ class AsyncDatabase:
         if active is not None and active[1] is task:
             outer = active[0]
             if outer.info.get(USER_ID) != user_id:
-                raise NestedScopeError("a unit of work for another scope is already open here")
+                raise NestedScopeError("scope", _ANOTHER_SCOPE_OPEN)
             if outer.info.get(READ_ONLY):
                 yield outer
                 return

@@ -3,12 +3,15 @@
 A session opened for a user (`Database.user_scope`) carries that user's id in
 `session.info`. Then, with no filter written by the caller:
 
-- every SELECT, UPDATE and DELETE of a `UserOwned` model — whether it is the main entity,
-  a join, a subquery, an alias or a relationship load — is limited to `user_id = <scope>`,
-  and `users` itself shows only the scope's own row (`with_loader_criteria`, SQLAlchemy's
-  documented recipe, applied from `do_orm_execute`);
-- new rows get the scope's `user_id`, and a row claiming another user is refused before
-  anything is sent, both at flush and on the bulk `insert(...)` path.
+- every statement the session executes is limited to `user_id = <scope>` wherever a
+  `UserOwned` model appears in it (main entity, join, subquery, alias, union, relationship
+  load, and the subqueries of INSERTs and UPDATEs), and `users` itself shows only the
+  scope's own row (`with_loader_criteria`, SQLAlchemy's documented recipe, applied from
+  `do_orm_execute`, once per statement);
+- what those criteria cannot reach (a table used directly, raw SQL) is refused before
+  anything is sent, with `ScopeError` (`scope_guard`);
+- new rows get the scope's `user_id`, and a row or statement claiming another user is
+  refused before anything is sent: at flush, and for every form of bulk statement.
 
 Together with the composite `(user_id, ...)` foreign keys, which make the database refuse
 a reference to another user's row, another user's data is out of reach of the public API.
@@ -20,11 +23,13 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, event
+from sqlalchemy import BindParameter, Insert, Select, bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.sql.dml import UpdateBase
 
 from tasktracker.db.base import ScopeRoot, UserOwned
-from tasktracker.db.errors import ReadOnlyUnitError, ScopeError, ValidationError
+from tasktracker.db.errors import ReadOnlyUnitError, ScopeError
+from tasktracker.db.scope_guard import check_statement, claim_write, owner_values, scope_key
 
 USER_ID = "tasktracker.user_id"
 READ_ONLY = "tasktracker.read_only"
@@ -40,7 +45,9 @@ def scope_user_id(session: Session) -> uuid.UUID:
     """The user id of a user-scoped session; tenant repositories refuse unscoped sessions."""
     user_id = session.info.get(USER_ID)
     if user_id is None:
-        raise ScopeError("this operation needs a user scope: use Database.user_scope(user_id)")
+        raise ScopeError(
+            "session", "this operation needs a user scope: use Database.user_scope(user_id)"
+        )
     return user_id  # type: ignore[no-any-return]
 
 
@@ -52,18 +59,23 @@ def check_writable(session: Session) -> None:
 
 @event.listens_for(TaskTrackerSession, "do_orm_execute")
 def _limit_to_scope(state: ORMExecuteState) -> None:
-    info = state.session.info
     if state.is_insert or state.is_update or state.is_delete:
         check_writable(state.session)
-    user_id = info.get(USER_ID)
+    user_id = state.session.info.get(USER_ID)
     if user_id is None:
         return
-    if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*_criteria(user_id))
-    elif state.is_insert and isinstance(state.parameters, list | dict):
-        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
-        for row in rows:
-            _claim_row(row, user_id)
+    criteria = _criteria(user_id)
+    if state.is_relationship_load or state.is_column_load:
+        # Built by the ORM from the mapping; the criteria of the statement that loaded the
+        # objects travel with them (once is enough), those created in this unit have none.
+        if not any(option is criteria[0] for option in state.statement._with_options):
+            state.statement = state.statement.options(*criteria)
+        return
+    statement = state.statement.options(*criteria)  # INSERTs too: their subqueries
+    check_statement(statement)  # as it will run: SQLAlchemy reuses the cache key it computes
+    if isinstance(statement, UpdateBase):
+        statement, state.parameters = claim_write(statement, state.parameters, user_id)
+    state.statement = statement
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,10 +102,19 @@ COMPILED_SCOPE_CRITERIA: tuple[Any, ...] = (
 the user id is a parameter, bound from the unit of work at execution."""
 
 
-def _claim_row(row: dict[str, Any], user_id: uuid.UUID) -> None:
-    owner = row.setdefault("user_id", user_id)
-    if owner != user_id:
-        raise ValidationError.single("user_id", "belongs to another user")
+def compiled_scope(statement: Select[Any] | Insert) -> Select[Any] | Insert:
+    """`statement` made ready to be compiled once and run in any scope (`db.compiled`):
+    checked as any statement in a scope is, and limited to the scope's user bound at
+    execution: it gets `COMPILED_SCOPE_CRITERIA`, and an INSERT must give its owner as
+    `bindparam(SCOPE_PARAMETER)` (the fast path sends it without the ORM's hooks)."""
+    check_statement(statement)
+    if isinstance(statement, Insert):
+        owners = owner_values(statement)
+        if not owners or any(
+            not isinstance(value, BindParameter) or value.key != SCOPE_PARAMETER for value in owners
+        ):
+            raise ScopeError(scope_key(statement), f"must be bindparam({SCOPE_PARAMETER!r})")
+    return statement.options(*COMPILED_SCOPE_CRITERIA)
 
 
 @event.listens_for(TaskTrackerSession, "before_flush")
@@ -108,13 +129,9 @@ def _stamp_and_guard(session: Session, flush: UOWTransaction, instances: Any) ->
             if obj.user_id is None:
                 obj.user_id = user_id
             elif obj.user_id != user_id:
-                raise ValidationError.single(
-                    "user_id", "belongs to another user", model=type(obj).__name__
-                )
+                raise ScopeError("user_id", "belongs to another user", model=type(obj).__name__)
         elif isinstance(obj, ScopeRoot) and obj.id != user_id:
-            raise ValidationError.single("id", "cannot create another user from a user scope")
+            raise ScopeError("id", "cannot create another user from a user scope")
     for obj in session.dirty:
         if isinstance(obj, UserOwned) and obj.user_id != user_id:
-            raise ValidationError.single(
-                "user_id", "cannot be moved to another user", model=type(obj).__name__
-            )
+            raise ScopeError("user_id", "cannot be moved to another user", model=type(obj).__name__)

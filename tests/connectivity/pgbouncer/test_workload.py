@@ -12,11 +12,12 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from tasktracker.accounts.models import User
 from tasktracker.db.errors import QueryTimeoutError
 from tasktracker.db.sessions import AsyncDatabase, Database, run
+from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.tasks.schemas import TaskCreate, TaskUpdate
 from tests.connectivity.pgbouncer.conftest import ASYNC_DRIVERS, pooled_settings
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.pgbouncer
 
 CLIENTS = 8  # client connections, over PgBouncer's 4 server connections
 ROUNDS = 12  # units of work per client, each running the same statements
+COUNT_TASKS = select(func.count()).select_from(Task)  # in a user scope: the user's tasks
 
 
 def bouncer_admin(bouncer: PgBouncer, command: str) -> list[dict[str, object]]:
@@ -72,7 +74,7 @@ def test_same_statements_over_and_over_sync(
             for round_number in range(ROUNDS):
                 with db.user_scope(user_id) as session:
                     for _ in range(3):
-                        session.execute(text("SELECT count(*) FROM tasks")).scalar()
+                        session.scalar(COUNT_TASKS)
                     repository_round(session, round_number)
         except BaseException as exc:
             errors.append(exc)
@@ -104,7 +106,7 @@ async def test_same_statements_over_and_over_async(
         for round_number in range(ROUNDS):
             async with db.user_scope(user_id) as session:
                 for _ in range(3):
-                    await session.scalar(text("SELECT count(*) FROM tasks"))
+                    await session.scalar(COUNT_TASKS)
                 await run(session, repository_round, round_number)
 
     try:
