@@ -55,12 +55,12 @@ def test_failures_are_one_line_with_a_nonzero_exit(
 def test_unexpected_errors_exit_2_and_debug_shows_the_traceback(
     sqlite_cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasktracker.cli import data_commands
+    from tasktracker.db import diagram as schema_diagram
 
     def broken() -> str:
         raise KeyError("boom")
 
-    monkeypatch.setattr(data_commands.schema_diagram, "mermaid", broken)
+    monkeypatch.setattr(schema_diagram, "mermaid", broken)
     result = sqlite_cli("db", "diagram")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: KeyError: 'boom'"

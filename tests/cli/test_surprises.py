@@ -55,12 +55,12 @@ def test_upgrade_creates_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_global_flags_work_after_the_subcommand(
     sqlite_cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasktracker.cli import data_commands
+    from tasktracker.db import diagram as schema_diagram
 
     def broken() -> str:
         raise KeyError("boom")
 
-    monkeypatch.setattr(data_commands.schema_diagram, "mermaid", broken)
+    monkeypatch.setattr(schema_diagram, "mermaid", broken)
     for args in (
         ("--debug", "db", "diagram"),
         ("db", "--debug", "diagram"),

@@ -13,22 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tasktracker.bench.report import markdown, print_layers, print_results, versions, write_json
 from tasktracker.bench.timing import Budget
-from tasktracker.db import schema
-from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import TaskTrackerError
-from tasktracker.db.settings import get_settings
 
 if TYPE_CHECKING:
     from tasktracker.bench import dataset
     from tasktracker.bench.anatomy import Layer
     from tasktracker.bench.operations import Result
 
-# The data set and the operations (Faker, the raw drivers' pools) are imported when the
-# benchmark runs, not whenever the `tasktracker` command starts.
+# The data layer, the data set and the operations (Faker, the raw drivers' pools) are
+# imported when the benchmark runs, not whenever the `tasktracker` command starts.
 
 CONCURRENCY = ("threads", "asyncio")
 # Wide enough for the results table when the output goes to a file or a pipe.
@@ -86,6 +81,10 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
     Example: tasktracker bench --users 10 --tasks-per-user 10000 --json bench.json
     """
     from tasktracker.bench import dataset
+    from tasktracker.bench.report import markdown, print_layers, print_results, versions
+    from tasktracker.db import schema
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
 
     started = time.perf_counter()
     settings = get_settings()
@@ -93,12 +92,7 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
     engine = create_engine(settings)
     try:
         with engine.connect() as connection:
-            current, head = schema.current_revision(connection), schema.head_revision()
-            if current != head:
-                raise TaskTrackerError(
-                    f"the database is at revision {current or 'base'}, the head is {head}: "
-                    "run `tasktracker db upgrade` first"
-                )
+            schema.require_head(connection)
             found = dataset.existing(connection, seed)
         if reuse and found is not None and found == spec:
             load = dataset.LoadReport(reused=True)
@@ -158,6 +152,8 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
 
 
 def _load(engine: Any, spec: dataset.DatasetSpec) -> dataset.LoadReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from tasktracker.bench import dataset
 
     counts = spec.counts()
@@ -240,6 +236,8 @@ def _run(
 
 
 def _write(path: Path | None, meta: dict[str, Any], results: list[Result]) -> None:
+    from tasktracker.bench.report import write_json
+
     if path is None:
         return
     write_json(path, {**meta, "results": [r.as_dict() for r in results]})

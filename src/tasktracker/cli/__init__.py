@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["app", "main"]
+from tasktracker.cli.extra import missing_extra
 
-CLI_EXTRA = frozenset({"typer", "click", "rich", "faker"})
+__all__ = ["app", "main"]
 
 try:
     from tasktracker.cli.app import app, main
 except ModuleNotFoundError as missing:
-    _package = (missing.name or "").partition(".")[0]
-    if _package not in CLI_EXTRA:
+    _hint = missing_extra(missing)
+    if _hint is None:
         raise
-    _hint = (
-        f"error: the tasktracker command needs the cli extra ({_package} is missing): "
-        "pip install 'tasktracker[cli]'\n"
-    )
 
     def main() -> None:
         """Report the missing extra (the `tasktracker` console script without Typer/Rich)."""
-        sys.stderr.write(_hint)
+        sys.stderr.write(f"error: {_hint}\n")
         raise SystemExit(2) from None

@@ -18,11 +18,13 @@ from typing import Any
 
 import typer
 from rich.logging import RichHandler
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from tasktracker.bench import cli as bench_cli
 from tasktracker.cli import data_commands, db_commands, quickstart, transfer_commands
 from tasktracker.cli.console import ExitCodeError, err
+from tasktracker.cli.extra import missing_extra
 from tasktracker.db.errors import TaskTrackerError
 
 _state = {"debug": False}
@@ -52,6 +54,10 @@ class _OneLineErrors(TyperGroup):
             if _state["debug"]:
                 raise
             _fail(str(exc), exc.exit_code if isinstance(exc, ExitCodeError) else 1)
+        except ModuleNotFoundError as exc:  # Faker, imported by the commands that seed
+            if _state["debug"]:
+                raise
+            _fail(missing_extra(exc) or f"{type(exc).__name__}: {exc}", 2)
         except Exception as exc:  # an unexpected bug: still one line unless --debug
             if _state["debug"]:
                 raise
@@ -67,7 +73,8 @@ def _discard_stdout() -> None:
 
 def _fail(message: str, code: int) -> None:
     first_line = (message.strip().splitlines() or ["failed"])[0]
-    err.print(f"[red]error:[/red] {first_line}", highlight=False, soft_wrap=True)
+    # Escaped: a message may hold brackets (`tasktracker[cli]`) that Rich would read as markup.
+    err.print(f"[red]error:[/red] {escape(first_line)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -1,19 +1,24 @@
-"""What every command shares: the consoles, the engine, and human-readable numbers."""
+"""What every command shares: the consoles, the engine, and human-readable numbers.
+
+The command modules import the data layer inside the commands, not at the top: `--help`
+then starts without loading SQLAlchemy, the models or the drivers (about 0.1 s instead of
+1.5 s). Only this module and `errors` are imported by every start.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import URL
 
-from tasktracker.db import schema
-from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import DatabaseUnavailableError, TaskTrackerError
-from tasktracker.db.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
 
 
 class _Console(Console):
@@ -67,6 +72,9 @@ def engine(*, create: bool = False) -> Iterator[Engine]:
     create a SQLite file; any other refuses a missing one, naming the path, instead of
     working on a new empty file where a path was mistyped.
     """
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
+
     missing = None if create else missing_database(get_settings().url)
     if missing is not None:
         raise missing
@@ -75,16 +83,6 @@ def engine(*, create: bool = False) -> Iterator[Engine]:
         yield created
     finally:
         created.dispose()
-
-
-def require_head(connection: Connection) -> None:
-    """Refuse to work on a database that is not migrated to the head revision."""
-    current, head = schema.current_revision(connection), schema.head_revision()
-    if current != head:
-        raise schema.NotAtHeadError(
-            f"the database is at revision {current or 'base'}, the head is {head}: "
-            "run `tasktracker db upgrade` first"
-        )
 
 
 def human_bytes(size: int | None) -> str:

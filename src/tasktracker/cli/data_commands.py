@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from tasktracker.accounts.repository import UserRepository
-from tasktracker.cli import views
-from tasktracker.cli.console import engine, human_bytes, out, require_head
+from tasktracker.cli.console import engine, human_bytes, out
 from tasktracker.cli.guard import confirm_destruction
-from tasktracker.db import catalog, schema
-from tasktracker.db import diagram as schema_diagram
 from tasktracker.db.errors import ConflictError, NotFoundError, TaskTrackerError
-from tasktracker.db.sessions import Database
-from tasktracker.db.settings import get_settings, mask_url
-from tasktracker.db.stats import TableStats, database_size, table_counts
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from tasktracker.db.stats import TableStats
 
 
 def seed(
@@ -44,7 +34,10 @@ def seed(
 
     Example: tasktracker db seed --users 100 --tasks-per-user 10000 --seed 7
     """
-    # Faker loads here, when seeding, rather than whenever the command starts.
+    from tasktracker.accounts.repository import UserRepository
+    from tasktracker.cli import views
+    from tasktracker.db import schema
+    from tasktracker.db.sessions import Database
     from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
 
     plan = SeedPlan(users=users, tasks_per_user=tasks_per_user, seed=seed)
@@ -52,7 +45,7 @@ def seed(
     with engine() as bound:
         started = time.perf_counter()
         with bound.begin() as connection:
-            require_head(connection)
+            schema.require_head(connection)
             with Database(connection).session() as session:
                 email = first_email(plan)
                 if email and UserRepository(session).find(email) is not None:
@@ -78,6 +71,15 @@ def seed(
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -90,6 +92,9 @@ def _progress() -> Progress:
 
 
 def _as_stats(rows: dict[str, int]) -> list[TableStats]:
+    from tasktracker.db import catalog
+    from tasktracker.db.stats import TableStats
+
     tables = {table.name: table for table in catalog.tables()}
     return [
         TableStats(name, catalog.domain_of(tables[name]), count) for name, count in rows.items()
@@ -108,10 +113,16 @@ def stats(
 
     Example: tasktracker db stats --user ada@example.com
     """
+    from tasktracker.accounts.repository import UserRepository
+    from tasktracker.cli import views
+    from tasktracker.db import schema
+    from tasktracker.db.sessions import Database
+    from tasktracker.db.stats import database_size, table_counts
+
     with engine() as bound:
         db = Database(bound)
         with bound.connect() as connection:
-            require_head(connection)
+            schema.require_head(connection)
             size = database_size(connection)
         if user is None:
             with db.session() as session:
@@ -146,6 +157,8 @@ def diagram(
 
     Example: tasktracker db diagram --output docs/schema.md
     """
+    from tasktracker.db import diagram as schema_diagram
+
     if output is None:
         typer.echo(schema_diagram.mermaid(), nl=False)
         return
@@ -170,6 +183,9 @@ def reset(
 
     Example: tasktracker db reset --yes
     """
+    from tasktracker.db import schema
+    from tasktracker.db.settings import get_settings, mask_url
+
     url = get_settings().url
     confirm_destruction(url, verb="reset", loss="this deletes every row", yes=yes, force=force)
     with engine(create=True) as bound:

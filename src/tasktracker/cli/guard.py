@@ -5,11 +5,12 @@ look like a development one."""
 from __future__ import annotations
 
 import re
-
-from sqlalchemy.engine import URL
+from typing import TYPE_CHECKING
 
 from tasktracker.db.errors import TaskTrackerError
-from tasktracker.db.settings import mask_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DEVELOPMENT_NAME = re.compile(
     r"(?:^|[^a-z])(?:dev|development|test|tests|testing|local|scratch|demo|tmp)(?:[^a-z]|$)",
@@ -29,6 +30,8 @@ def confirm_destruction(
 ) -> None:
     """Refuse to `verb` (the database, `target`) without --yes, where `loss` says what is
     lost, and on a database that does not look like a development one without --force."""
+    from tasktracker.db.settings import mask_url
+
     if not yes:
         raise TaskTrackerError(f"refusing to {verb}{target} without --yes: {loss}")
     if not force and not looks_like_development(url):

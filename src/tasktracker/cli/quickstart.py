@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from tasktracker.cli import views
 from tasktracker.cli.console import engine, out
-from tasktracker.db import schema
-from tasktracker.db.health import check_health
-from tasktracker.db.sessions import Database
-from tasktracker.db.settings import mask_url
-from tasktracker.db.stats import table_counts
-from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, DEMO_USERS, seed_demo
-from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
-from tasktracker.testspec import TraceabilityService
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def quickstart() -> None:
@@ -26,6 +19,10 @@ def quickstart() -> None:
 
     Example: tasktracker quickstart
     """
+    from tasktracker.db import schema
+    from tasktracker.db.settings import mask_url
+    from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, DEMO_USERS, seed_demo
+
     with engine(create=True) as bound:
         out.rule("[bold]TaskTracker quickstart[/bold]", align="left")
         out.print(f"database   {mask_url(bound.url)}")
@@ -41,10 +38,22 @@ def quickstart() -> None:
         users = " or ".join(user.email for user in DEMO_USERS)
         out.print(f"sign in    {users}, password {DEMO_PASSWORD}")
         out.print()
-        _show(bound, demo.user_ids[ADA.email])
+        _show(bound, ADA.email, demo.user_ids[ADA.email])
 
 
-def _show(bound: Engine, user_id: uuid.UUID) -> None:
+def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
+    from tasktracker.cli import views
+    from tasktracker.db.health import check_health
+    from tasktracker.db.sessions import Database
+    from tasktracker.db.stats import table_counts
+    from tasktracker.tasks.repository import (
+        CategoryRepository,
+        TaskFilter,
+        TaskRepository,
+        TaskSort,
+    )
+    from tasktracker.testspec import TraceabilityService
+
     db = Database(bound)
     with db.session() as session:
         out.print(views.counts_table(table_counts(session)))
@@ -55,15 +64,12 @@ def _show(bound: Engine, user_id: uuid.UUID) -> None:
         categories = {c.id: c.name for c in CategoryRepository(session).list(limit=100).items}
         matrix = TraceabilityService(session).matrix()
     out.print()
-    out.print(
-        views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {ADA.email}")
-    )
+    out.print(views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {email}"))
     out.print()
-    out.print(views.traceability_table(matrix, title=f"traceability of {ADA.email}"))
+    out.print(views.traceability_table(matrix, title=f"traceability of {email}"))
     out.print()
     out.print(views.health_table(check_health(bound)))
     out.print()
     out.print(
-        "next: tasktracker db stats | tasktracker db diagram | "
-        f"tasktracker export --user {ADA.email}"
+        f"next: tasktracker db stats | tasktracker db diagram | tasktracker export --user {email}"
     )

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tasktracker.accounts.repository import UserRepository
-from tasktracker.cli import views
-from tasktracker.cli.console import engine, err, out, require_head
-from tasktracker.db import catalog
+from tasktracker.cli.console import engine, err, out
 from tasktracker.db.errors import NotFoundError, TaskTrackerError, ValidationError
-from tasktracker.db.sessions import Database
-from tasktracker.db.stats import TableStats
-from tasktracker.transfer.service import export_user, import_user
+
+if TYPE_CHECKING:
+    from tasktracker.db.sessions import Database
 
 UserOption = Annotated[
     str, typer.Option("--user", help="The user's email or username.", show_default=False)
@@ -24,6 +21,8 @@ UserOption = Annotated[
 
 
 def _user_id(db: Database, login: str) -> tuple[uuid.UUID, str]:
+    from tasktracker.accounts.repository import UserRepository
+
     with db.session() as session:
         user = UserRepository(session).find(login)
         if user is None:
@@ -42,9 +41,13 @@ def export(
 
     Example: tasktracker export --user ada@example.com --output ada.json
     """
+    from tasktracker.db import schema
+    from tasktracker.db.sessions import Database
+    from tasktracker.transfer.service import export_user
+
     with engine() as bound:
         with bound.connect() as connection:
-            require_head(connection)
+            schema.require_head(connection)
         db = Database(bound)
         user_id, email = _user_id(db, user)
         document = export_user(db, user_id)
@@ -70,6 +73,12 @@ def import_(
 
     Example: tasktracker import ada.json --user grace@example.com
     """
+    from tasktracker.cli import views
+    from tasktracker.db import catalog, schema
+    from tasktracker.db.sessions import Database
+    from tasktracker.db.stats import TableStats
+    from tasktracker.transfer.service import import_user
+
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -78,7 +87,7 @@ def import_(
         raise ValidationError.single("file", f"{file} is not JSON: {exc}") from None
     with engine() as bound:
         with bound.connect() as connection:
-            require_head(connection)
+            schema.require_head(connection)
         db = Database(bound)
         user_id, email = _user_id(db, user)
         counts = import_user(db, user_id, document)

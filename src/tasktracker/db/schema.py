@@ -78,6 +78,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def require_head(connection: Connection) -> None:
+    """Refuse to work on a database that is not migrated to the head revision."""
+    current, head = current_revision(connection), head_revision()
+    if current != head:
+        raise NotAtHeadError(
+            f"the database is at revision {current or 'base'}, the head is {head}: "
+            "run `tasktracker db upgrade` first"
+        )
+
+
 def history() -> list[Script]:
     """Every revision, oldest first."""
     return list(reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions())))

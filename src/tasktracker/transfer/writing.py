@@ -14,11 +14,11 @@ rolls back whole either way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Index, Table, UniqueConstraint, func, literal, select
+from sqlalchemy import Column, Index, Table, UniqueConstraint, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
 from sqlalchemy.sql.visitors import replacement_traverse
@@ -97,13 +97,17 @@ def _duplicated_key(session: Session, table: Table, row: Row) -> tuple[str, str]
     dialect = session.connection().dialect.name
     for key, expressions in _unique_keys(table):
         criteria = [
-            expression == _with_values(table, expression, row.values)
+            _replaced(table, expression, lambda column: getattr(model, column.name))
+            == _with_values(table, expression, row.values)
             for expression in expressions
             if getattr(expression, "name", None) != catalog.TENANT_KEY  # the scope compares it
         ]
         condition = key.dialect_kwargs.get(f"{dialect}_where")
         if condition is not None:
-            criteria += [condition, _with_values(table, condition, row.values)]
+            criteria += [
+                _replaced(table, condition, lambda column: getattr(model, column.name)),
+                _with_values(table, condition, row.values),
+            ]
         if session.scalar(select(func.count()).select_from(model).where(*criteria)):
             return key.info["field"], key.info.get("message", "already exists")
     return None
@@ -122,10 +126,20 @@ def _unique_keys(table: Table) -> Iterator[tuple[UniqueConstraint | Index, list[
 def _with_values(
     table: Table, expression: ColumnElement[Any], values: dict[str, Any]
 ) -> ColumnElement[Any]:
-    """`expression` with each column of `table` in it (a `Column`, or a `text("name")`
-    inside an expression index) replaced by the row's value for it."""
+    """`expression` with each column of `table` in it replaced by the row's value for it."""
+    return _replaced(
+        table, expression, lambda column: literal(values.get(column.name), column.type)
+    )
 
-    def value_of(element: Any, **kw: Any) -> ColumnElement[Any] | None:
+
+def _replaced(
+    table: Table, expression: ColumnElement[Any], by: Callable[[Column[Any]], Any]
+) -> ColumnElement[Any]:
+    """`expression` with each column of `table` in it (a `Column`, or a `text("name")`
+    inside an expression index) replaced by `by(column)`: the row's value, or the model's
+    attribute (which the user scope limits; the table's own column it would refuse)."""
+
+    def replacement(element: Any, **kw: Any) -> Any:
         if isinstance(element, TextClause):
             name = element.text
         elif isinstance(element, ColumnClause):
@@ -133,9 +147,9 @@ def _with_values(
         else:
             return None
         column = table.c.get(name)
-        return None if column is None else literal(values.get(name), column.type)
+        return None if column is None else by(column)
 
-    replaced: ColumnElement[Any] = replacement_traverse(expression, {}, value_of)
+    replaced: ColumnElement[Any] = replacement_traverse(expression, {}, replacement)
     return replaced
 
 
