@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table, UniqueConstraint
 from sqlalchemy.engine import ExceptionContext
-from sqlmodel import SQLModel
 
+from tasktracker.db.base import metadata
 from tasktracker.db.errors import (
     ConflictError,
     DatabaseUnavailableError,
@@ -39,7 +39,7 @@ def _final_name(table: Table, constraint: Any) -> str | None:
 
 
 def _find_constraint(name: str) -> tuple[Table, Any] | None:
-    for table in SQLModel.metadata.tables.values():
+    for table in metadata.tables.values():
         for item in (*table.constraints, *table.indexes):
             if _final_name(table, item) == name:
                 return table, item
