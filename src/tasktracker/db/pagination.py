@@ -4,6 +4,12 @@ A cursor encodes the sort values of the last row of a page (plus the name of the
 so a cursor from one listing is refused by another). The next page is
 `WHERE (k1, k2, ..., id) > (v1, v2, ..., last_id)` in the ordering's direction: an index
 seek at any depth, unlike OFFSET.
+
+The sort values in a cursor are the ones the database returned: `paginate` selects each
+sort key's expression after the row's own columns, and `make_page` encodes the last row's.
+Recomputing them in Python (`name.lower()` for `ORDER BY lower(name)`) would be a second
+definition of the ordering that can disagree with the database's (SQLite's built-in
+`lower()` folds ASCII only), and a cursor that compares wrong loses or repeats rows.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import binascii
 import functools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, tuple_
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.elements import Label, UnaryExpression
 
 from tasktracker.db.errors import ValidationError
 
@@ -63,6 +69,11 @@ class Ordering:
     def order_by(self) -> tuple[UnaryExpression[Any], ...]:
         """The ORDER BY clauses, built once (orderings are module-level constants)."""
         return tuple(key.order() for key in self.keys)
+
+    @functools.cached_property
+    def columns(self) -> tuple[Label[Any], ...]:
+        """The sort keys as result columns, selected after a page's own columns."""
+        return tuple(key.expression.label(f"page_key_{i}") for i, key in enumerate(self.keys))
 
 
 def _encode_value(value: Any) -> Any:
@@ -149,7 +160,8 @@ def page_parameters(ordering: Ordering, limit: int, cursor: str | None) -> dict[
 def paginate(
     statement: Select[Any], ordering: Ordering, limit: int, cursor: str | None
 ) -> Select[Any]:
-    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more.
+    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect
+    more, with the sort keys selected after its own columns (for `make_page`).
 
     The limit and the cursor's values are named bound parameters (`page_parameters`), so a
     compiled query of the same shape runs any page of it with new parameters."""
@@ -158,12 +170,27 @@ def paginate(
         values = [parameters[_after_parameter(i)] for i in range(len(ordering.keys))]
         statement = statement.where(after(ordering, values))
     limit_parameter = bindparam(LIMIT_PARAMETER, parameters[LIMIT_PARAMETER], type_=Integer)
-    return statement.order_by(*ordering.order_by).limit(limit_parameter)
+    return (
+        statement.add_columns(*ordering.columns).order_by(*ordering.order_by).limit(limit_parameter)
+    )
 
 
-def make_page(rows: Sequence[T], ordering: Ordering, limit: int, key_values: Any) -> Page[T]:
-    """The page of `limit` rows and the cursor after its last row, if there are more."""
-    items = list(rows[:limit])
+def make_page(
+    rows: Sequence[Sequence[Any]],
+    ordering: Ordering,
+    limit: int,
+    item: Callable[[Sequence[Any]], T],
+) -> Page[T]:
+    """The page of the first `limit` rows of a `paginate` statement, each made by `item`
+    from the row's own columns, and the cursor after the last one if there are more: the
+    sort keys the database returned with it."""
+    width = len(ordering.keys)
+    items = [item(row[:-width]) for row in rows[:limit]]
     if len(rows) <= limit or not items:
         return Page(items)
-    return Page(items, encode_cursor(ordering, key_values(items[-1])))
+    return Page(items, encode_cursor(ordering, rows[limit - 1][-width:]))
+
+
+def entity(columns: Sequence[Any]) -> Any:
+    """The `item` of a page of one ORM entity per row (`select(Model)`)."""
+    return columns[0]
