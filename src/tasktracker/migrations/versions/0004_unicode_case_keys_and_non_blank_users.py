@@ -136,10 +136,11 @@ def _add_checks_to_postgresql() -> None:
 def upgrade() -> None:
     if not op.get_context().as_sql:  # offline SQL has no rows to look at
         _refuse_blank_users()
+        if not _is_postgres():
+            _refuse_case_duplicates()
     if _is_postgres():
         _add_checks_to_postgresql()
         return
-    _refuse_case_duplicates()
     _drop_caseless_indexes()
     with _rebuilding_users(), op.batch_alter_table("users", recreate="always") as users:
         for column in _NON_BLANK:
