@@ -168,8 +168,8 @@ class ConversationRepository(TenantRepository[Conversation]):
             func.substr(latest.content, 1, PREVIEW_LENGTH),
             col(latest.created_at),
         ).outerjoin(latest, col(latest.id) == latest_id)
-        rows = self.session.execute(paginate(statement, _MOST_RECENT, limit, cursor)).all()
-        return make_page(rows, _MOST_RECENT, limit, _summary)
+        page = paginate(statement, _MOST_RECENT, limit, cursor)
+        return make_page(self.session.execute(page).all(), page, limit, _summary)
 
     def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
         """Every message of the conversation, oldest first."""
@@ -184,7 +184,7 @@ class ConversationRepository(TenantRepository[Conversation]):
         """Messages oldest first, `limit` at a time; `next_cursor` continues with newer ones."""
         statement = paginate(self._messages_of(conversation_id), _OLDEST_FIRST, limit, cursor)
         rows = self._found(conversation_id, self.session.execute(statement).all())
-        return make_page(rows, _OLDEST_FIRST, limit, entity)
+        return make_page(rows, statement, limit, entity)
 
     def latest_messages(
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
@@ -192,7 +192,7 @@ class ConversationRepository(TenantRepository[Conversation]):
         """The latest `limit` messages, in chronological order; `next_cursor` goes further back."""
         statement = paginate(self._messages_of(conversation_id), _NEWEST_FIRST, limit, cursor)
         rows = self._found(conversation_id, self.session.execute(statement).all())
-        page: Page[Message] = make_page(rows, _NEWEST_FIRST, limit, entity)
+        page: Page[Message] = make_page(rows, statement, limit, entity)
         return Page(page.items[::-1], page.next_cursor)
 
     def read_latest_messages(
@@ -205,13 +205,14 @@ class ConversationRepository(TenantRepository[Conversation]):
             messages = select(*_MESSAGE_COLUMNS).where(
                 col(Message.conversation_id) == bindparam("conversation_id")
             )
-            return CompiledQuery(paginate(messages, _NEWEST_FIRST, limit, cursor), tuple)
+            page = paginate(messages, _NEWEST_FIRST, limit, cursor, columns_only=True)
+            return CompiledQuery(page, tuple)
 
         query = _LATEST_MESSAGES.get(bool(cursor), build)
         rows = query.all(self.session, conversation_id=conversation_id, **parameters)
         if not rows:
             self.get(conversation_id)
-        page = make_page(rows, _NEWEST_FIRST, limit, MessageRow._make)
+        page = make_page(rows, query.statement, limit, MessageRow._make)
         return Page(page.items[::-1], page.next_cursor)
 
     def _messages_of(self, conversation_id: uuid.UUID) -> Select[Message]:

@@ -69,7 +69,7 @@ class CategoryRepository(TenantRepository[Category]):
         """Categories by name, case-insensitively."""
         statement = paginate(select(Category), self._by_name, limit, cursor)
         rows = self.session.execute(statement).all()
-        return make_page(rows, self._by_name, limit, entity)
+        return make_page(rows, statement, limit, entity)
 
 
 class TaskSort(enum.StrEnum):
@@ -245,7 +245,7 @@ class TaskRepository(TenantRepository[Task]):
         ordering = _ORDERINGS[sort]
         statement = paginate(self._filtered(filter), ordering, limit, cursor)
         rows = self.session.execute(statement).all()
-        return make_page(rows, ordering, limit, entity)
+        return make_page(rows, statement, limit, entity)
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
@@ -271,11 +271,12 @@ class TaskRepository(TenantRepository[Task]):
 
         def build() -> CompiledQuery[tuple[Any, ...]]:
             statement = select(*_ROW_COLUMNS).where(*filter.criteria())
-            return CompiledQuery(paginate(statement, ordering, limit, cursor), tuple)
+            page = paginate(statement, ordering, limit, cursor, columns_only=True)
+            return CompiledQuery(page, tuple)
 
         query = _PAGES.get((filter.shape(), sort, bool(cursor)), build)
         rows = query.all(self.session, **parameters)
-        return make_page(rows, ordering, limit, TaskRow._make)
+        return make_page(rows, query.statement, limit, TaskRow._make)
 
     def count(self, filter: TaskFilter | None = None) -> int:
         statement = select(func.count()).select_from(Task)
