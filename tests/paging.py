@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -52,5 +52,5 @@ def pages_needed(count: int, size: int) -> int:
     return max(1, -(-count // size)) + 1
 
 
-def ids(items: Sequence[object]) -> list[object]:
-    return [getattr(item, "id") for item in items]  # noqa: B009
+def ids(items: Sequence[Any]) -> list[Any]:
+    return [item.id for item in items]

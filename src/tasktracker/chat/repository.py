@@ -42,13 +42,14 @@ from tasktracker.db.pagination import (
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.types import utc_now
 
+RowT = TypeVar("RowT")
+
 PREVIEW_LENGTH = 200
 """Characters of the last message shown in the conversation list."""
 
 _ONE_TICK = timedelta(microseconds=1)
 _MESSAGE_COLUMNS = [getattr(Message, name) for name in MessageRow._fields]
 _LATEST_MESSAGES: QueryCache[tuple[Any, ...]] = QueryCache()
-RowT = TypeVar("RowT")
 
 _MOST_RECENT = Ordering(
     "conversations-recent",
