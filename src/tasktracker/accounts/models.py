@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import EmailStr, StringConstraints
-from sqlalchemy import Index, func, text
+from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from tasktracker.accounts.passwords import hash_password, verify_password
 from tasktracker.db.base import ScopeRoot, Timestamped
+from tasktracker.db.caseless import caseless
+from tasktracker.db.text import NonBlank
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
@@ -19,20 +21,20 @@ class User(Timestamped, ScopeRoot, table=True):
     __table_args__ = (
         Index(
             "uq_users_email_lower",
-            func.lower(text("email")),
+            caseless(text("email")),
             unique=True,
             info={"field": "email", "message": "is already registered"},
         ),
         Index(
             "uq_users_username_lower",
-            func.lower(text("username")),
+            caseless(text("username")),
             unique=True,
             info={"field": "username", "message": "is already taken"},
         ),
     )
 
-    email: EmailStr = Field(max_length=320)
-    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)] = Field(
+    email: Annotated[EmailStr, NonBlank()] = Field(max_length=320)
+    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN), NonBlank()] = Field(
         min_length=3, max_length=50
     )
     password_hash: str = Field(max_length=255, repr=False, exclude=True)

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.accounts.models import User
 from tasktracker.accounts.passwords import hash_password, verify_against_nothing
 from tasktracker.accounts.schemas import UserCreate, UserUpdate
+from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import ConflictError, NotFoundError
 from tasktracker.db.repository import validated
 
@@ -44,9 +45,9 @@ class UserRepository:
 
     def find(self, login: str) -> User | None:
         """The user whose email or username is `login`, regardless of case."""
-        login = login.lower()
+        key = caseless(literal(login))
         statement = select(User).where(
-            or_(func.lower(User.email) == login, func.lower(User.username) == login)
+            or_(caseless(User.email) == key, caseless(User.username) == key)
         )
         return self.session.scalars(statement).first()
 
@@ -90,7 +91,7 @@ class UserRepository:
             if value is None:
                 continue
             column = User.email if field == "email" else User.username
-            statement = select(col(User.id)).where(func.lower(column) == value.lower())
+            statement = select(col(User.id)).where(caseless(column) == caseless(literal(value)))
             if exclude is not None:
                 statement = statement.where(col(User.id) != exclude)
             if self.session.scalar(statement) is not None:

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import URL
 
+from tasktracker.db.caseless import register_sqlite_function
 from tasktracker.db.engines import SQLITE_BUSY_TIMEOUT_MS
 from tasktracker.db.types import new_id
 
@@ -88,11 +89,13 @@ def _first(*values: str | None) -> str | None:
 
 
 def configure_sqlite(connection: Any) -> None:
-    """The pragmas the project's SQLite engine sets on every connection."""
+    """The pragmas and the function the project's SQLite engine sets on every connection
+    (without `tasktracker_lower`, SQLite refuses writes to `users`)."""
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA synchronous=NORMAL")
+    register_sqlite_function(connection)
 
 
 class RawQueries:

@@ -13,7 +13,7 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import aliased, selectinload
@@ -34,6 +34,7 @@ from tasktracker.db.pagination import (
     Ordering,
     Page,
     SortKey,
+    entity,
     make_page,
     page_parameters,
     paginate,
@@ -41,12 +42,14 @@ from tasktracker.db.pagination import (
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.types import utc_now
 
+RowT = TypeVar("RowT")
+
 PREVIEW_LENGTH = 200
 """Characters of the last message shown in the conversation list."""
 
 _ONE_TICK = timedelta(microseconds=1)
 _MESSAGE_COLUMNS = [getattr(Message, name) for name in MessageRow._fields]
-_LATEST_MESSAGES: QueryCache[MessageRow] = QueryCache()
+_LATEST_MESSAGES: QueryCache[tuple[Any, ...]] = QueryCache()
 
 _MOST_RECENT = Ordering(
     "conversations-recent",
@@ -71,8 +74,17 @@ _NEWEST_FIRST = Ordering(
 )
 
 
-def _message_key(message: Message | MessageRow) -> tuple[Any, ...]:
-    return (message.created_at, message.id)
+def _summary(columns: Sequence[Any]) -> ConversationSummary:
+    conversation, role, preview, at = columns
+    return ConversationSummary(
+        id=conversation.id,
+        title=conversation.title,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        last_message_role=role,
+        last_message_preview=preview,
+        last_message_at=at,
+    )
 
 
 class ConversationRepository(TenantRepository[Conversation]):
@@ -157,20 +169,8 @@ class ConversationRepository(TenantRepository[Conversation]):
             func.substr(latest.content, 1, PREVIEW_LENGTH),
             col(latest.created_at),
         ).outerjoin(latest, col(latest.id) == latest_id)
-        rows = self.session.execute(paginate(statement, _MOST_RECENT, limit, cursor)).all()
-        summaries = [
-            ConversationSummary(
-                id=conversation.id,
-                title=conversation.title,
-                created_at=conversation.created_at,
-                updated_at=conversation.updated_at,
-                last_message_role=role,
-                last_message_preview=preview,
-                last_message_at=at,
-            )
-            for conversation, role, preview, at in rows
-        ]
-        return make_page(summaries, _MOST_RECENT, limit, lambda s: (s.updated_at, s.id))
+        page = paginate(statement, _MOST_RECENT, limit, cursor)
+        return make_page(self.session.execute(page).all(), page, limit, _summary)
 
     def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
         """Every message of the conversation, oldest first."""
@@ -184,16 +184,16 @@ class ConversationRepository(TenantRepository[Conversation]):
     ) -> Page[Message]:
         """Messages oldest first, `limit` at a time; `next_cursor` continues with newer ones."""
         statement = paginate(self._messages_of(conversation_id), _OLDEST_FIRST, limit, cursor)
-        rows = self._found(conversation_id, self.session.scalars(statement).all())
-        return make_page(rows, _OLDEST_FIRST, limit, _message_key)
+        rows = self._found(conversation_id, self.session.execute(statement).all())
+        return make_page(rows, statement, limit, entity)
 
     def latest_messages(
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Message]:
         """The latest `limit` messages, in chronological order; `next_cursor` goes further back."""
         statement = paginate(self._messages_of(conversation_id), _NEWEST_FIRST, limit, cursor)
-        rows = self._found(conversation_id, self.session.scalars(statement).all())
-        page = make_page(rows, _NEWEST_FIRST, limit, _message_key)
+        rows = self._found(conversation_id, self.session.execute(statement).all())
+        page: Page[Message] = make_page(rows, statement, limit, entity)
         return Page(page.items[::-1], page.next_cursor)
 
     def read_latest_messages(
@@ -202,23 +202,24 @@ class ConversationRepository(TenantRepository[Conversation]):
         """As `latest_messages`, as read rows: the fast path for callers that only read."""
         parameters = page_parameters(_NEWEST_FIRST, limit, cursor)
 
-        def build() -> CompiledQuery[MessageRow]:
+        def build() -> CompiledQuery[tuple[Any, ...]]:
             messages = select(*_MESSAGE_COLUMNS).where(
                 col(Message.conversation_id) == bindparam("conversation_id")
             )
-            return CompiledQuery(paginate(messages, _NEWEST_FIRST, limit, cursor), MessageRow)
+            page = paginate(messages, _NEWEST_FIRST, limit, cursor, columns_only=True)
+            return CompiledQuery(page, tuple)
 
         query = _LATEST_MESSAGES.get(bool(cursor), build)
         rows = query.all(self.session, conversation_id=conversation_id, **parameters)
         if not rows:
             self.get(conversation_id)
-        page = make_page(rows, _NEWEST_FIRST, limit, _message_key)
+        page = make_page(rows, query.statement, limit, MessageRow._make)
         return Page(page.items[::-1], page.next_cursor)
 
     def _messages_of(self, conversation_id: uuid.UUID) -> Select[Message]:
         return select(Message).where(col(Message.conversation_id) == conversation_id)
 
-    def _found(self, conversation_id: uuid.UUID, rows: Sequence[Message]) -> builtins.list[Message]:
+    def _found(self, conversation_id: uuid.UUID, rows: Sequence[RowT]) -> builtins.list[RowT]:
         """`rows`; if there are none, `NotFoundError` unless the conversation is visible."""
         if not rows:
             self.get(conversation_id)

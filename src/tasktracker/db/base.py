@@ -6,6 +6,10 @@
   `users`. Every table except `users` derives from it.
 - `TenantModel`: a user-owned row with its own UUIDv7 `id`; primary key `(user_id, id)`.
 - `Timestamped`: `created_at` / `updated_at`, aware UTC on every backend.
+
+Every table model is registered on the package's own `registry` and `metadata` (with its
+naming convention), never on `SQLModel.metadata`: a host application's own SQLModel models
+get neither the convention nor the derived CHECKs, and its tables and ours never mix.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import pydantic
-from sqlalchemy import ColumnElement, column, func
+from sqlalchemy import ColumnElement, MetaData, column, func
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
 
-# Registers the derived CHECKs before any table model exists, whatever the import order.
-import tasktracker.db.constraints  # noqa: F401
+from tasktracker.db.constraints import add_derived_checks
 from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
 
@@ -35,8 +39,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-metadata = SQLModel.metadata
-metadata.naming_convention = NAMING_CONVENTION
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""Every table of the package, and nothing else."""
+mapper_registry = registry(metadata=metadata)
 
 
 @functools.cache
@@ -95,8 +100,10 @@ class Input(pydantic.BaseModel):
             raise validation_error(exc, type(self).__name__) from None
 
 
-class TableModel(SQLModel):
-    """A SQLModel table model whose fields are validated on construction and on assignment."""
+class TableModel(SQLModel, registry=mapper_registry):
+    """A SQLModel table model whose fields are validated on construction and on assignment.
+
+    Its subclasses are mapped in the package's own registry, onto `metadata`."""
 
     model_config = SQLModelConfig(ignored_types=(hybrid_property, hybrid_method))
 
@@ -122,6 +129,9 @@ class TableModel(SQLModel):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the columns; fields marked `exclude` (secrets) never appear."""
         return self.model_dump(mode="json")
+
+
+add_derived_checks(TableModel)
 
 
 class _MixinColumn:

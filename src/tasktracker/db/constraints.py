@@ -80,8 +80,7 @@ def derived_checks(model: type[SQLModel], table: Table) -> list[CheckConstraint]
     return checks
 
 
-@event.listens_for(Mapper, "instrument_class")
-def _add_derived_checks(mapper: Mapper[Any], class_: type) -> None:
+def _append_derived_checks(mapper: Mapper[Any], class_: type) -> None:
     table = mapper.local_table
     if not (isinstance(table, Table) and issubclass(class_, SQLModel)):
         return
@@ -89,3 +88,9 @@ def _add_derived_checks(mapper: Mapper[Any], class_: type) -> None:
     for check in derived_checks(class_, table):
         if check.name not in existing:
             table.append_constraint(check)
+
+
+def add_derived_checks(base: type[SQLModel]) -> None:
+    """Every table model derived from `base` gets the CHECKs its fields imply, as it is
+    mapped; models of other bases (a host application's) are left alone."""
+    event.listen(base, "instrument_class", _append_derived_checks, propagate=True)

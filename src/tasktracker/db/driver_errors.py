@@ -10,11 +10,17 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, PrimaryKeyConstraint, Table, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
-from sqlmodel import SQLModel
 
+from tasktracker.db.base import metadata
 from tasktracker.db.errors import (
     ConflictError,
     DatabaseUnavailableError,
@@ -45,7 +51,7 @@ def _final_name(table: Table, constraint: Any) -> str | None:
 
 
 def _find_constraint(name: str) -> tuple[Table, Any] | None:
-    for table in SQLModel.metadata.tables.values():
+    for table in metadata.tables.values():
         for item in (*table.constraints, *table.indexes):
             if _final_name(table, item) == name:
                 return table, item
@@ -66,7 +72,7 @@ def _key_columns(item: Any) -> list[str]:
 def _key_named_by_columns(detail: str) -> str | None:
     """The name of the key SQLite's "UNIQUE constraint failed: tasks.user_id, tasks.id"
     means: SQLite names a primary key or a column UNIQUE by its columns, not its name."""
-    table = SQLModel.metadata.tables.get(detail.split(".", 1)[0])
+    table = metadata.tables.get(detail.split(".", 1)[0])
     if table is None:
         return None
     columns = {part.strip().rsplit(".", 1)[-1] for part in detail.split(",")}

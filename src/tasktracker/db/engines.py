@@ -3,9 +3,9 @@
 One URL (as Neon or a host gives it) serves both sync and async use: the package picks the
 driver. PostgreSQL engines pool with pre-ping and recycle, retry connecting with
 exponential backoff and jitter, and apply the statement timeout and prepared-statement
-policy; SQLite engines enforce foreign keys, use WAL and a busy timeout, and get real
-transactions (so savepoints work). Every engine translates driver errors and logs slow
-statements.
+policy; SQLite engines enforce foreign keys, use WAL and a busy timeout, get real
+transactions (so savepoints work) and the Unicode `lower()` of PostgreSQL
+(`db.caseless`). Every engine translates driver errors and logs slow statements.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tenacity import (
 )
 
 from tasktracker.db import driver_errors
+from tasktracker.db.caseless import register_sqlite_function
 from tasktracker.db.errors import ConfigurationError, DatabaseUnavailableError
 from tasktracker.db.settings import Settings, get_settings, mask_url
 
@@ -243,6 +244,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_sqlite_function(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:

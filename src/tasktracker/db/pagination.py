@@ -4,6 +4,13 @@ A cursor encodes the sort values of the last row of a page (plus the name of the
 so a cursor from one listing is refused by another). The next page is
 `WHERE (k1, k2, ..., id) > (v1, v2, ..., last_id)` in the ordering's direction: an index
 seek at any depth, unlike OFFSET.
+
+The sort values in a cursor are the ones the database returned: the last row's own
+columns where they are sort keys (a compiled query's rows), else the sort key expressions
+`paginate` selects after them, which `make_page` reads.
+Recomputing them in Python (`name.lower()` for `ORDER BY lower(name)`) would be a second
+definition of the ordering that can disagree with the database's (SQLite's built-in
+`lower()` folds ASCII only), and a cursor that compares wrong loses or repeats rows.
 """
 
 from __future__ import annotations
@@ -13,13 +20,13 @@ import binascii
 import functools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, tuple_
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy import ColumnElement, Executable, Integer, Select, and_, bindparam, or_, tuple_
+from sqlalchemy.sql.elements import Label, UnaryExpression
 
 from tasktracker.db.errors import ValidationError
 
@@ -63,6 +70,12 @@ class Ordering:
     def order_by(self) -> tuple[UnaryExpression[Any], ...]:
         """The ORDER BY clauses, built once (orderings are module-level constants)."""
         return tuple(key.order() for key in self.keys)
+
+    @functools.cached_property
+    def columns(self) -> tuple[Label[Any], ...]:
+        """The sort keys as labelled result columns (`paginate` appends those a page's rows
+        do not hold)."""
+        return tuple(key.expression.label(f"page_key_{i}") for i, key in enumerate(self.keys))
 
 
 def _encode_value(value: Any) -> Any:
@@ -146,24 +159,84 @@ def page_parameters(ordering: Ordering, limit: int, cursor: str | None) -> dict[
     return parameters
 
 
-def paginate(
-    statement: Select[Any], ordering: Ordering, limit: int, cursor: str | None
-) -> Select[Any]:
-    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect more.
+@dataclass(frozen=True)
+class Keyset:
+    """Where the rows of a `paginate` statement hold its ordering's sort keys: at
+    `positions`; their last `appended` columns were selected for the cursor alone."""
 
-    The limit and the cursor's values are named bound parameters (`page_parameters`), so a
-    compiled query of the same shape runs any page of it with new parameters."""
+    ordering: Ordering
+    positions: tuple[int, ...]
+    appended: int
+
+
+KEYSET_OPTION = "tasktracker_keyset"
+"""Execution option of a `paginate` statement: its `Keyset`, for `make_page`."""
+
+
+def _keyset(statement: Select[Any], ordering: Ordering, columns_only: bool) -> Keyset:
+    """A key that the rows already hold as one of their columns is read there; the others
+    are appended, in order, after the row's own columns (as `Ordering.columns`)."""
+    selected = list(statement.selected_columns) if columns_only else []
+    found = [
+        next((i for i, c in enumerate(selected) if c.compare(key.expression.expression)), None)
+        for key in ordering.keys
+    ]
+    appended = found.count(None)
+    trailing = iter(range(-appended, 0))
+    positions = tuple(next(trailing) if p is None else p for p in found)
+    return Keyset(ordering, positions, appended)
+
+
+def paginate(
+    statement: Select[Any],
+    ordering: Ordering,
+    limit: int,
+    cursor: str | None,
+    *,
+    columns_only: bool = False,
+) -> Select[Any]:
+    """`statement` ordered by `ordering`, after `cursor`, fetching one extra row to detect
+    more, with the sort keys its rows do not hold selected after its own columns.
+
+    `columns_only` says that the rows are the statement's selected columns, as the
+    database returned them (a compiled query): a sort key that is one of them is read
+    there. Otherwise (ORM entities, whose attributes may differ from the row just read)
+    every key is selected. The limit and the cursor's values are named bound parameters
+    (`page_parameters`), so a compiled query of the same shape runs any page of it with new
+    parameters."""
+    keyset = _keyset(statement, ordering, columns_only)
     parameters = page_parameters(ordering, limit, cursor)
     if cursor:
         values = [parameters[_after_parameter(i)] for i in range(len(ordering.keys))]
         statement = statement.where(after(ordering, values))
+    appended = [c for c, p in zip(ordering.columns, keyset.positions, strict=True) if p < 0]
     limit_parameter = bindparam(LIMIT_PARAMETER, parameters[LIMIT_PARAMETER], type_=Integer)
-    return statement.order_by(*ordering.order_by).limit(limit_parameter)
+    return (
+        statement.add_columns(*appended)
+        .order_by(*ordering.order_by)
+        .limit(limit_parameter)
+        .execution_options(**{KEYSET_OPTION: keyset})
+    )
 
 
-def make_page(rows: Sequence[T], ordering: Ordering, limit: int, key_values: Any) -> Page[T]:
-    """The page of `limit` rows and the cursor after its last row, if there are more."""
-    items = list(rows[:limit])
+def make_page(
+    rows: Sequence[Sequence[Any]],
+    statement: Executable,
+    limit: int,
+    item: Callable[[Sequence[Any]], T],
+) -> Page[T]:
+    """The page of the first `limit` rows of the `paginate` statement `statement`, each
+    made by `item` from the row's own columns, and the cursor after the last one if there
+    are more: the sort keys the database returned with it."""
+    keyset: Keyset = statement.get_execution_options()[KEYSET_OPTION]
+    own = slice(-keyset.appended) if keyset.appended else slice(None)
+    items = [item(row[own]) for row in rows[:limit]]
     if len(rows) <= limit or not items:
         return Page(items)
-    return Page(items, encode_cursor(ordering, key_values(items[-1])))
+    last = rows[limit - 1]
+    return Page(items, encode_cursor(keyset.ordering, [last[p] for p in keyset.positions]))
+
+
+def entity(columns: Sequence[Any]) -> Any:
+    """The `item` of a page of one ORM entity per row (`select(Model)`)."""
+    return columns[0]

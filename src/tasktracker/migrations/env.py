@@ -78,6 +78,9 @@ def _run(connection: Connection) -> None:
         render_as_batch=is_sqlite,
         transaction_per_migration=True,
         compare_type=True,
+        # Alembic compares no CHECK constraints by default; by name is what both backends
+        # reflect reliably (a CHECK added or dropped is drift, its SQL text is not compared).
+        autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
         render_item=_render_item,
         on_version_apply=_on_version_apply,
     )
@@ -102,6 +105,9 @@ def _run(connection: Connection) -> None:
     else:
 
         def set_timeouts(transaction_connection: Connection) -> None:
+            options = transaction_connection.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return  # an autocommit block: no transaction for SET LOCAL to last in
             leave_autocommit(transaction_connection)
             for name, value in _timeouts().items():
                 transaction_connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")

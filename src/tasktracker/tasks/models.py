@@ -16,13 +16,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     event,
-    func,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlmodel import Field, SQLModel, col
 
 from tasktracker.db.base import TenantModel, Timestamped
+from tasktracker.db.caseless import caseless
 from tasktracker.db.constraints import field_check
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType, UTCDateTime, utc_now
@@ -59,7 +59,7 @@ class Category(CategoryFields, Timestamped, TenantModel, table=True):
         Index(
             "uq_categories_user_id_name_lower",
             "user_id",
-            func.lower(text("name")),
+            caseless(text("name")),
             unique=True,
             info={"field": "name", "message": "is already used by another category"},
         ),

@@ -12,12 +12,14 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, 
 from sqlmodel import col
 
 from tasktracker.db.base import Input
+from tasktracker.db.caseless import caseless
 from tasktracker.db.compiled import CompiledQuery, QueryCache
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.pagination import (
     Ordering,
     Page,
     SortKey,
+    entity,
     make_page,
     page_parameters,
     paginate,
@@ -47,7 +49,7 @@ class CategoryRepository(TenantRepository[Category]):
     model = Category
     _by_name = Ordering(
         "category-name",
-        (SortKey(func.lower(Category.name)), SortKey(Category.id, kind=uuid.UUID)),  # type: ignore[arg-type]
+        (SortKey(caseless(Category.name)), SortKey(Category.id, kind=uuid.UUID)),  # type: ignore[arg-type]
     )
 
     def create(self, data: CategoryCreate | Mapping[str, Any]) -> Category:
@@ -66,8 +68,8 @@ class CategoryRepository(TenantRepository[Category]):
     def list(self, *, limit: int = 100, cursor: str | None = None) -> Page[Category]:
         """Categories by name, case-insensitively."""
         statement = paginate(select(Category), self._by_name, limit, cursor)
-        rows = self.session.scalars(statement).all()
-        return make_page(rows, self._by_name, limit, lambda c: (c.name.lower(), c.id))
+        rows = self.session.execute(statement).all()
+        return make_page(rows, statement, limit, entity)
 
 
 class TaskSort(enum.StrEnum):
@@ -101,17 +103,6 @@ def _ordering(sort: TaskSort) -> Ordering:
         allowed = ", ".join(TaskSort)
         raise ValidationError.single("sort", f"must be one of {allowed}", model="Task")
     return ordering
-
-
-def _sort_values(sort: TaskSort, task: Task | TaskRow) -> tuple[Any, ...]:
-    first = {
-        TaskSort.NEWEST: task.created_at,
-        TaskSort.OLDEST: task.created_at,
-        TaskSort.DUE_SOONEST: task.due_date or _NO_DUE_DATE,
-        TaskSort.RECENTLY_UPDATED: task.updated_at,
-        TaskSort.TITLE: task.title,
-    }[sort]
-    return (first, task.id)
 
 
 def _distinct(values: Sequence[Any] | None) -> list[Any]:
@@ -195,7 +186,7 @@ _NOT_COMPLETED: ColumnElement[bool] = ~_COMPLETED
 _NO_FILTER = TaskFilter()
 _ROW_COLUMNS = [getattr(Task, name) for name in TaskRow._fields]
 _BY_ID = CompiledQuery(select(*_ROW_COLUMNS).where(col(Task.id) == bindparam("id")), TaskRow)
-_PAGES: QueryCache[TaskRow] = QueryCache()
+_PAGES: QueryCache[tuple[Any, ...]] = QueryCache()
 _INSERT: CompiledQuery[Any] = CompiledQuery(
     insert(Task).values(
         user_id=bindparam(SCOPE_PARAMETER), **{name: bindparam(name) for name in TaskRow._fields}
@@ -264,8 +255,8 @@ class TaskRepository(TenantRepository[Task]):
         """A page of tasks, keyset-paginated: pass the returned `next_cursor` to continue."""
         ordering = _ordering(sort)
         statement = paginate(self._filtered(filter), ordering, limit, cursor)
-        rows = self.session.scalars(statement).all()
-        return make_page(rows, ordering, limit, lambda task: _sort_values(sort, task))
+        rows = self.session.execute(statement).all()
+        return make_page(rows, statement, limit, entity)
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
@@ -287,13 +278,14 @@ class TaskRepository(TenantRepository[Task]):
         ordering = _ordering(sort)
         parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
 
-        def build() -> CompiledQuery[TaskRow]:
+        def build() -> CompiledQuery[tuple[Any, ...]]:
             statement = select(*_ROW_COLUMNS).where(*filter.criteria())
-            return CompiledQuery(paginate(statement, ordering, limit, cursor), TaskRow)
+            page = paginate(statement, ordering, limit, cursor, columns_only=True)
+            return CompiledQuery(page, tuple)
 
         query = _PAGES.get((filter.shape(), sort, bool(cursor)), build)
         rows = query.all(self.session, **parameters)
-        return make_page(rows, ordering, limit, lambda row: _sort_values(sort, row))
+        return make_page(rows, query.statement, limit, TaskRow._make)
 
     def count(self, filter: TaskFilter | None = None) -> int:
         statement = select(func.count()).select_from(Task)

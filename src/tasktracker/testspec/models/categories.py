@@ -7,10 +7,11 @@ Names are unique per user regardless of case, like task categories.
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Index, Text, func, text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from tasktracker.db.base import TenantModel, Timestamped
+from tasktracker.db.caseless import caseless
 from tasktracker.db.text import OptionalText, RequiredText
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def _unique_name(table: str) -> Index:
     return Index(
         f"uq_{table}_user_id_name_lower",
         "user_id",
-        func.lower(text("name")),
+        caseless(text("name")),
         unique=True,
         info={"field": "name", "message": "is already used by another category"},
     )

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import literal, select
 
+from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import NotFoundError
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.testspec.models import (
@@ -46,12 +47,13 @@ class _CategoryRepository(TenantRepository[CategoryT]):
         return found
 
     def find_by_name(self, name: str) -> CategoryT | None:
-        statement = select(self.model).where(func.lower(self.model.name) == name.lower())
+        key = caseless(literal(name))
+        statement = select(self.model).where(caseless(self.model.name) == key)
         return self.session.scalars(statement).one_or_none()
 
     def list(self) -> builtins.list[CategoryT]:
         """Every category, by name regardless of case."""
-        statement = select(self.model).order_by(func.lower(self.model.name), self.model.id)
+        statement = select(self.model).order_by(caseless(self.model.name), self.model.id)
         return builtins.list(self.session.scalars(statement))
 
     def delete(self, id: uuid.UUID) -> None:

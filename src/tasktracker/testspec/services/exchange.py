@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pydantic
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.db.base import validation_error
+from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import ConflictError, FieldError, ValidationError
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -254,7 +255,7 @@ class _Exporter:
         ids = {m.category_id for m in members if m.category_id is not None}
         if not ids:
             return []
-        statement = select(model).where(col(model.id).in_(ids)).order_by(func.lower(model.name))
+        statement = select(model).where(col(model.id).in_(ids)).order_by(caseless(model.name))
         return list(self.session.scalars(statement))
 
 
