@@ -31,7 +31,7 @@ def test_a_stale_object_in_the_unit_does_not_bend_the_cursor(
     with db.user_scope(user) as session:
         repository = TaskRepository(session)
         loaded = repository.list(sort=TaskSort.RECENTLY_UPDATED)  # held: the map is weak
-        session.execute(
+        session.connection().execute(  # behind the ORM (and below the scope's check)
             text("UPDATE tasks SET updated_at = :at WHERE id = :id"),
             {
                 "at": "2026-03-01 05:00:00.000000" if backend == "sqlite" else BASE.replace(hour=5),
