@@ -152,15 +152,24 @@ def test_a_remove_refused_half_way_keeps_the_step(db: Database, bench: Bench) ->
     assert (counts["test_steps"], counts["test_step_arguments"]) == (1, 0)
 
 
-def test_a_refused_command_update_keeps_its_signature(db: Database, bench: Bench) -> None:
+def test_a_refused_signature_undoes_the_whole_command_update(
+    db: Database, bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new name is written, the old signature deleted, then the database refuses an
+    entry of the new one (listed twice, as if a check had missed it): none of it stays."""
+    real = GenericCommandRepository._signature_from
+    monkeypatch.setattr(
+        GenericCommandRepository, "_signature_from", lambda self, e: (s := real(self, e)) + s[:1]
+    )
+    reordered = [{"parameter_id": bench.voltage}, {"parameter_id": bench.channel}]
     with db.user_scope(bench.user) as session:
         commands = GenericCommandRepository(session)
-        reordered = [{"parameter_id": bench.voltage}, {"parameter_id": bench.channel}]
-        with pytest.raises(ConflictError) as caught:  # the name, after the new signature
-            commands.update(bench.set_voltage, {"name": "MEASURE_CURRENT", "signature": reordered})
-        assert caught.value.field == "name"
+        with pytest.raises(ConflictError):
+            commands.update(bench.set_voltage, {"name": "SET_SUPPLY", "signature": reordered})
+        assert commands.get(bench.set_voltage).name == "SET_VOLTAGE"
         names = [p.name for p, _ in commands.signature(bench.set_voltage)]
         assert names == ["channel", "supply_voltage"]
+        monkeypatch.undo()
         commands.update(bench.set_voltage, {"name": "SET_SUPPLY", "signature": reordered})
     with db.user_scope(bench.user) as session:
         commands = GenericCommandRepository(session)
