@@ -15,7 +15,7 @@ from tasktracker.accounts.passwords import hash_password, verify_against_nothing
 from tasktracker.accounts.schemas import UserCreate, UserUpdate
 from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import ConflictError, NotFoundError
-from tasktracker.db.repository import validated
+from tasktracker.db.repository import validated, write
 
 
 class UserRepository:
@@ -33,8 +33,8 @@ class UserRepository:
             username=data.username,
             password_hash=hash_password(data.password.get_secret_value()),
         )
-        self.session.add(user)
-        self.session.flush()
+        with write(self.session):
+            self.session.add(user)
         return user
 
     def get(self, id: uuid.UUID) -> User:
@@ -57,28 +57,29 @@ class UserRepository:
         if user is None or not user.is_active:
             verify_against_nothing(password)
             return None
-        if not user.check_password(password):
-            return None
-        self.session.flush()
-        return user
+        with write(self.session):  # an outdated hash is replaced: a write of its own
+            matched = user.check_password(password)
+        return user if matched else None
 
     def update(self, id: uuid.UUID, changes: UserUpdate | Mapping[str, Any]) -> User:
         user = self.get(id)
         values = validated(UserUpdate, changes).model_dump(exclude_unset=True)
         self._check_unique(values.get("email"), values.get("username"), exclude=id)
-        for name, value in values.items():
-            setattr(user, name, value)
-        self.session.flush()
+        with write(self.session):
+            for name, value in values.items():
+                setattr(user, name, value)
         return user
 
     def change_password(self, id: uuid.UUID, password: str) -> None:
-        self.get(id).set_password(password)
-        self.session.flush()
+        user = self.get(id)
+        with write(self.session):
+            user.set_password(password)
 
     def delete(self, id: uuid.UUID) -> None:
         """Delete the user and, by the database's cascades, everything the user owns."""
         self.get(id)
-        self.session.execute(delete(User).where(col(User.id) == id))
+        with write(self.session):
+            self.session.execute(delete(User).where(col(User.id) == id))
         for obj in list(self.session.identity_map.values()):
             owned = getattr(obj, "user_id", None) == id or (isinstance(obj, User) and obj.id == id)
             if owned and obj in self.session:  # expunging a parent may have taken its children

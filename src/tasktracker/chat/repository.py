@@ -39,7 +39,7 @@ from tasktracker.db.pagination import (
     page_parameters,
     paginate,
 )
-from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.db.types import utc_now
 
 RowT = TypeVar("RowT")
@@ -109,14 +109,14 @@ class ConversationRepository(TenantRepository[Conversation]):
         """
         data = validated(MessageCreate, data)
         conversation = self._locked(conversation_id)
-        at = self._next_timestamp(conversation)
-        message = self._new_message(conversation, data, at)
-        conversation.updated_at = at
-        if "messages" in inspect(conversation).unloaded:
-            self.session.add(message)
-        else:
-            conversation.messages.append(message)
-        self.session.flush()
+        with write(self.session):
+            at = self._next_timestamp(conversation)
+            message = self._new_message(conversation, data, at)
+            conversation.updated_at = at
+            if "messages" in inspect(conversation).unloaded:
+                self.session.add(message)
+            else:
+                conversation.messages.append(message)
         return message
 
     def rename(

@@ -2,7 +2,9 @@
 
 It only flushes, never commits: the unit of work is the transaction boundary. It needs a
 user-scoped session, whose criteria already limit every statement to that user. Each of
-its writes is a `write`: all or nothing, and a refused write leaves the unit usable.
+its writes is a `write`: all or nothing, and a refused write leaves the unit usable. Every
+public write of the domain repositories and services is one `write` too, covering all the
+statements of the logical operation (a step inserted with the others renumbered).
 """
 
 from __future__ import annotations
@@ -92,6 +94,17 @@ class TenantRepository(Generic[ModelT]):
         self, id: uuid.UUID, changes: BaseModel, *, expected_updated_at: datetime | None = None
     ) -> ModelT:
         """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
+        obj = self.get_unchanged(id, expected_updated_at)
+        with write(self.session):
+            self.apply(obj, changes.model_dump(exclude_unset=True))
+        return obj
+
+    def get_unchanged(self, id: uuid.UUID, expected_updated_at: datetime | None) -> ModelT:
+        """The row about to be updated; with `expected_updated_at`, locked, and refused with
+        `ConflictError` if it was changed after that version.
+
+        For domain updates that write more than the row's own fields in one `write`.
+        """
         obj = self.get(id)
         if expected_updated_at is not None and hasattr(obj, "updated_at"):
             # Lock the row and re-read its version. A plain locking `get` would leave a copy
@@ -103,8 +116,6 @@ class TenantRepository(Generic[ModelT]):
                 f"{self.model.__name__} {id} was changed at {current}, "
                 f"after the version read at {expected_updated_at.isoformat()}"
             )
-        with write(self.session):
-            self.apply(obj, changes.model_dump(exclude_unset=True))
         return obj
 
     def apply(self, obj: ModelT, values: dict[str, Any]) -> None:

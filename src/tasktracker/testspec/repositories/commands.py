@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import col
 
 from tasktracker.db.errors import FieldError, IntegrityError, NotFoundError, ValidationError
-from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.db.types import utc_now
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -82,13 +82,12 @@ class GenericCommandRepository(TenantRepository[GenericCommand]):
             errors += self._steps_problems(command, current, signature)
         if errors:
             raise ValidationError(errors, model="GenericCommand")
-        command = self.update_from(
-            id, GenericCommandUpdate(**values), expected_updated_at=expected_updated_at
-        )
-        if changed:
-            self._replace_signature(command, signature)
-            command.updated_at = utc_now()  # the signature is part of the command
-            self.session.flush()
+        command = self.get_unchanged(id, expected_updated_at)
+        with write(self.session):  # the command and its signature, as one
+            self.apply(command, values)
+            if changed:
+                self._replace_signature(command, signature)
+                command.updated_at = utc_now()  # the signature is part of the command
         return command
 
     def delete(self, id: uuid.UUID) -> None:
@@ -99,8 +98,7 @@ class GenericCommandRepository(TenantRepository[GenericCommand]):
                 f"command {command.name} is still used by {describe_steps(steps)}; "
                 "retire it instead (is_active = false)"
             )
-        self.session.delete(command)
-        self.session.flush()
+        super().delete(id)
 
     def get_by_name(self, name: str) -> GenericCommand:
         found = self.find_by_name(name)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
 from tasktracker.db.errors import FieldError, IntegrityError, NotFoundError, ValidationError
-from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.testspec.models import (
     GenericCommand,
     Parameter,
@@ -101,10 +101,11 @@ class ParameterRepository(TenantRepository[Parameter]):
         ]
         if errors:
             raise ValidationError(errors, model="Parameter")
-        parameter = self.update_from(id, changes, expected_updated_at=expected_updated_at)
-        for command, syntax in renamed:
-            command.syntax = syntax
-        self.session.flush()
+        parameter = self.get_unchanged(id, expected_updated_at)
+        with write(self.session):  # the parameter and the syntaxes naming it, as one
+            self.apply(parameter, values)
+            for command, syntax in renamed:
+                command.syntax = syntax
         return parameter
 
     def _renamed_syntaxes(
@@ -133,8 +134,7 @@ class ParameterRepository(TenantRepository[Parameter]):
             raise IntegrityError(
                 f"parameter {parameter.name!r} is still used by {' and '.join(users)}"
             )
-        self.session.delete(parameter)
-        self.session.flush()
+        super().delete(id)
 
     def get_by_name(self, name: str) -> Parameter:
         found = self.find_by_name(name)
@@ -256,17 +256,17 @@ class VariantRepository(TenantRepository[ParameterVariant]):
         """Make this variant its parameter's default (the previous default stops being one)."""
         variant = self.get(id)
         if not variant.is_default:
-            self.session.execute(
-                update(ParameterVariant)
-                .where(
-                    col(ParameterVariant.parameter_id) == variant.parameter_id,
-                    col(ParameterVariant.is_default),
+            with write(self.session):
+                self.session.execute(
+                    update(ParameterVariant)
+                    .where(
+                        col(ParameterVariant.parameter_id) == variant.parameter_id,
+                        col(ParameterVariant.is_default),
+                    )
+                    .values(is_default=False)
+                    .execution_options(synchronize_session="fetch")
                 )
-                .values(is_default=False)
-                .execution_options(synchronize_session="fetch")
-            )
-            variant.is_default = True
-            self.session.flush()
+                variant.is_default = True
         return variant
 
     def delete(self, id: uuid.UUID) -> None:
@@ -285,8 +285,7 @@ class VariantRepository(TenantRepository[ParameterVariant]):
                     f"variant {variant.name!r}, the default of {parameter.name}, "
                     f"{problems[0].message}"
                 )
-        self.session.delete(variant)
-        self.session.flush()
+        super().delete(id)
 
     def list_for(self, parameter_id: uuid.UUID) -> builtins.list[ParameterVariant]:
         """The variants of a parameter, by name."""

@@ -7,10 +7,10 @@ their ancestors — all by name or key, never by id.
 
 Importing creates what the workspace lacks with new ids and reuses what it has: commands,
 parameters, variants and categories are matched by name, requirements by key. Everything
-goes through the repositories and `StepService`, so every rule applies, and the import runs
-in a savepoint: a document that does not fit changes nothing. Importing a specification
-whose key already exists creates nothing when its content is the same (so importing twice
-is harmless) and is refused with a `ConflictError` when it differs.
+goes through the repositories and `StepService`, so every rule applies, and the import is
+one `write`: a document that does not fit changes nothing, and the unit goes on. Importing
+a specification whose key already exists creates nothing when its content is the same (so
+importing twice is harmless) and is refused with a `ConflictError` when it differs.
 
 A link's review state travels only when it still means something: for a requirement the
 import creates (same text, same revision), or one that exists with the very same title and
@@ -32,6 +32,7 @@ from sqlmodel import col
 from tasktracker.db.base import validation_error
 from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import ConflictError, FieldError, ValidationError
+from tasktracker.db.repository import write
 from tasktracker.testspec.models import (
     CommandCategory,
     GenericCommand,
@@ -126,7 +127,7 @@ class SpecificationExchange:
     ) -> ImportReport:
         """Import into the scope's workspace; all or nothing."""
         parsed = parse_document(document)
-        with self.session.begin_nested():
+        with write(self.session):
             return _Importer(self, parsed).run()
 
 
@@ -459,7 +460,6 @@ class _Importer:
                 link, requirement, documents.get(link.requirement)
             )
             self.report.created["requirement_test_links"] += 1
-        self.session.flush()
 
     def _verified(
         self, link: LinkDocument, requirement: Requirement, document: RequirementDocument | None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError, ValidationError
-from tasktracker.db.repository import validated
+from tasktracker.db.repository import validated, write
 from tasktracker.db.tenancy import scope_user_id
 from tasktracker.testspec.models import (
     GenericCommand,
@@ -55,16 +55,16 @@ class StepService:
                 "position", f"must be between 1 and {count + 1}", model="TestStep"
             )
         self._check_arguments(data.command_id, data.arguments)
-        if position <= count:
-            self._shift(specification_id, position, count, 1, count)
-        step = TestStep(
-            test_specification_id=specification_id,
-            position=position,
-            **data.model_dump(exclude={"position", "arguments"}),
-        )
-        step.arguments = [TestStepArgument(**a.model_dump()) for a in data.arguments]
-        self.session.add(step)
-        self.session.flush()
+        with write(self.session):  # the renumbering and the new step, as one
+            if position <= count:
+                self._shift(specification_id, position, count, 1, count)
+            step = TestStep(
+                test_specification_id=specification_id,
+                position=position,
+                **data.model_dump(exclude={"position", "arguments"}),
+            )
+            step.arguments = [TestStepArgument(**a.model_dump()) for a in data.arguments]
+            self.session.add(step)
         self._forget_order(specification)
         return step
 
@@ -75,13 +75,15 @@ class StepService:
         step = self._step(step_id)
         values = changes.model_dump(exclude_unset=True, exclude={"arguments"})
         new_command = "command_id" in values and values["command_id"] != step.command_id
-        if changes.arguments is not None or new_command:
-            arguments = changes.arguments or []
+        replaces = changes.arguments is not None or new_command
+        arguments = changes.arguments or []
+        if replaces:
             self._check_arguments(values.get("command_id", step.command_id), arguments)
-            self._replace_arguments(step, arguments)
-        for name, value in values.items():
-            setattr(step, name, value)
-        self.session.flush()
+        with write(self.session):
+            if replaces:
+                self._replace_arguments(step, arguments)
+            for name, value in values.items():
+                setattr(step, name, value)
         if new_command and "command" not in inspect(step).unloaded:
             self.session.expire(step, ["command"])
         return step
@@ -98,14 +100,14 @@ class StepService:
         old = step.position
         if position == old:
             return step
-        step.position = count + 1
-        self.session.flush()
-        if position < old:
-            self._shift(step.test_specification_id, position, old - 1, 1, count)
-        else:
-            self._shift(step.test_specification_id, old + 1, position, -1, count)
-        step.position = position
-        self.session.flush()
+        with write(self.session):  # parked, the others shifted, then placed: as one
+            step.position = count + 1
+            self.session.flush()
+            if position < old:
+                self._shift(step.test_specification_id, position, old - 1, 1, count)
+            else:
+                self._shift(step.test_specification_id, old + 1, position, -1, count)
+            step.position = position
         return step
 
     def remove(self, step_id: uuid.UUID) -> None:
@@ -114,10 +116,11 @@ class StepService:
         specification = self._locked(step.test_specification_id)
         count = self._count(step.test_specification_id)
         position = step.position
-        self.session.delete(step)
-        self.session.flush()
-        if position < count:
-            self._shift(specification.id, position + 1, count, -1, count)
+        with write(self.session):  # the deletion and the renumbering, as one
+            self.session.delete(step)
+            self.session.flush()
+            if position < count:
+                self._shift(specification.id, position + 1, count, -1, count)
         self._forget_order(specification)
 
     def steps(self, specification_id: uuid.UUID) -> list[TestStep]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError
+from tasktracker.db.repository import write
 from tasktracker.db.tenancy import scope_user_id
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
 from tasktracker.testspec.models import Requirement, RequirementTestLink, TestSpecification
@@ -139,8 +140,8 @@ class TraceabilityService:
             test_specification_id=specification_id,
             verified_revision=requirement.revision if reviewed else None,
         )
-        self.session.add(link)
-        self.session.flush()
+        with write(self.session):
+            self.session.add(link)
         return link
 
     def unlink(self, requirement_id: uuid.UUID, specification_id: uuid.UUID) -> None:
@@ -149,8 +150,8 @@ class TraceabilityService:
         )
         if link is None:
             raise NotFoundError("no link between this requirement and this specification")
-        self.session.delete(link)
-        self.session.flush()
+        with write(self.session):
+            self.session.delete(link)
 
     def mark_reviewed(
         self, requirement_id: uuid.UUID, specification_id: uuid.UUID | None = None
@@ -162,12 +163,13 @@ class TraceabilityService:
         criteria = [col(RequirementTestLink.requirement_id) == requirement_id]
         if specification_id is not None:
             criteria.append(col(RequirementTestLink.test_specification_id) == specification_id)
-        result = self.session.execute(
-            update(RequirementTestLink)
-            .where(*criteria)
-            .values(verified_revision=_current_revision())
-            .execution_options(synchronize_session="fetch")
-        )
+        with write(self.session):
+            result = self.session.execute(
+                update(RequirementTestLink)
+                .where(*criteria)
+                .values(verified_revision=_current_revision())
+                .execution_options(synchronize_session="fetch")
+            )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def suspect_links(self) -> list[RequirementTestLink]:
