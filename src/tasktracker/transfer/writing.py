@@ -8,8 +8,8 @@ database in one flush (the ORM batches them), inside a savepoint. If the databas
 the batch (a name the user already has, the same name twice in the document), the
 savepoint is rolled back and the rows are sent again one at a time, so the first that
 fails on its own is named, with the value at fault: `tables.categories[1].name: 'Home' is
-already used by another category`. That second pass only runs on the way to an error: the unit of work
-rolls back whole either way.
+already used by another category`. That second pass only runs on the way to an error: the
+unit of work rolls back whole either way.
 """
 
 from __future__ import annotations
