@@ -31,7 +31,7 @@ def document(db: Database, password_hash: str) -> dict[str, Any]:
     return copy.deepcopy(export_user(db, demo.user_ids[ADA.email]))
 
 
-def _stored_rows(db: Database, user: uuid.UUID, backend: str) -> int:
+def stored_rows(db: Database, user: uuid.UUID, backend: str) -> int:
     """The rows `user` has in every tenant table, counted by plain SQL."""
     assert isinstance(db.bind, Connection)
     return sum(
@@ -161,7 +161,7 @@ def test_a_row_breaking_a_rule_is_refused_by_its_place(
     with pytest.raises(ValidationError) as caught:
         import_user(db, target, document)
     assert [(e.field, e.message) for e in caught.value.errors] == [(field, message)]
-    assert _stored_rows(db, target, backend) == 0
+    assert stored_rows(db, target, backend) == 0
 
 
 def test_every_broken_row_is_named_at_once(
@@ -177,7 +177,7 @@ def test_every_broken_row_is_named_at_once(
     with pytest.raises(ValidationError) as caught:
         import_user(db, target, document)
     assert caught.value.fields == expected
-    assert _stored_rows(db, target, backend) == 0
+    assert stored_rows(db, target, backend) == 0
 
 
 def test_the_valid_demo_still_round_trips(
@@ -187,4 +187,4 @@ def test_the_valid_demo_still_round_trips(
     counts = import_user(db, target, document)
     assert counts["test_step_arguments"] == len(document["tables"]["test_step_arguments"]) > 0
     assert canonical(export_user(db, target)) == canonical(document)
-    assert _stored_rows(db, target, backend) == sum(counts.values())
+    assert stored_rows(db, target, backend) == sum(counts.values())
