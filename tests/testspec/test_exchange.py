@@ -224,7 +224,7 @@ def test_errors_name_their_place_in_the_document(db: Database, bench: Bench, mak
     looping["requirements"][2]["parent"] = "REQ-001"  # SYS-1 under its own child
     for changed, field in (
         (bad_default, "parameters[1].default_value"),
-        (looping, "requirements[2].parent_id"),
+        (looping, "requirements[2].parent"),
     ):
         with pytest.raises(ValidationError) as caught, db.user_scope(make_user()) as session:
             SpecificationExchange(session).import_document(changed)

@@ -12,15 +12,18 @@ references an id (the columns of each foreign key) is remapped through the same 
 the copy is wired exactly like the original. New ids are handed out in the order of the
 old ones, so the copy keeps the original's order. A document is imported only at the
 schema revision it was exported at (`schema_revision`, the head when it was written).
-Rows are validated through the table models and written by `transfer.writing`; the
-database then checks keys and uniqueness (importing twice into one user fails on the
-unique names, and changes nothing). Every refusal names the row as the document has it.
+Rows are validated through the table models (`transfer.writing`), then by the rules
+that span rows, which the domains' services otherwise apply (`RULES`: the same functions,
+e.g. a step argument must fit its parameter and its command's signature), and only then
+written; the database then checks keys and uniqueness (importing twice into one user fails
+on the unique names, and changes nothing). Every refusal names the row as the document
+has it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,14 +32,22 @@ from sqlalchemy.orm import Session
 
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db import catalog, schema
-from tasktracker.db.errors import ValidationError
+from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import UTCDateTime, new_id, utc_now
-from tasktracker.transfer.writing import Row, write_rows
+from tasktracker.testspec.services.imported import Located, imported_problems
+from tasktracker.transfer.writing import Row, build_rows, write_rows
 
 FORMAT = "tasktracker-export"
 VERSION = 1
 Document = dict[str, Any]
+
+RULES: tuple[Callable[[Mapping[str, Sequence[Located]]], list[FieldError]], ...] = (
+    imported_problems,
+)
+"""The domains' rules across rows, each given every built row by table name as
+`(place, model instance)` and returning what the rows break; a domain whose services
+enforce such rules adds its function here."""
 
 
 def _exported_columns(table: Table) -> list[Column[Any]]:
@@ -214,10 +225,18 @@ def import_user(db: Database, user_id: uuid.UUID, document: Any) -> dict[str, in
     as the document has it (`tables.categories[2].name: 'Work' is already used ...`)."""
     tables = _check_document(document)
     id_map = _new_ids(tables)
-    counts: dict[str, int] = {}
     with db.user_scope(user_id) as session:
-        for table in catalog.tenant_tables():
-            rows = _parents_first(table, _converted(table, tables.get(table.name, []), id_map))
-            write_rows(session, table, rows)
-            counts[table.name] = len(rows)
-    return counts
+        rows = {
+            table: _parents_first(table, _converted(table, tables.get(table.name, []), id_map))
+            for table in catalog.tenant_tables()
+        }
+        built = {table: build_rows(table, table_rows) for table, table_rows in rows.items()}
+        located = {
+            table.name: [(row.where, obj) for row, obj in zip(rows[table], objects, strict=True)]
+            for table, objects in built.items()
+        }
+        if errors := [error for rule in RULES for error in rule(located)]:
+            raise ValidationError(errors)
+        for table, objects in built.items():
+            write_rows(session, table, rows[table], objects)
+    return {table.name: len(table_rows) for table, table_rows in rows.items()}

@@ -2,13 +2,14 @@
 
 Each row is built through its table model, so every field is validated before anything
 is sent; a refusal is reported under the row's place in the document
-(`tables.tasks[17].title: ...`). The rows of one table then go to the database in one
-flush (the ORM batches them), inside a savepoint. If the database refuses the batch (a
-name the user already has, the same name twice in the document), the savepoint is rolled
-back and the rows are sent again one at a time, so the first that fails on its own is
-named, with the value at fault: `tables.categories[1].name: 'Home' is already used by
-another category`. That second pass only runs on the way to an error: the unit of work
-rolls back whole either way.
+(`tables.tasks[17].title: ...`). The import checks the rules across rows on the built
+objects (`transfer.service`) before any is written. The rows of one table then go to the
+database in one flush (the ORM batches them), inside a savepoint. If the database refuses
+the batch (a name the user already has, the same name twice in the document), the
+savepoint is rolled back and the rows are sent again one at a time, so the first that
+fails on its own is named, with the value at fault: `tables.categories[1].name: 'Home' is
+already used by another category`. That second pass only runs on the way to an error: the
+unit of work rolls back whole either way.
 """
 
 from __future__ import annotations
@@ -45,10 +46,15 @@ _REFUSALS = (ValidationError, ConflictError, IntegrityError)
 is not retried row by row)."""
 
 
-def write_rows(session: Session, table: Table, rows: list[Row]) -> None:
-    """Add `rows` to `table` in the session's unit of work; a refused row is named."""
+def build_rows(table: Table, rows: list[Row]) -> list[Any]:
+    """A model instance of `table` for each row, validated; a refused row is named."""
     model = catalog.model_for(table)
-    objects = [_build(model, row) for row in rows]
+    return [_build(model, row) for row in rows]
+
+
+def write_rows(session: Session, table: Table, rows: list[Row], objects: list[Any]) -> None:
+    """Add `objects` (built from `rows` by `build_rows`) to the session's unit of work; a
+    row the database refuses is named."""
     try:
         with session.begin_nested(), _quiet_pipeline_ends(session):
             session.add_all(objects)

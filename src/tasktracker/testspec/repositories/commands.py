@@ -32,10 +32,7 @@ from tasktracker.testspec.models.commands import GenericCommandFields
 from tasktracker.testspec.repositories.common import require
 from tasktracker.testspec.repositories.usage import UsageQueries, describe_steps
 from tasktracker.testspec.schemas import GenericCommandCreate, GenericCommandUpdate, SignatureEntry
-from tasktracker.testspec.services.arguments import Slot, binding_problems
-
-Signature = builtins.list[tuple[Parameter, bool]]
-"""A signature in order: each parameter and whether it is required."""
+from tasktracker.testspec.services.arguments import Signature, Slot, binding_problems, slots_of
 
 
 class GenericCommandRepository(TenantRepository[GenericCommand]):
@@ -155,16 +152,7 @@ class GenericCommandRepository(TenantRepository[GenericCommand]):
             if ids
             else ()
         )
-        return [
-            Slot(
-                parameter=parameter,
-                position=index,
-                is_required=required,
-                has_default=parameter.default_value is not None
-                or parameter.id in with_default_variant,
-            )
-            for index, (parameter, required) in enumerate(signature, start=1)
-        ]
+        return slots_of(signature, with_default_variant)
 
     def _signature_from(self, entries: Sequence[SignatureEntry]) -> Signature:
         """The parameters of a signature as given, or field-level errors."""

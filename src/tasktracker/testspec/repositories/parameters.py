@@ -36,7 +36,7 @@ from tasktracker.testspec.schemas import (
     VariantCreate,
     VariantUpdate,
 )
-from tasktracker.testspec.services.arguments import value_problems
+from tasktracker.testspec.services.arguments import value_problem, value_problems
 
 _RULE_FIELDS = ("data_type", "min_value", "max_value")
 _USE_MAKE_DEFAULT = "is already the default (make_default moves it)"
@@ -55,7 +55,7 @@ def _variant_problems(parameter: ParameterFields, variants: list[VariantCreate])
         defaults += variant.is_default
         if variant.is_default and defaults > 1:
             errors.append(FieldError(f"{where}.is_default", "only one variant can be the default"))
-        if problem := parameter.rule.problem(variant.value):
+        if problem := value_problem(parameter, variant.value):
             errors.append(FieldError(f"{where}.value", problem))
     return errors
 
@@ -298,8 +298,8 @@ class VariantRepository(TenantRepository[ParameterVariant]):
 
     @staticmethod
     def _value_problems(parameter: Parameter, value: str) -> Problems:
-        problem = parameter.rule.problem(value)
-        return [FieldError("value", f"{parameter.name}: {problem}")] if problem else []
+        problem = value_problem(parameter, value)
+        return [FieldError("value", problem)] if problem else []
 
     def _default_loss_problems(self, parameter: Parameter, field: str) -> Problems:
         if parameter.default_value is not None:

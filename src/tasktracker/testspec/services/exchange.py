@@ -97,14 +97,30 @@ def parse_document(
         raise validation_error(exc, "TestSpecificationDocument") from None
 
 
+_DOCUMENT_NAMES = {
+    "category_id": "category",
+    "command_id": "command",
+    "parameter_id": "parameter",
+    "parent_id": "parent",
+    "variant_id": "variant",
+}
+"""The document's name of a field that the repositories and services call by its id."""
+
+
+def _document_field(field: str) -> str:
+    head, dot, last = field.rpartition(".")
+    return head + dot + _DOCUMENT_NAMES.get(last, last)
+
+
 @contextmanager
 def _located(where: str) -> Iterator[None]:
-    """Errors inside name their place in the document (`parameters[0].default_value`)."""
+    """Errors inside name their place in the document, with the document's field names
+    (`parameters[0].default_value`, `steps[3].arguments[1].parameter`)."""
     try:
         yield
     except ValidationError as exc:
         raise ValidationError(
-            (FieldError(f"{where}.{e.field}", e.message) for e in exc.errors),
+            (FieldError(_document_field(f"{where}.{e.field}"), e.message) for e in exc.errors),
             model="TestSpecificationDocument",
         ) from None
 
@@ -364,12 +380,13 @@ class _Importer:
         variants = VariantRepository(self.session)
         existing = {variant.name: variant for variant in variants.list_for(parameter.id)}
         has_default = any(variant.is_default for variant in existing.values())
-        for variant in document.variants:
+        for index, variant in enumerate(document.variants):
             if variant.name in existing:
                 self.report.matched["parameter_variants"] += 1
                 continue
             is_default = variant.is_default and not has_default
-            variants.create(parameter.id, variant.model_dump() | {"is_default": is_default})
+            with _located(f"variants[{index}]"):
+                variants.create(parameter.id, variant.model_dump() | {"is_default": is_default})
             has_default = has_default or is_default
             self.report.created["parameter_variants"] += 1
 

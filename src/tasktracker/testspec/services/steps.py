@@ -31,7 +31,11 @@ from tasktracker.testspec.models import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.common import require
 from tasktracker.testspec.schemas import ArgumentIn, TestStepCreate, TestStepUpdate
-from tasktracker.testspec.services.arguments import binding_problems
+from tasktracker.testspec.services.arguments import (
+    Slot,
+    binding_problems,
+    position_problem,
+)
 
 
 class StepService:
@@ -50,10 +54,8 @@ class StepService:
         specification = self._locked(specification_id)
         count = self._count(specification_id)
         position = count + 1 if data.position is None else data.position
-        if position > count + 1:
-            raise ValidationError.single(
-                "position", f"must be between 1 and {count + 1}", model="TestStep"
-            )
+        if problem := position_problem(position, count + 1):
+            raise ValidationError.single("position", problem, model="TestStep")
         self._check_arguments(data.command_id, data.arguments)
         with write(self.session):  # the renumbering and the new step, as one
             if position <= count:
@@ -93,10 +95,8 @@ class StepService:
         step = self._step(step_id)
         self._locked(step.test_specification_id)
         count = self._count(step.test_specification_id)
-        if not 1 <= position <= count:
-            raise ValidationError.single(
-                "position", f"must be between 1 and {count}", model="TestStep"
-            )
+        if problem := position_problem(position, count):
+            raise ValidationError.single("position", problem, model="TestStep")
         old = step.position
         if position == old:
             return step
@@ -153,16 +153,13 @@ class StepService:
     def _check_arguments(
         self, command_id: uuid.UUID | None, arguments: Sequence[ArgumentIn]
     ) -> None:
-        if command_id is None:
-            if arguments:
-                raise ValidationError.single(
-                    "arguments", "a step without a command takes no arguments", model="TestStep"
-                )
-            return
-        command = require(
-            self.session, GenericCommand, command_id, field="command_id", owner="TestStep"
-        )
-        slots = self.commands.slots(self.commands.signature(command_id))
+        name: str | None = None
+        slots: list[Slot] = []
+        if command_id is not None:
+            command = require(
+                self.session, GenericCommand, command_id, field="command_id", owner="TestStep"
+            )
+            name, slots = command.name, self.commands.slots(self.commands.signature(command_id))
         variant_ids = [a.variant_id for a in arguments if a.variant_id is not None]
         variants = (
             {
@@ -174,7 +171,7 @@ class StepService:
             if variant_ids
             else {}
         )
-        if errors := binding_problems(command.name, slots, arguments, variants):
+        if errors := binding_problems(name, slots, arguments, variants):
             raise ValidationError(errors, model="TestStep")
 
     def _replace_arguments(self, step: TestStep, arguments: Sequence[ArgumentIn]) -> None:
