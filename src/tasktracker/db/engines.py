@@ -233,14 +233,27 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
+    """Foreign keys, WAL, a busy timeout, the Unicode `lower()`, and transactions that
+    take SQLite's write lock up front.
+
+    pysqlite's own transaction handling is switched off (driver-level autocommit) and the
+    "begin" hook emits BEGIN itself, so transactions, savepoints and transactional DDL
+    behave as on PostgreSQL. A transaction begins `IMMEDIATE`: it waits (up to the busy
+    timeout) for the write lock before its first statement. A deferred BEGIN would take a
+    read snapshot first and fail at its first write as soon as another connection had
+    committed meanwhile ("database is locked", at once: SQLite cannot upgrade a stale
+    snapshot, and the busy timeout does not apply to that upgrade). A read-only unit's
+    connection (`reader`) begins nothing: each statement reads the latest commit, and WAL
+    lets it read while a writer works, as on PostgreSQL.
+    """
+
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        # Autocommit at the driver level; SQLAlchemy's "begin" hook below then emits BEGIN,
-        # so transactions, savepoints and transactional DDL behave as on PostgreSQL.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -248,7 +261,8 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        if not _without_transaction(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _pending_input(record: ConnectionPoolEntry) -> bool:
@@ -393,9 +407,8 @@ READ_ONLY_OPTION = "tasktracker_read_only"
 
 
 def reader(engine: Engine) -> Engine:
-    """The engine a read-only unit of work connects with: no BEGIN/COMMIT on PostgreSQL."""
-    if engine.dialect.name != "postgresql":
-        return engine
+    """The engine a read-only unit of work connects with: it begins no transaction (on
+    SQLite, it then never takes the write lock)."""
     if engine.dialect.driver == "asyncpg":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READ_ONLY_OPTION: True})
