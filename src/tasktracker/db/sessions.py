@@ -160,9 +160,10 @@ class Database:
 
         A unit that may write takes a connection and begins (a savepoint when the database
         is bound to a caller's connection); on SQLite it takes the write lock as it begins,
-        so two such units of one database never overlap (`engines.writer`). A read-only unit holds no connection: its
-        session is bound to the reader engine and takes one only if the ORM is used, and
-        compiled reads otherwise borrow one per statement (`db.compiled`)."""
+        so two such units of one database never overlap (`engines.writer`). A read-only
+        unit holds no connection: its session is bound to the reader engine and takes one
+        only if the ORM is used, and compiled reads otherwise borrow one per statement
+        (`db.compiled`)."""
         if isinstance(self.bind, Connection):
             return self.bind, self.bind.begin_nested()
         if read_only:
