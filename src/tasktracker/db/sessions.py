@@ -117,8 +117,9 @@ class Database:
             with _nested(outer, user_id):
                 yield outer
             return
-        # A unit that may write holds a connection for its life: it takes its permit now. A
-        # read-only unit's statements take one each (`db.compiled`).
+        # A unit that may write holds a connection (on SQLite, the write lock) for its life:
+        # it takes its permit now. A read-only unit's statements take one each
+        # (`db.compiled`), none on SQLite.
         gate = None if read_only else self._gate
         with gate.permit() if gate is not None else nullcontext():
             yield from self._unit(user_id, read_only)
@@ -129,7 +130,7 @@ class Database:
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
         info = _info(user_id, read_only)
-        if read_only and self._gate is not None:
+        if read_only and self._gate is not None and not self._gate.writers_only:
             info[GATE] = self._gate
         session = TaskTrackerSession(
             bind,
