@@ -71,7 +71,8 @@ def main() -> None:
                 result = _round(db, users, threads, args.seconds)
                 errors = ", ".join(f"{k} {v}" for k, v in result.errors.items()) or "0"
                 p50, p99 = _ms(result.latencies, 50), _ms(result.latencies, 99)
-                print(f"| {threads} | {result.throughput:,.0f} | {p50:.1f} | {p99:.1f} | {errors} |")
+                rate = f"{result.throughput:,.0f}"
+                print(f"| {threads} | {rate} | {p50:.1f} | {p99:.1f} | {errors} |")
         finally:
             db.dispose()
 
