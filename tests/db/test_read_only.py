@@ -61,7 +61,7 @@ def test_writes_are_refused(committed_db) -> None:
 def test_postgresql_read_only_units_run_without_a_transaction(committed_db, backend: str) -> None:
     """Each statement is its own transaction: two `now()` calls see different start times."""
     if backend != "postgresql":
-        pytest.skip("SQLite transactions cost no round trip; read-only units keep them")
+        pytest.skip("PostgreSQL functions; SQLite: test_sqlite_concurrency")
     db, user_id = committed_db
     with db.user_scope(user_id, read_only=True) as session:
         first = session.scalar(select(func.now()))

@@ -97,5 +97,6 @@ class UserRepository:
                 statement = statement.where(col(User.id) != exclude)
             if self.session.scalar(statement) is not None:
                 raise ConflictError(
-                    f"users: {field} is already {'registered' if field == 'email' else 'taken'}"
+                    f"users: {field} is already {'registered' if field == 'email' else 'taken'}",
+                    field=field,
                 )

@@ -233,14 +233,29 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
+    """Foreign keys, WAL, a busy timeout, the Unicode `lower()`, and writer units that take
+    SQLite's write lock up front.
+
+    pysqlite's own transaction handling is switched off (driver-level autocommit) and the
+    "begin" hook emits BEGIN itself, so transactions, savepoints and transactional DDL
+    behave as on PostgreSQL. A unit that may write (`writer`) begins `IMMEDIATE`: it
+    waits, up to the busy timeout, for the write lock before its first statement. A
+    deferred BEGIN takes a read snapshot at its first read and fails at its first write as
+    soon as another connection has committed meanwhile ("database is locked", at once: a
+    stale snapshot cannot be upgraded, so the busy timeout does not apply). A read-only
+    unit's connection (`reader`) begins nothing: each statement reads the latest commit
+    and, with WAL, never waits for a writer, as on PostgreSQL. Other connections (the
+    engine used directly) begin deferred, SQLite's default.
+    """
+
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        # Autocommit at the driver level; SQLAlchemy's "begin" hook below then emits BEGIN,
-        # so transactions, savepoints and transactional DDL behave as on PostgreSQL.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA database_list")
+        if cursor.fetchone()[2]:  # a file, not :memory: (which cannot use WAL)
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -248,7 +263,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        if _without_transaction(connection):
+            return
+        writes = connection.get_execution_options().get(WRITER_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _pending_input(record: ConnectionPoolEntry) -> bool:
@@ -393,12 +411,23 @@ READ_ONLY_OPTION = "tasktracker_read_only"
 
 
 def reader(engine: Engine) -> Engine:
-    """The engine a read-only unit of work connects with: no BEGIN/COMMIT on PostgreSQL."""
-    if engine.dialect.name != "postgresql":
-        return engine
+    """The engine a read-only unit of work connects with: it begins no transaction (on
+    SQLite, it then never takes the write lock)."""
     if engine.dialect.driver == "asyncpg":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+WRITER_OPTION = "tasktracker_writer"
+"""Execution option of the connection of a unit that may write: on SQLite it begins
+`IMMEDIATE` (`_install_sqlite_pragmas`)."""
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine a unit of work that may write connects with."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{WRITER_OPTION: True})
 
 
 def _without_transaction(connection: Connection) -> bool:

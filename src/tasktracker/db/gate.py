@@ -9,6 +9,12 @@ its longest waiter, stays under 0.1 s. The gate holds one permit per pooled conn
 and gives it back after the connection is returned, and a permit given back while threads
 wait goes to the first of them. A thread that finds waiters queues behind them even if a
 permit is free, which is what makes it fair.
+
+On SQLite the gate is the one write permit of the units that may write (read-only units
+do not take it): a queue in front of SQLite's write lock, whose busy handler polls, so a
+thread that has just committed took the lock again before the sleeping waiters (20
+writer threads: p99 2 s, and waits close to the busy timeout). Writers of other processes
+still wait in the busy handler.
 """
 
 from __future__ import annotations
@@ -23,16 +29,17 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.pool import Pool
 
-from tasktracker.db.engines import POOL_LIMITS_OPTION
-from tasktracker.db.errors import PoolTimeoutError
+from tasktracker.db.engines import POOL_LIMITS_OPTION, SQLITE_BUSY_TIMEOUT_MS
+from tasktracker.db.errors import DatabaseUnavailableError, PoolTimeoutError
 
 log = logging.getLogger("tasktracker.db")
 
 
 class FairGate:
-    def __init__(self, size: int, overflow: int, timeout: float) -> None:
+    def __init__(self, size: int, overflow: int, timeout: float, *, writers_only: bool = False):
         self.limit = f"size {size} overflow {overflow}"
         self.timeout = timeout
+        self.writers_only = writers_only
         self._free = size + overflow
         self._waiting: deque[threading.Lock] = deque()
         self._lock = threading.Lock()
@@ -41,6 +48,11 @@ class FairGate:
     def permit(self) -> Iterator[None]:
         """Hold a permit for the block; `PoolTimeoutError` after `timeout` seconds."""
         if not self._acquire():
+            if self.writers_only:
+                raise DatabaseUnavailableError(
+                    f"database is busy: another unit of work held the write lock for "
+                    f"{self.timeout:g} s"
+                )
             detail = f"pool limit of {self.limit} reached, waited {self.timeout:g} s"
             log.warning("pool exhausted: %s", detail)
             raise PoolTimeoutError(f"no free database connection: {detail}")
@@ -78,13 +90,15 @@ _GATES_LOCK = threading.Lock()
 
 
 def gate_for(engine: Engine) -> FairGate | None:
-    """The gate of the engine's pool (shared by every `Database` on that pool), or None
-    for an engine the factory did not size (SQLite, or one made elsewhere)."""
-    limits = engine.get_execution_options().get(POOL_LIMITS_OPTION)
+    """The gate of the engine's pool (shared by every `Database` on that pool): on SQLite
+    its write permit; None for a PostgreSQL engine the factory did not size."""
+    sqlite = engine.dialect.name == "sqlite"
+    limits = (1, 0, SQLITE_BUSY_TIMEOUT_MS / 1000) if sqlite else None
+    limits = limits or engine.get_execution_options().get(POOL_LIMITS_OPTION)
     if not limits:
         return None
     with _GATES_LOCK:
         gate = _GATES.get(engine.pool)
         if gate is None:
-            gate = _GATES[engine.pool] = FairGate(*limits)
+            gate = _GATES[engine.pool] = FairGate(*limits, writers_only=sqlite)
         return gate

@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from tasktracker.db.engines import create_async_engine, create_engine, reader
+from tasktracker.db.engines import create_async_engine, create_engine, reader, writer
 from tasktracker.db.errors import NestedScopeError, PoolTimeoutError, TaskTrackerError
 from tasktracker.db.gate import gate_for
 from tasktracker.db.settings import Settings
@@ -85,6 +85,7 @@ class Database:
         self.bind = bind
         self.engine = bind if isinstance(bind, Engine) else bind.engine
         self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
+        self._writer_bind = writer(self.engine)
         self._gate = gate_for(bind) if isinstance(bind, Engine) else None
         self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
 
@@ -116,8 +117,9 @@ class Database:
             with _nested(outer, user_id):
                 yield outer
             return
-        # A unit that may write holds a connection for its life: it takes its permit now. A
-        # read-only unit's statements take one each (`db.compiled`).
+        # A unit that may write holds a connection (on SQLite, the write lock) for its life:
+        # it takes its permit now. A read-only unit's statements take one each
+        # (`db.compiled`), none on SQLite.
         gate = None if read_only else self._gate
         with gate.permit() if gate is not None else nullcontext():
             yield from self._unit(user_id, read_only)
@@ -128,7 +130,7 @@ class Database:
         except sa_exc.SQLAlchemyError as exc:
             raise _translated(exc) from exc
         info = _info(user_id, read_only)
-        if read_only and self._gate is not None:
+        if read_only and self._gate is not None and not self._gate.writers_only:
             info[GATE] = self._gate
         session = TaskTrackerSession(
             bind,
@@ -158,14 +160,16 @@ class Database:
         """What the unit's session is bound to, and the transaction the unit owns.
 
         A unit that may write takes a connection and begins (a savepoint when the database
-        is bound to a caller's connection). A read-only unit holds no connection: its
-        session is bound to the reader engine and takes one only if the ORM is used, and
-        compiled reads otherwise borrow one per statement (`db.compiled`)."""
+        is bound to a caller's connection); on SQLite it takes the write lock as it begins,
+        so two such units of one database never overlap (`engines.writer`). A read-only
+        unit holds no connection: its session is bound to the reader engine and takes one
+        only if the ORM is used, and compiled reads otherwise borrow one per statement
+        (`db.compiled`)."""
         if isinstance(self.bind, Connection):
             return self.bind, self.bind.begin_nested()
         if read_only:
             return self._reader_bind, None
-        connection = self.bind.connect()
+        connection = self._writer_bind.connect()
         return connection, connection.begin()
 
     def dispose(self) -> None:
@@ -217,6 +221,7 @@ class AsyncDatabase:
         self._reader_bind = bind
         if isinstance(bind, AsyncEngine):
             self._reader_bind = AsyncEngine(reader(bind.sync_engine))
+        self._writer_bind = AsyncEngine(writer(self.engine.sync_engine))
         # The open unit of work and the task that owns it: a task spawned inside a unit
         # inherits the context variable, but must not share the session concurrently.
         self._active: ContextVar[_OpenUnit | None] = ContextVar(
@@ -290,7 +295,7 @@ class AsyncDatabase:
             return self.bind, await self.bind.begin_nested()
         if read_only:
             return self._reader_bind, None
-        connection = await self.bind.connect()
+        connection = await self._writer_bind.connect()
         return connection, await connection.begin()
 
     async def dispose(self) -> None:
