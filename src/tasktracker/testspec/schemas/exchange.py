@@ -114,8 +114,6 @@ class SpecificationDocument(_Document):
 class TestSpecificationDocument(_Document):
     """A whole test specification and everything it uses, by name."""
 
-    __test__ = False
-
     format: Literal["tasktracker.test-specification"] = FORMAT
     version: Literal[1] = VERSION
     specification: SpecificationDocument
