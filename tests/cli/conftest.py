@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 from tasktracker.accounts.passwords import hash_password
 from tasktracker.cli import app
 from tasktracker.db.settings import get_settings
-from tasktracker.seeding import benchmark, demo
+from tasktracker.seeding import demo, volume
 from tests import databases
 from tests.conftest import require_postgres
 
@@ -26,7 +26,7 @@ def make_invoker(url: str, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.setenv("DATABASE_URL", url)
     # Argon2 is slow on purpose: hash the demo and seed passwords once per test session.
     monkeypatch.setattr(demo, "hash_password", _hash_once)
-    monkeypatch.setattr(benchmark, "hash_password", _hash_once)
+    monkeypatch.setattr(volume, "hash_password", _hash_once)
 
     def invoke(*args: str) -> Result:
         get_settings.cache_clear()  # the settings are read once per process

@@ -16,7 +16,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from tasktracker.accounts.models import User
-from tasktracker.db.compiled import CompiledQuery, QueryCache, unit_connection
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import (
     ConflictError,
@@ -26,6 +25,7 @@ from tasktracker.db.errors import (
     TaskTrackerError,
     ValidationError,
 )
+from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache, unit_connection
 from tasktracker.db.sessions import Database
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import new_id, utc_now

@@ -17,7 +17,6 @@ from sqlalchemy import select, text
 import tasktracker
 from tasktracker.accounts.models import User
 from tasktracker.db import run
-from tasktracker.db.compiled import _uuid_from_hex
 from tasktracker.db.errors import (
     NestedScopeError,
     ReadOnlyUnitError,
@@ -26,6 +25,7 @@ from tasktracker.db.errors import (
     TaskTrackerError,
     ValidationError,
 )
+from tasktracker.db.fastpath.decoding import uuid_from_hex
 from tasktracker.db.sessions import AsyncDatabase, Database
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository
@@ -216,16 +216,16 @@ def test_a_bad_sort_or_id_is_our_validation_error_on_its_field(db: Database, mak
 )
 def test_only_32_hex_digits_decode_as_a_uuid(stored: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011  (bytes.fromhex's, or ours)
-        _uuid_from_hex(stored)
+        uuid_from_hex(stored)
 
 
 def test_32_hex_digits_decode_as_that_uuid() -> None:
     value = uuid.uuid4()
     for stored in (value.hex, value.hex.upper()):
-        decoded = _uuid_from_hex(stored)
+        decoded = uuid_from_hex(stored)
         assert decoded == value
         assert str(decoded) == str(value)
-    assert _uuid_from_hex(None) is None
+    assert uuid_from_hex(None) is None
 
 
 def test_an_unreadable_stored_uuid_is_our_error_naming_the_column(

@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, insert, select
 from tasktracker.accounts.models import User
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db import run
-from tasktracker.db.compiled import CompiledQuery
 from tasktracker.db.errors import ConflictError, ValidationError
+from tasktracker.db.fastpath.compiled import CompiledQuery
 from tasktracker.db.sessions import AsyncDatabase, Database
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import new_id, utc_now

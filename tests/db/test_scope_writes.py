@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tasktracker import IntegrityError, ScopeError, TaskTrackerError
 from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
-from tasktracker.db.compiled import CompiledQuery
+from tasktracker.db.fastpath.compiled import CompiledQuery
 from tasktracker.db.sessions import Database
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.tasks.models import Task

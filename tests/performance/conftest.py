@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, event, text
 
 from tasktracker.bench.dataset import DatasetSpec, add_workload, read_fixture
 from tasktracker.db.sessions import Database
-from tasktracker.seeding.benchmark import load as seed
+from tasktracker.seeding.volume import load as seed
 
 SPEC = DatasetSpec(users=200, tasks_per_user=60, long_messages=60, spec_steps=20, seed=7)
 """200 users: each one's rows are a small fraction of every table, as in production, and even

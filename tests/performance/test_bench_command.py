@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tasktracker.cli import app
 from tasktracker.db.settings import get_settings
-from tasktracker.seeding import benchmark
+from tasktracker.seeding import volume
 from tests import databases
 
 OPERATIONS = {
@@ -37,7 +37,7 @@ def test_every_operation_runs_and_both_sides_return_the_same_rows(
 ) -> None:
     databases.migrate_to(fresh_url)
     monkeypatch.setenv("DATABASE_URL", fresh_url)
-    monkeypatch.setattr(benchmark, "hash_password", lambda _: password_hash)
+    monkeypatch.setattr(volume, "hash_password", lambda _: password_hash)
     report = tmp_path / "bench.json"
     get_settings.cache_clear()
     try:

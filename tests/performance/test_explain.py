@@ -113,7 +113,7 @@ CASES = {
     "counts_by_status": Case(_counts_by_status, 1),
     "latest_messages": Case(_latest_messages, 1, unsorted=True),
     "specification": Case(_specification, LOAD_STATEMENTS),
-    # The compiled fast path (db/compiled.py): its own SQL, held to the same standard.
+    # The compiled fast path (db/fastpath/): its own SQL, held to the same standard.
     "read_page_open_tasks": Case(_read_page_of_open_tasks, 1),
     "read_task": Case(_read_task, 1),
     "read_keyset_page": Case(_read_keyset_page, 2, unsorted=True),

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.db.sessions import Database
 from tasktracker.db.stats import table_counts
-from tasktracker.seeding.benchmark import SeedPlan, _Generator, first_email, load
 from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, GRACE, seed_demo
+from tasktracker.seeding.volume import SeedPlan, _Generator, first_email, load
 from tasktracker.tasks.models import TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.testspec import (

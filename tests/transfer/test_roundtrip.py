@@ -14,8 +14,8 @@ from tasktracker.accounts.repository import UserRepository
 from tasktracker.db import catalog
 from tasktracker.db.errors import ConflictError, ValidationError
 from tasktracker.db.sessions import Database
-from tasktracker.seeding.benchmark import SeedPlan, first_email, load
 from tasktracker.seeding.demo import ADA, seed_demo
+from tasktracker.seeding.volume import SeedPlan, first_email, load
 from tasktracker.transfer.service import export_user, import_user
 
 TIMESTAMPS = {"created_at", "updated_at"}

@@ -9,21 +9,21 @@ from typing import Annotated
 from pydantic import EmailStr, SecretStr, StringConstraints
 from sqlmodel import Field, SQLModel
 
-from tasktracker.accounts.models import USERNAME_PATTERN
-from tasktracker.db.base import Schema
+from tasktracker.accounts.models import USERNAME_PATTERN, User
+from tasktracker.db.base import Schema, field_of
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 
 
 class UserCreate(Schema):
-    email: EmailStr = Field(max_length=320)
-    username: Username = Field(min_length=3, max_length=50)
+    email: EmailStr = field_of(User, "email")
+    username: Username = field_of(User, "username")
     password: SecretStr = Field(min_length=8, max_length=1024)
 
 
 class UserUpdate(Schema):
-    email: EmailStr | None = Field(default=None, max_length=320)
-    username: Username | None = Field(default=None, min_length=3, max_length=50)
+    email: EmailStr | None = field_of(User, "email", default=None)
+    username: Username | None = field_of(User, "username", default=None)
     is_active: bool | None = None
 
 

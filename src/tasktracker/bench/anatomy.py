@@ -10,7 +10,7 @@ variants that add one layer at a time, timed round-robin in one run.
 7. the public API in a read-only scope: `TaskRepository.list`, identity-mapped `Task`s;
 8. the same in the default scope (a transaction: BEGIN/COMMIT on PostgreSQL);
 9. the fast path in a read-only scope: `TaskRepository.read_page`, `TaskRow` read rows
-   from a statement compiled once (`tasktracker.db.compiled`).
+   from a statement compiled once (`tasktracker.db.fastpath`).
 
 Each step's extra over the previous one is what that layer costs; variants 5 and 6 show
 what skipping identity-mapped objects alone saves, variant 9 what the compiled path saves.

@@ -1,6 +1,6 @@
 """The reference data set: the project's seeder, plus what some operations need in bulk.
 
-The base is `tasktracker.seeding.benchmark` (the same data `tasktracker db seed` loads,
+The base is `tasktracker.seeding.volume` (the same data `tasktracker db seed` loads,
 through the project's bulk path): per user 5 categories, `tasks_per_user` tasks, a few
 short conversations and a test-engineering workspace. The benchmark adds, per user and
 through the same bulk path, one long conversation (`long_messages` messages, so "latest 50
@@ -27,8 +27,8 @@ from sqlalchemy import Connection, Engine, Table, func, select, text
 from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.bulk import bulk_insert
-from tasktracker.seeding.benchmark import SeedPlan
-from tasktracker.seeding.benchmark import load as seed
+from tasktracker.seeding.volume import SeedPlan
+from tasktracker.seeding.volume import load as seed
 from tasktracker.tasks.models import Task
 from tasktracker.testspec.models import (
     GenericCommandParameter,

@@ -131,17 +131,3 @@ def interleaved(
 def _then(after: Callable[[], None] | None) -> None:
     if after is not None:
         after()
-
-
-def time_calls(fn: Callable[[int], object], count: int, seconds: float) -> list[float]:
-    """Latencies of `fn(i)` for i in range(count), stopping early after `seconds`."""
-    clock = time.perf_counter
-    samples: list[float] = []
-    deadline = clock() + seconds
-    for i in range(count):
-        t0 = clock()
-        fn(i)
-        samples.append(clock() - t0)
-        if clock() >= deadline:
-            break
-    return samples

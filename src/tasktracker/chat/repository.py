@@ -28,8 +28,8 @@ from tasktracker.chat.schemas import (
     MessageCreate,
     MessageRow,
 )
-from tasktracker.db.compiled import CompiledQuery, QueryCache
 from tasktracker.db.errors import NotFoundError
+from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
 from tasktracker.db.pagination import (
     Ordering,
     Page,

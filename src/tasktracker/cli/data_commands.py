@@ -38,7 +38,7 @@ def seed(
     from tasktracker.cli import views
     from tasktracker.db import schema
     from tasktracker.db.sessions import Database
-    from tasktracker.seeding.benchmark import SEED_PASSWORD, SeedPlan, first_email, load
+    from tasktracker.seeding.volume import SEED_PASSWORD, SeedPlan, first_email, load
 
     plan = SeedPlan(users=users, tasks_per_user=tasks_per_user, seed=seed)
     counts = plan.counts()

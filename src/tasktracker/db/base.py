@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
+import annotated_types
 import pydantic
 from sqlalchemy import ColumnElement, MetaData, column, func
 from sqlalchemy.engine.default import DefaultExecutionContext
@@ -78,6 +79,23 @@ class Schema(SQLModel):
     """A create/update schema: unknown fields are refused, not silently dropped."""
 
     model_config = SQLModelConfig(extra="forbid")
+
+
+def field_of(source: type[pydantic.BaseModel], name: str, **options: Any) -> Any:
+    """A field with the rules `source` declares for its field `name` (`max_length`,
+    `min_length`, bounds...), so that a schema repeating the field does not restate them;
+    `options` are this field's own (`default=None` for an update's optional field).
+
+    The type stays declared in the schema (`title: RequiredText | None = ...`), for the
+    type checker; only the declared rules are taken from `source`."""
+    rules = [
+        rule
+        for rule in source.model_fields[name].metadata
+        if isinstance(rule, annotated_types.BaseMetadata)  # not the type's own (`NonBlank`)
+    ]
+    field = Field(**options)
+    field.metadata = [*rules, *field.metadata]
+    return field
 
 
 class Input(pydantic.BaseModel):

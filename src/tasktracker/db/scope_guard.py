@@ -27,21 +27,30 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnClause, Insert, TableClause, TextClause
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.ddl import ExecutableDDLElement
-from sqlalchemy.sql.dml import UpdateBase, ValuesBase
-from sqlalchemy.sql.elements import ClauseElement, OperatorExpression, UnaryExpression
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.operators import custom_op
-from sqlalchemy.sql.selectable import Alias, HasHints, HasPrefixes, HasSuffixes, SelectBase
+from sqlalchemy.sql.selectable import Alias, SelectBase
 
 from tasktracker.db.base import ScopeRoot, UserOwned
 from tasktracker.db.errors import ScopeError
+from tasktracker.db.sqlalchemy_internals import (
+    assignments,
+    cache_key,
+    has_prefix_suffix_or_hint,
+    has_single_values,
+    inserts_from_select,
+    operators_of,
+    parent_entity,
+)
 
 RUNS_SQL_TEXT = frozenset(
     f"{source}_to_{form}"
@@ -78,14 +87,14 @@ def check_statement(statement: Executable) -> None:
     and which SQLAlchemy memoizes on the statement and reuses for its compiled cache."""
     if isinstance(statement, ExecutableDDLElement):
         raise _refused("DDL")
-    cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
-    if cache_key is not None and cache_key.key in _CHECKED:
+    key = cache_key(statement)
+    if key is not None and key in _CHECKED:
         return
     _Level(statement, set()).check()
-    if cache_key is not None:
+    if key is not None:
         if len(_CHECKED) >= _CHECKED_SIZE:
             _CHECKED.clear()
-        _CHECKED[cache_key.key] = None
+        _CHECKED[key] = None
 
 
 class _Level:
@@ -133,7 +142,7 @@ class _Level:
                 if id(element) not in self.checked:
                     _Level(element, self.checked).check()
                 return ()
-        entity = element._annotations.get("parententity")
+        entity = parent_entity(element)
         if entity is not None:  # a model, or a column of one: the criteria reach it
             if not issubclass(entity.class_, (UserOwned, ScopeRoot)):
                 raise _refused(f"model {entity.class_.__name__} (neither user-owned nor users)")
@@ -156,28 +165,16 @@ def _children(element: ClauseElement) -> Iterable[Any]:
         return () if element.table is None else (element.table,)
     if isinstance(element, FunctionElement) and _runs_sql_text(element):
         raise _refused(f"function {element.name}()")
-    for operator in _operators(element):
+    for operator in operators_of(element):
         if isinstance(operator, custom_op) and not _plain_operator(operator.opstring):
             raise _refused(f"operator {operator.opstring!r}")
-    if (
-        (isinstance(element, HasPrefixes) and element._prefixes)
-        or (isinstance(element, HasSuffixes) and element._suffixes)
-        or (isinstance(element, HasHints) and (element._hints or element._statement_hints))
-    ):
+    if has_prefix_suffix_or_hint(element):
         raise _refused("a prefix, suffix or hint")
     return element.get_children()
 
 
 def _runs_sql_text(function: FunctionElement[Any]) -> bool:
     return str(getattr(function, "name", "")).lower() in RUNS_SQL_TEXT
-
-
-def _operators(element: ClauseElement) -> tuple[Any, ...]:
-    if isinstance(element, OperatorExpression):
-        return (element.operator,)
-    if isinstance(element, UnaryExpression):
-        return (element.operator, element.modifier)
-    return ()
 
 
 def _plain_operator(opstring: str) -> bool:
@@ -187,8 +184,9 @@ def _plain_operator(opstring: str) -> bool:
 
 def scope_key(statement: UpdateBase) -> str:
     """The column of the statement's model that names the owner."""
-    entity = statement.table._annotations["parententity"].class_
-    return "id" if issubclass(entity, ScopeRoot) else UserOwned.__tenant_key__
+    entity = parent_entity(statement.table)
+    assert entity is not None, "checked first: the statement writes a model's table"
+    return "id" if issubclass(entity.class_, ScopeRoot) else UserOwned.__tenant_key__
 
 
 def claim_write(
@@ -197,12 +195,12 @@ def claim_write(
     """The write as it may run in the scope of `user_id`: the scope key set to anything
     else is refused; rows (and a single-row INSERT) that leave it out get the scope's."""
     key = scope_key(statement)
-    if isinstance(statement, Insert) and statement.select is not None:
+    if isinstance(statement, Insert) and inserts_from_select(statement):
         raise ScopeError(key, f"INSERT ... SELECT cannot be checked for its owner: {_UNSCOPED}")
     owners = owner_values(statement)
     if not all(_is_user(_value_of(value), user_id) for value in owners):
         raise ScopeError(key, "can only be the scope's own user id (given as a value)")
-    if isinstance(statement, Insert) and statement._values is not None and not owners:
+    if isinstance(statement, Insert) and has_single_values(statement) and not owners:
         statement = statement.values({key: user_id})
     if isinstance(parameters, Mapping):
         filled = isinstance(statement, Insert)  # an UPDATE's mapping is its SET clause
@@ -225,31 +223,7 @@ def _claimed(
 def owner_values(statement: UpdateBase) -> list[Any]:
     """Every value the statement itself assigns to its scope key."""
     key = scope_key(statement)
-    return [value for name, value in _assignments(statement) if name == key]
-
-
-def _assignments(statement: UpdateBase) -> Iterator[tuple[str, Any]]:
-    """Each (column name, value) the statement itself assigns: VALUES/SET (every row of
-    a multi-row VALUES) and an upsert's `ON CONFLICT DO UPDATE SET`."""
-    if not isinstance(statement, ValuesBase):
-        return
-    for column, value in (statement._values or {}).items():
-        yield _name(column), value
-    for column, value in getattr(statement, "_ordered_values", None) or ():  # SQLAlchemy 2.0
-        yield _name(column), value
-    columns = [column.key for column in statement.table.c]
-    for rows in statement._multi_values:
-        for row in rows:
-            pairs = row.items() if isinstance(row, Mapping) else zip(columns, row, strict=False)
-            for column, value in pairs:
-                yield _name(column), value
-    upsert = getattr(statement, "_post_values_clause", None)
-    for column, value in dict(getattr(upsert, "update_values_to_set", ())).items():
-        yield _name(column), value
-
-
-def _name(column: Any) -> str:
-    return column if isinstance(column, str) else str(column.key)
+    return [value for name, value in assignments(statement) if name == key]
 
 
 def _is_user(value: Any, user_id: uuid.UUID) -> bool:

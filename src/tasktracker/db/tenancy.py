@@ -30,6 +30,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from tasktracker.db.base import ScopeRoot, UserOwned
 from tasktracker.db.errors import ReadOnlyUnitError, ScopeError
 from tasktracker.db.scope_guard import check_statement, claim_write, owner_values, scope_key
+from tasktracker.db.sqlalchemy_internals import loader_options, replace_parameters
 
 USER_ID = "tasktracker.user_id"
 READ_ONLY = "tasktracker.read_only"
@@ -68,13 +69,14 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
     if state.is_relationship_load or state.is_column_load:
         # Built by the ORM from the mapping; the criteria of the statement that loaded the
         # objects travel with them (once is enough), those created in this unit have none.
-        if not any(option is criteria[0] for option in state.statement._with_options):
+        if not any(option is criteria[0] for option in loader_options(state.statement)):
             state.statement = state.statement.options(*criteria)
         return
     statement = state.statement.options(*criteria)  # INSERTs too: their subqueries
     check_statement(statement)  # as it will run: SQLAlchemy reuses the cache key it computes
     if isinstance(statement, UpdateBase):
-        statement, state.parameters = claim_write(statement, state.parameters, user_id)
+        statement, parameters = claim_write(statement, state.parameters, user_id)
+        replace_parameters(state, parameters)
     state.statement = statement
 
 
@@ -98,12 +100,12 @@ COMPILED_SCOPE_CRITERIA: tuple[Any, ...] = (
         ScopeRoot, lambda cls: cls.id == bindparam("scope_user_id"), include_aliases=True
     ),
 )
-"""The same criteria for a statement compiled once and run for any scope (`db.compiled`):
+"""The same criteria for a statement compiled once and run for any scope (`db.fastpath`):
 the user id is a parameter, bound from the unit of work at execution."""
 
 
 def compiled_scope(statement: Select[Any] | Insert) -> Select[Any] | Insert:
-    """`statement` made ready to be compiled once and run in any scope (`db.compiled`):
+    """`statement` made ready to be compiled once and run in any scope (`db.fastpath`):
     checked as any statement in a scope is, and limited to the scope's user bound at
     execution: it gets `COMPILED_SCOPE_CRITERIA`, and an INSERT must give its owner as
     `bindparam(SCOPE_PARAMETER)` (the fast path sends it without the ORM's hooks)."""

@@ -65,14 +65,6 @@ def add_table_defaults(table: str, *, updated_at: bool = True) -> None:
         )
 
 
-def drop_table_defaults(table: str, *, updated_at: bool = True) -> None:
-    if not _is_postgres():
-        return
-    if updated_at:
-        op.execute(f"DROP TRIGGER {table}_touch_updated_at ON {table}")
-    op.execute(f"ALTER TABLE {table} ALTER COLUMN id DROP DEFAULT")
-
-
 def _nulling_name(parent: str, child: str, column: str) -> str:
     return f"{parent}_null_{child}_{column}"
 

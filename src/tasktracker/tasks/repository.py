@@ -13,8 +13,8 @@ from sqlmodel import col
 
 from tasktracker.db.base import Input
 from tasktracker.db.caseless import caseless
-from tasktracker.db.compiled import CompiledQuery, QueryCache
 from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
 from tasktracker.db.pagination import (
     Ordering,
     Page,

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import computed_field
-from sqlmodel import Field
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.tasks.models import (
     CategoryFields,
@@ -26,8 +25,8 @@ class CategoryCreate(CategoryFields, Schema):
 
 
 class CategoryUpdate(Schema):
-    name: RequiredText | None = Field(default=None, max_length=100)
-    color: Color | None = Field(default=None, max_length=7)
+    name: RequiredText | None = field_of(CategoryFields, "name", default=None)
+    color: Color | None = field_of(CategoryFields, "color", default=None)
 
 
 class CategoryRead(CategoryFields):
@@ -43,8 +42,8 @@ class TaskCreate(TaskFields, Schema):
 class TaskUpdate(Schema):
     """Only the fields that are set are changed; `None` clears an optional field."""
 
-    title: RequiredText | None = Field(default=None, max_length=200)
-    description: OptionalText | None = Field(default=None, max_length=5000)
+    title: RequiredText | None = field_of(TaskFields, "title", default=None)
+    description: OptionalText | None = field_of(TaskFields, "description", default=None)
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_date: datetime | None = None

@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 class TestSpecificationFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
-    __test__ = False  # for pytest: a model and its schemas, not test classes
-
     key: Key = Field(max_length=50)
     title: RequiredText = Field(max_length=200)
     objective: OptionalText | None = Field(default=None, sa_type=Text)
@@ -126,8 +124,6 @@ class TestSpecification(TestSpecificationFields, Timestamped, TenantModel, table
 class TestStepFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
-    __test__ = False
-
     action: RequiredText = Field(sa_type=Text)
     expected_result: OptionalText | None = Field(default=None, sa_type=Text)
     command_id: uuid.UUID | None = None
@@ -193,7 +189,6 @@ class TestStep(TestStepFields, Timestamped, TenantModel, table=True):
 class TestStepArgument(Created, UserOwned, table=True):
     """A step's binding of one command parameter: a literal, a variant, or the default."""
 
-    __test__ = False  # for pytest: a model, not a test class
     __tablename__ = "test_step_arguments"
     __table_args__ = (
         ForeignKeyConstraint(

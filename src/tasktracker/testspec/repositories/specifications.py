@@ -60,7 +60,6 @@ def _whole() -> tuple[ExecutableOption, ...]:
 
 
 class TestSpecificationRepository(TenantRepository[TestSpecification]):
-    __test__ = False
     model = TestSpecification
 
     def create(self, data: TestSpecificationCreate | Mapping[str, Any]) -> TestSpecification:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.testspec.models.categories import CategoryFields
 
@@ -18,7 +18,7 @@ class CategoryCreate(CategoryFields, Schema):
 class CategoryUpdate(Schema):
     """Only the fields that are set are changed; `None` clears the description."""
 
-    name: RequiredText | None = Field(default=None, max_length=100)
+    name: RequiredText | None = field_of(CategoryFields, "name", default=None)
     description: OptionalText | None = Field(default=None, sa_type=Text)
 
 

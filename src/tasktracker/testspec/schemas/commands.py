@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText
 from tasktracker.testspec.formats import CommandName
 from tasktracker.testspec.models.commands import GenericCommandFields
@@ -34,9 +34,9 @@ class GenericCommandCreate(GenericCommandFields, Schema):
 class GenericCommandUpdate(Schema):
     """Only the fields that are set are changed; `signature`, when set, replaces the whole list."""
 
-    name: CommandName | None = Field(default=None, max_length=100)
+    name: CommandName | None = field_of(GenericCommandFields, "name", default=None)
     description: OptionalText | None = Field(default=None, sa_type=Text)
-    syntax: OptionalText | None = Field(default=None, max_length=500)
+    syntax: OptionalText | None = field_of(GenericCommandFields, "syntax", default=None)
     category_id: uuid.UUID | None = None
     is_active: bool | None = None
     signature: list[SignatureEntry] | None = None

@@ -8,8 +8,9 @@ name), so exporting the same content twice gives the same document.
 
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from tasktracker.db.base import field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.testspec.enums import (
     DataType,
@@ -19,7 +20,15 @@ from tasktracker.testspec.enums import (
     SpecificationStatus,
 )
 from tasktracker.testspec.formats import CommandName, Key, ParameterName
-from tasktracker.testspec.models.parameters import FiniteFloat
+from tasktracker.testspec.models.categories import CategoryFields
+from tasktracker.testspec.models.commands import GenericCommandFields
+from tasktracker.testspec.models.parameters import (
+    FiniteFloat,
+    ParameterFields,
+    ParameterVariantFields,
+)
+from tasktracker.testspec.models.requirements import Requirement, RequirementTestLink
+from tasktracker.testspec.models.specifications import TestSpecificationFields, TestStepArgument
 
 FORMAT: Final = "tasktracker.test-specification"
 VERSION: Final = 1
@@ -30,23 +39,23 @@ class _Document(BaseModel):
 
 
 class CategoryDocument(_Document):
-    name: RequiredText = Field(max_length=100)
+    name: RequiredText = field_of(CategoryFields, "name")
     description: OptionalText | None = None
 
 
 class VariantDocument(_Document):
-    name: RequiredText = Field(max_length=100)
-    value: RequiredText = Field(max_length=500)
+    name: RequiredText = field_of(ParameterVariantFields, "name")
+    value: RequiredText = field_of(ParameterVariantFields, "value")
     description: OptionalText | None = None
     is_default: bool = False
 
 
 class ParameterDocument(_Document):
-    name: ParameterName = Field(max_length=100)
+    name: ParameterName = field_of(ParameterFields, "name")
     description: OptionalText | None = None
     data_type: DataType = DataType.STRING
-    unit: RequiredText | None = Field(default=None, max_length=20)
-    default_value: OptionalText | None = Field(default=None, max_length=500)
+    unit: RequiredText | None = field_of(ParameterFields, "unit", default=None)
+    default_value: OptionalText | None = field_of(ParameterFields, "default_value", default=None)
     min_value: FiniteFloat | None = None
     max_value: FiniteFloat | None = None
     category: RequiredText | None = None
@@ -60,30 +69,30 @@ class SignatureEntryDocument(_Document):
 
 
 class CommandDocument(_Document):
-    name: CommandName = Field(max_length=100)
+    name: CommandName = field_of(GenericCommandFields, "name")
     description: OptionalText | None = None
-    syntax: OptionalText | None = Field(default=None, max_length=500)
+    syntax: OptionalText | None = field_of(GenericCommandFields, "syntax", default=None)
     category: RequiredText | None = None
     is_active: bool = True
     signature: tuple[SignatureEntryDocument, ...] = ()
 
 
 class RequirementDocument(_Document):
-    key: Key = Field(max_length=50)
-    title: RequiredText = Field(max_length=200)
+    key: Key = field_of(Requirement, "key")
+    title: RequiredText = field_of(Requirement, "title")
     statement: RequiredText
     rationale: OptionalText | None = None
     kind: RequirementKind = RequirementKind.FUNCTIONAL
     priority: Priority = Priority.MEDIUM
     status: RequirementStatus = RequirementStatus.DRAFT
-    source_ref: OptionalText | None = Field(default=None, max_length=255)
-    revision: int = Field(default=1, ge=1)
+    source_ref: OptionalText | None = field_of(Requirement, "source_ref", default=None)
+    revision: int = field_of(Requirement, "revision", default=1)
     parent: Key | None = None
 
 
 class LinkDocument(_Document):
     requirement: Key
-    verified_revision: int | None = Field(default=None, ge=1)
+    verified_revision: int | None = field_of(RequirementTestLink, "verified_revision", default=None)
 
 
 class ArgumentDocument(_Document):
@@ -91,7 +100,7 @@ class ArgumentDocument(_Document):
 
     parameter: ParameterName
     variant: RequiredText | None = None
-    value: OptionalText | None = Field(default=None, max_length=500)
+    value: OptionalText | None = field_of(TestStepArgument, "value", default=None)
 
 
 class StepDocument(_Document):
@@ -103,8 +112,8 @@ class StepDocument(_Document):
 
 
 class SpecificationDocument(_Document):
-    key: Key = Field(max_length=50)
-    title: RequiredText = Field(max_length=200)
+    key: Key = field_of(TestSpecificationFields, "key")
+    title: RequiredText = field_of(TestSpecificationFields, "title")
     objective: OptionalText | None = None
     preconditions: OptionalText | None = None
     status: SpecificationStatus = SpecificationStatus.DRAFT
@@ -113,8 +122,6 @@ class SpecificationDocument(_Document):
 
 class TestSpecificationDocument(_Document):
     """A whole test specification and everything it uses, by name."""
-
-    __test__ = False
 
     format: Literal["tasktracker.test-specification"] = FORMAT
     version: Literal[1] = VERSION

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.testspec.enums import DataType
 from tasktracker.testspec.formats import ParameterName
@@ -30,8 +30,8 @@ class VariantCreate(ParameterVariantFields, Schema):
 class VariantUpdate(Schema):
     """Only the fields that are set are changed; `None` clears the description."""
 
-    name: RequiredText | None = Field(default=None, max_length=100)
-    value: RequiredValueText | None = Field(default=None, max_length=500)
+    name: RequiredText | None = field_of(ParameterVariantFields, "name", default=None)
+    value: RequiredValueText | None = field_of(ParameterVariantFields, "value", default=None)
     description: OptionalText | None = Field(default=None, sa_type=Text)
     is_default: bool | None = None
 
@@ -52,11 +52,11 @@ class ParameterCreate(ParameterFields, Schema):
 class ParameterUpdate(Schema):
     """Only the fields that are set are changed; `None` clears an optional field."""
 
-    name: ParameterName | None = Field(default=None, max_length=100)
+    name: ParameterName | None = field_of(ParameterFields, "name", default=None)
     description: OptionalText | None = Field(default=None, sa_type=Text)
     data_type: DataType | None = None
-    unit: RequiredText | None = Field(default=None, max_length=20)
-    default_value: ValueText | None = Field(default=None, max_length=500)
+    unit: RequiredText | None = field_of(ParameterFields, "unit", default=None)
+    default_value: ValueText | None = field_of(ParameterFields, "default_value", default=None)
     min_value: FiniteFloat | None = None
     max_value: FiniteFloat | None = None
     category_id: uuid.UUID | None = None

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.testspec.enums import Priority, RequirementKind, RequirementStatus
 from tasktracker.testspec.formats import Key
@@ -23,14 +23,14 @@ class RequirementUpdate(Schema):
     `revision` is not settable: it goes up by itself when `title` or `statement` changes.
     """
 
-    key: Key | None = Field(default=None, max_length=50)
-    title: RequiredText | None = Field(default=None, max_length=200)
+    key: Key | None = field_of(RequirementFields, "key", default=None)
+    title: RequiredText | None = field_of(RequirementFields, "title", default=None)
     statement: RequiredText | None = Field(default=None, sa_type=Text)
     rationale: OptionalText | None = Field(default=None, sa_type=Text)
     kind: RequirementKind | None = None
     priority: Priority | None = None
     status: RequirementStatus | None = None
-    source_ref: OptionalText | None = Field(default=None, max_length=255)
+    source_ref: OptionalText | None = field_of(RequirementFields, "source_ref", default=None)
     parent_id: uuid.UUID | None = None
 
 

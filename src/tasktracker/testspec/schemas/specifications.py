@@ -8,11 +8,16 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from tasktracker.db.base import Schema
+from tasktracker.db.base import Schema, field_of
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.testspec.enums import Priority, SpecificationStatus
 from tasktracker.testspec.formats import Key
-from tasktracker.testspec.models.specifications import TestSpecificationFields, TestStepFields
+from tasktracker.testspec.models.specifications import (
+    TestSpecificationFields,
+    TestStep,
+    TestStepArgument,
+    TestStepFields,
+)
 from tasktracker.testspec.values import ValueText
 
 
@@ -23,8 +28,8 @@ class TestSpecificationCreate(TestSpecificationFields, Schema):
 class TestSpecificationUpdate(Schema):
     """Only the fields that are set are changed; `None` clears an optional field."""
 
-    key: Key | None = Field(default=None, max_length=50)
-    title: RequiredText | None = Field(default=None, max_length=200)
+    key: Key | None = field_of(TestSpecificationFields, "key", default=None)
+    title: RequiredText | None = field_of(TestSpecificationFields, "title", default=None)
     objective: OptionalText | None = Field(default=None, sa_type=Text)
     preconditions: OptionalText | None = Field(default=None, sa_type=Text)
     status: SpecificationStatus | None = None
@@ -42,7 +47,7 @@ class ArgumentIn(Schema):
 
     parameter_id: uuid.UUID
     variant_id: uuid.UUID | None = None
-    value: ValueText | None = Field(default=None, max_length=500)
+    value: ValueText | None = field_of(TestStepArgument, "value", default=None)
 
     @field_validator("value")
     @classmethod
@@ -65,7 +70,7 @@ class ArgumentRead(SQLModel):
 class TestStepCreate(TestStepFields, Schema):
     """A new step; without `position` it is appended, otherwise the steps from there move down."""
 
-    position: int | None = Field(default=None, ge=1)
+    position: int | None = field_of(TestStep, "position", default=None)
     arguments: list[ArgumentIn] = Field(default_factory=list)
 
 

@@ -25,8 +25,8 @@ from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tasktracker.db.compiled import CompiledQuery
 from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.fastpath.compiled import CompiledQuery
 from tasktracker.testspec.enums import DataType
 from tasktracker.testspec.formats import PLACEHOLDER_PATTERN
 from tasktracker.testspec.models import (

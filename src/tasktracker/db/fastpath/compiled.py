@@ -15,9 +15,11 @@ compiles its statement once per dialect, then on each call:
   `before_cursor_execute`/`after_cursor_execute` events when anything listens to them
   (tracing, statement counting in tests), and turning driver errors into the package's
   errors as the engine's `handle_error` hook does, invalidating a lost connection;
-- turns rows into immutable read rows (`NamedTuple`s), decoding column by column with
-  the column types' result processors, and not at all where the driver already returns
-  the final value (UUIDs and UTC timestamps from psycopg).
+- turns rows into immutable read rows (`NamedTuple`s), decoding column by column
+  (`fastpath.decoding`).
+
+What it reads of SQLAlchemy beyond its public API (the compiler's bind names and
+positions, event dispatch) goes through `db.sqlalchemy_internals`.
 
 Isolation stays structural (`tenancy.compiled_scope`): a statement is checked as any
 statement in a user scope is, a SELECT is compiled with the loader criteria every ORM
@@ -29,27 +31,31 @@ from __future__ import annotations
 import functools
 import threading
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, Engine, Select, Uuid
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.types import TypeEngine
 
 from tasktracker.db.driver_errors import transaction_lost, translate_driver_error
 from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
-from tasktracker.db.errors import StoredValueError, ValidationError
+from tasktracker.db.errors import ValidationError
+from tasktracker.db.fastpath.decoding import Converter, Decoders, RowT, decode_rows, decoders
 from tasktracker.db.gate import FairGate
+from tasktracker.db.sqlalchemy_internals import (
+    bind_names,
+    fire_cursor_event,
+    positions,
+    prefetch_columns,
+)
 from tasktracker.db.tenancy import (
     GATE,
     SCOPE_PARAMETER,
@@ -57,14 +63,11 @@ from tasktracker.db.tenancy import (
     compiled_scope,
     scope_user_id,
 )
-from tasktracker.db.types import StrEnumType, UTCDateTime
 
 _SAVEPOINT = "SAVEPOINT tasktracker_write"
 _RELEASE = "RELEASE SAVEPOINT tasktracker_write"
 _ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT tasktracker_write"
 
-RowT = TypeVar("RowT", bound=tuple[Any, ...])
-Converter = Callable[[Any], Any]
 AnySelect = Select[*tuple[Any, ...]]
 
 
@@ -83,54 +86,6 @@ def unit_connection(session: Session) -> Connection | None:
     return session.connection() if session.in_transaction() else None
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo is UTC else value.astimezone(UTC)
-
-
-def _utc_from_text(value: str | None) -> datetime | None:
-    """SQLAlchemy's SQLite text form of a UTC timestamp ("YYYY-MM-DD HH:MM:SS.ffffff")."""
-    return None if value is None else datetime.fromisoformat(value + "+00:00")
-
-
-_new_object = object.__new__
-_set = object.__setattr__
-_UNKNOWN = uuid.SafeUUID.unknown
-_fromhex = bytes.fromhex
-_from_bytes = int.from_bytes
-
-
-def _uuid_from_hex(value: str | None) -> uuid.UUID | None:
-    """SQLAlchemy's SQLite form of a UUID: exactly 32 hex digits; anything else (a sign, a
-    `0x`, 40 digits) is a `ValueError`. Built as `uuid.UUID` builds itself, without its
-    re-parsing: half the cost of `UUID(hex)` on a hot path."""
-    if value is None:
-        return None
-    raw = _fromhex(value)  # pairs of hex digits only (or spaces, which the lengths exclude)
-    if len(raw) != 16 or len(value) != 32:
-        raise ValueError("a UUID is 32 hexadecimal digits")
-    decoded = _new_object(uuid.UUID)
-    _set(decoded, "int", _from_bytes(raw))
-    _set(decoded, "is_safe", _UNKNOWN)
-    return decoded
-
-
-def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Converter | None:
-    """How a column's driver value becomes its Python value; None when it already is one.
-
-    The column types' own result processors, except where a cheaper equivalent is known
-    (the tests compare every field with what the ORM reads)."""
-    if isinstance(column_type, StrEnumType):
-        return column_type.members.__getitem__
-    if isinstance(column_type, UTCDateTime):
-        if dialect.name == "postgresql":
-            return _as_utc  # psycopg returns aware datetimes; UTC ones pass as they are
-        if dialect.name == "sqlite":
-            return _utc_from_text
-    if isinstance(column_type, Uuid) and dialect.name == "sqlite":
-        return _uuid_from_hex
-    return column_type.dialect_impl(dialect).result_processor(dialect, None)
-
-
 @dataclass(frozen=True)
 class _Plan:
     """A statement compiled for one dialect, with what its parameters and rows need."""
@@ -139,7 +94,7 @@ class _Plan:
     sql: str
     positions: tuple[str, ...] | None
     processors: tuple[tuple[str, Converter], ...]
-    decoders: tuple[tuple[int, Converter], ...]
+    decoders: Decoders
     columns: tuple[str, ...]
 
     @classmethod
@@ -147,23 +102,17 @@ class _Plan:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
         processors: dict[str, Converter] = {}
-        for bind, name in compiled.bind_names.items():
+        for bind, name in bind_names(compiled):
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors.setdefault(name, process)  # a name may be bound more than once
-        decoders = []
         columns = statement.selected_columns if isinstance(statement, Select) else ()
-        for index, column in enumerate(columns):
-            decode = _decoder(column.type, dialect)
-            if decode is not None:
-                decoders.append((index, decode))
-        positions = compiled.positiontup
         return cls(
             compiled,
             compiled.string,
-            None if positions is None else tuple(positions),
+            positions(compiled),
             tuple(processors.items()),
-            tuple(decoders),
+            decoders((column.type for column in columns), dialect),
             tuple(column.key or "value" for column in columns),
         )
 
@@ -183,16 +132,6 @@ class _Plan:
         if self.positions is None:
             return parameters
         return tuple(parameters[name] for name in self.positions)
-
-    def unreadable(self, rows: Sequence[Any]) -> str | None:
-        """The first column holding a value its decoder refuses (after a failed decoding)."""
-        for index, decode in self.decoders:
-            for row in rows:
-                try:
-                    decode(row[index])
-                except (TypeError, ValueError, KeyError):
-                    return self.columns[index]
-        return None
 
 
 def _undo_for(fairy: PoolProxiedConnection) -> str:
@@ -214,7 +153,7 @@ def _check_complete(statement: Insert) -> None:
     compute these "prefetch" columns first): it must give a value for each of them."""
     compiled = statement.compile()
     assert isinstance(compiled, SQLCompiler)
-    missing = [column.key for column in compiled.insert_prefetch]
+    missing = prefetch_columns(compiled)
     if missing:
         raise ValueError(f"a compiled INSERT must give these columns: {', '.join(missing)}")
 
@@ -241,7 +180,8 @@ class CompiledQuery(Generic[RowT]):
     def all(self, session: Session, **parameters: Any) -> list[RowT]:
         """Every row, as read rows."""
         plan, rows = self._run(session, parameters, fetch=True)
-        return self._rows(plan, rows)
+        assert self._make_row is not None, "a statement without a row type returns no rows"
+        return decode_rows(rows, plan.decoders, plan.columns, self._make_row)
 
     def one_or_none(self, session: Session, **parameters: Any) -> RowT | None:
         rows = self.all(session, **parameters)
@@ -298,7 +238,7 @@ class CompiledQuery(Generic[RowT]):
         # as the rest of this method.
         observed = isinstance(owner, Connection) and cursor_events_observed(owner)
         if observed:
-            owner.dispatch.before_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
+            fire_cursor_event(owner, "before_cursor_execute", cursor, plan.sql, arguments)
         undo = _undo_for(fairy) if self._writes and dialect.name == "postgresql" else None
         savepoint = undo == _ROLLBACK_TO_SAVEPOINT
         try:
@@ -324,42 +264,12 @@ class CompiledQuery(Generic[RowT]):
             with suppress(dialect.loaded_dbapi.Error):  # as it may, on a connection just dropped
                 cursor.close()
         if observed:
-            owner.dispatch.after_cursor_execute(owner, cursor, plan.sql, arguments, None, False)
+            fire_cursor_event(owner, "after_cursor_execute", cursor, plan.sql, arguments)
         else:
             threshold = owner.get_execution_options().get(SLOW_QUERY_OPTION)
             if threshold is not None:
                 log_if_slow(plan.sql, elapsed, threshold)
         return plan, result
-
-    def _rows(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:
-        try:
-            return self._decoded(plan, rows)
-        except (TypeError, ValueError, KeyError):
-            field = plan.unreadable(rows)
-            if field is None:
-                raise
-            message = f"{field}: a stored value is not valid for the column's type"
-            raise StoredValueError(message, field=field) from None
-
-    def _decoded(self, plan: _Plan, rows: Sequence[Any]) -> list[RowT]:
-        assert self._make_row is not None, "a statement without a row type returns no rows"
-        if not rows:
-            return []
-        if not plan.decoders:
-            return list(map(self._make_row, rows))
-        if len(rows) == 1:
-            values = list(rows[0])
-            for index, decode in plan.decoders:
-                values[index] = decode(values[index])
-            return [self._make_row(values)]
-        # Column by column: one `map` per decoded column instead of a loop per value, and
-        # none for a column that is all NULL (`completed_at` of open tasks).
-        columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
-        for index, decode in plan.decoders:
-            column = columns[index]
-            if column.count(None) != len(rows):  # type: ignore[attr-defined]
-                columns[index] = map(decode, column)
-        return list(map(self._make_row, zip(*columns, strict=True)))
 
 
 class QueryCache(Generic[RowT]):

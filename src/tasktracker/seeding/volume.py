@@ -1,4 +1,5 @@
-"""Deterministic demo and benchmark data for every domain, loaded through the bulk path.
+"""Volume data: deterministic data for every domain at any size, loaded through the bulk path
+(what `tasktracker db seed` and the benchmarks load; the quickstart's demo is `seeding.demo`).
 
     plan = SeedPlan(users=100, tasks_per_user=10_000, seed=42)
     with engine.begin() as connection:

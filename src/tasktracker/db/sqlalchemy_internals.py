@@ -1,0 +1,139 @@
+"""Every SQLAlchemy internal the data layer relies on, behind one fence.
+
+The compiled fast path (`db.fastpath`), the scope guard (`db.scope_guard`) and the tenancy
+hook (`db.tenancy`) read statement and compiler structures that SQLAlchemy does not
+document as API: private attributes, compiler bookkeeping, event dispatch. Each such read
+is one function here and nowhere else, so an incompatible SQLAlchemy breaks one module, and
+`tests/db/test_sqlalchemy_internals.py` runs each against the installed SQLAlchemy with a
+real statement: CI's run on the lowest versions (`scripts/lowest-deps.sh`, SQLAlchemy
+2.0.50) and its run on the newest (2.1.x) fail there, loudly, rather than let the guard
+miss an assignment or the fast path bind a parameter in the wrong place.
+
+Public API (`compile()`, `construct_params`, the type's bind and result processors,
+`Dialect.is_disconnect`, `loaded_dbapi`) is used directly where it is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Insert
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase, ValuesBase
+from sqlalchemy.sql.elements import BindParameter, OperatorExpression, UnaryExpression
+from sqlalchemy.sql.selectable import HasHints, HasPrefixes, HasSuffixes
+
+# -- statements: the scope guard and the tenancy hook ---------------------------------------
+
+
+def cache_key(statement: Executable) -> Hashable | None:
+    """The statement's SQL cache key (what makes up its SQL, bound values aside; SQLAlchemy
+    memoizes it and reuses it for its compiled cache); None for an uncacheable statement."""
+    key = statement._generate_cache_key()  # type: ignore[attr-defined]
+    return None if key is None else key.key
+
+
+def parent_entity(element: Any) -> Any | None:
+    """The mapper (or aliased class) an ORM element comes from (a model, one of its
+    columns, a `select(Model)`'s FROM); None for plain Core (a table, `table.c.x`)."""
+    return element._annotations.get("parententity")
+
+
+def loader_options(statement: Executable) -> Sequence[Any]:
+    """The options given to the statement (`.options(...)`), in order."""
+    return statement._with_options
+
+
+def replace_parameters(state: ORMExecuteState, parameters: Any) -> None:
+    """Have the session execute `state`'s statement with `parameters` instead of the
+    caller's. Assigning `ORMExecuteState.parameters` is not documented as doing so:
+    SQLAlchemy 2.1 reads it back after the `do_orm_execute` hooks, 2.0 does not."""
+    state.parameters = parameters
+
+
+def has_prefix_suffix_or_hint(element: Any) -> bool:
+    """Whether the element carries raw SQL as a prefix, suffix or (statement) hint."""
+    return bool(
+        (isinstance(element, HasPrefixes) and element._prefixes)
+        or (isinstance(element, HasSuffixes) and element._suffixes)
+        or (isinstance(element, HasHints) and (element._hints or element._statement_hints))
+    )
+
+
+def operators_of(element: Any) -> tuple[Any, ...]:
+    """The operators an expression applies (a binary or boolean operator; a unary's
+    operator and modifier, `None` where absent)."""
+    if isinstance(element, OperatorExpression):
+        return (element.operator,)
+    if isinstance(element, UnaryExpression):
+        return (element.operator, element.modifier)
+    return ()
+
+
+def has_single_values(statement: Insert) -> bool:
+    """Whether an INSERT was given one row's values (`.values(a=1)`), not none or many."""
+    return statement._values is not None
+
+
+def inserts_from_select(statement: Insert) -> bool:
+    """Whether an INSERT takes its rows from a SELECT (`from_select`)."""
+    return statement.select is not None
+
+
+def assignments(statement: UpdateBase) -> Iterator[tuple[str, Any]]:
+    """Each (column name, value) the statement itself assigns: VALUES/SET (every row of
+    a multi-row VALUES, `ordered_values` on SQLAlchemy 2.0) and an upsert's
+    `ON CONFLICT DO UPDATE SET`; none for a DELETE."""
+    if not isinstance(statement, ValuesBase):
+        return
+    for column, value in (statement._values or {}).items():
+        yield _name(column), value
+    for column, value in getattr(statement, "_ordered_values", None) or ():  # SQLAlchemy 2.0
+        yield _name(column), value
+    columns = [column.key for column in statement.table.c]
+    for rows in statement._multi_values:
+        for row in rows:
+            pairs = row.items() if isinstance(row, Mapping) else zip(columns, row, strict=False)
+            for column, value in pairs:
+                yield _name(column), value
+    upsert = getattr(statement, "_post_values_clause", None)
+    for column, value in dict(getattr(upsert, "update_values_to_set", ())).items():
+        yield _name(column), value
+
+
+def _name(column: Any) -> str:
+    return column if isinstance(column, str) else str(column.key)
+
+
+# -- compiled statements: the fast path -----------------------------------------------------
+
+
+def bind_names(compiled: SQLCompiler) -> Iterator[tuple[BindParameter[Any], str]]:
+    """Each bound parameter of the compiled statement and the name it is compiled under
+    (the key `construct_params` gives its value by)."""
+    yield from compiled.bind_names.items()
+
+
+def positions(compiled: SQLCompiler) -> tuple[str, ...] | None:
+    """For a positional paramstyle (`?`, `$1`), the parameter names in the order the
+    driver takes them; None for a named one (`%(name)s`)."""
+    order = compiled.positiontup
+    return None if order is None else tuple(order)
+
+
+def prefetch_columns(compiled: SQLCompiler) -> list[str]:
+    """The columns of a compiled INSERT whose Python-side defaults SQLAlchemy's own
+    execution would compute before sending it."""
+    return [column.key for column in compiled.insert_prefetch]
+
+
+def fire_cursor_event(
+    connection: Connection | Engine, event: str, cursor: Any, sql: str, parameters: Any
+) -> None:
+    """Dispatch `before_cursor_execute` or `after_cursor_execute` to the connection's
+    listeners, with the arguments SQLAlchemy's own execution gives them (no execution
+    context, not executemany)."""
+    getattr(connection.dispatch, event)(connection, cursor, sql, parameters, None, False)
