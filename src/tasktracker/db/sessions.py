@@ -11,7 +11,7 @@ own unit and still compose into a caller's transaction.
 A unit that may write owns one connection for its whole life, checked out when it opens,
 and owns that connection's transaction; its session is bound to the connection and joins
 the transaction (`join_transaction_mode="rollback_only"`). So the ORM and the compiled
-fast path (`db.compiled`), which sends its statements on the unit's connection directly,
+fast path (`db.fastpath`), which sends its statements on the unit's connection directly,
 always share one transaction. A read-only unit begins nothing and holds no connection of
 its own: compiled reads borrow a pooled connection per statement (a single-statement
 read is one round trip), and the ORM, if used, takes one for the rest of the unit, which
@@ -119,7 +119,7 @@ class Database:
             return
         # A unit that may write holds a connection (on SQLite, the write lock) for its life:
         # it takes its permit now. A read-only unit's statements take one each
-        # (`db.compiled`), none on SQLite.
+        # (`db.fastpath`), none on SQLite.
         gate = None if read_only else self._gate
         with gate.permit() if gate is not None else nullcontext():
             yield from self._unit(user_id, read_only)
@@ -164,7 +164,7 @@ class Database:
         so two such units of one database never overlap (`engines.writer`). A read-only
         unit holds no connection: its session is bound to the reader engine and takes one
         only if the ORM is used, and compiled reads otherwise borrow one per statement
-        (`db.compiled`)."""
+        (`db.fastpath`)."""
         if isinstance(self.bind, Connection):
             return self.bind, self.bind.begin_nested()
         if read_only:

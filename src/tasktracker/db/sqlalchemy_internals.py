@@ -6,8 +6,8 @@ document as API: private attributes, compiler bookkeeping, event dispatch. Each 
 is one function here and nowhere else, so an incompatible SQLAlchemy breaks one module, and
 `tests/db/test_sqlalchemy_internals.py` runs each against the installed SQLAlchemy with a
 real statement: CI's run on the lowest versions (`scripts/lowest-deps.sh`, SQLAlchemy
-2.0.50) and its run on the newest (2.1.x) fail there, loudly, rather than let the guard
-miss an assignment or the fast path bind a parameter in the wrong place.
+2.1.0) and its run on the newest fail there, loudly, rather than let the guard miss an
+assignment or the fast path bind a parameter in the wrong place.
 
 Public API (`compile()`, `construct_params`, the type's bind and result processors,
 `Dialect.is_disconnect`, `loaded_dbapi`) is used directly where it is needed.
@@ -50,7 +50,7 @@ def loader_options(statement: Executable) -> Sequence[Any]:
 def replace_parameters(state: ORMExecuteState, parameters: Any) -> None:
     """Have the session execute `state`'s statement with `parameters` instead of the
     caller's. Assigning `ORMExecuteState.parameters` is not documented as doing so:
-    SQLAlchemy 2.1 reads it back after the `do_orm_execute` hooks, 2.0 does not."""
+    SQLAlchemy 2.1 reads it back after the `do_orm_execute` hooks (2.0 did not)."""
     state.parameters = parameters
 
 
@@ -85,13 +85,11 @@ def inserts_from_select(statement: Insert) -> bool:
 
 def assignments(statement: UpdateBase) -> Iterator[tuple[str, Any]]:
     """Each (column name, value) the statement itself assigns: VALUES/SET (every row of
-    a multi-row VALUES, `ordered_values` on SQLAlchemy 2.0) and an upsert's
+    a multi-row VALUES) and an upsert's
     `ON CONFLICT DO UPDATE SET`; none for a DELETE."""
     if not isinstance(statement, ValuesBase):
         return
     for column, value in (statement._values or {}).items():
-        yield _name(column), value
-    for column, value in getattr(statement, "_ordered_values", None) or ():  # SQLAlchemy 2.0
         yield _name(column), value
     columns = [column.key for column in statement.table.c]
     for rows in statement._multi_values:

@@ -7,7 +7,7 @@ Two ways to the same `ResolvedSpecification`:
   steps) and issues no SQL itself;
 - `read_resolved_specification` (`TestSpecificationRepository.read_resolved`), the fast
   path for callers that only read: `READ_RESOLVED_STATEMENTS` compiled statements
-  (`db.compiled`) whatever the number of steps, read rows instead of ORM objects.
+  (`db.fastpath`) whatever the number of steps, read rows instead of ORM objects.
 
 For each step invoking a command, every parameter of the signature gets its value from, in
 order: the step's literal `value`, the step's variant, the parameter's default variant, the
