@@ -1,7 +1,7 @@
 """Each SQLAlchemy internal the data layer relies on (`db.sqlalchemy_internals`) exists and
 behaves as assumed on the installed SQLAlchemy, run on a real statement.
 
-CI runs this on the lowest SQLAlchemy `pyproject.toml` allows (2.0.50) and on the newest:
+CI runs this on the lowest SQLAlchemy `pyproject.toml` allows (2.1.0) and on the newest:
 an incompatible release fails here, naming the internal, instead of letting the scope
 guard overlook an assignment or the fast path bind a parameter in the wrong place."""
 
