@@ -6,8 +6,9 @@ set -euo pipefail
 if pg_isready -h 127.0.0.1 -p 5432 -q; then
   exit 0
 fi
-version=$(ls /etc/postgresql | sort -V | tail -n 1)
-pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+# The newest installed cluster (Debian's postgresql-common: "version name port status ...").
+read -r version cluster _ < <(pg_lsclusters -h | sort -V | tail -n 1)
+pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start || true
 for _ in $(seq 1 30); do
   pg_isready -h 127.0.0.1 -p 5432 -q && exit 0
   sleep 1
