@@ -4,10 +4,7 @@ selected after the row's columns, and `make_page` reads each from where it is.""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 
 from tasktracker import models  # noqa: F401  (every mapper, for the ORM select)
 from tasktracker.db.pagination import KEYSET_OPTION, Keyset, Ordering, SortKey, paginate
@@ -15,11 +12,11 @@ from tasktracker.tasks.models import Task
 
 BY_CREATION = Ordering(
     "test-created",
-    (SortKey(Task.created_at, kind=datetime), SortKey(Task.id, kind=uuid.UUID)),  # type: ignore[arg-type]
+    (SortKey(Task.created_at), SortKey(Task.id)),  # type: ignore[arg-type]
 )
 BY_TITLE = Ordering(
     "test-title",
-    (SortKey(func.lower(Task.title)), SortKey(Task.id, kind=uuid.UUID)),  # type: ignore[arg-type]
+    (SortKey(func.lower(Task.title, type_=String)), SortKey(Task.id)),  # type: ignore[arg-type]
 )
 
 

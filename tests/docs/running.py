@@ -37,7 +37,8 @@ def _run(block: Block, namespace: dict[str, Any]) -> None:
     # Leading newlines put each line of the block at its own line number in the file.
     source = "\n" * (block.first_code_line - 1) + block.code
     try:
-        exec(compile(source, str(block.path), "exec"), namespace)
+        # dont_inherit: a block runs as a script would, without this module's __future__ imports.
+        exec(compile(source, str(block.path), "exec", dont_inherit=True), namespace)
     except Exception as exc:
         # Without this function's own frame: the first frame shown is the block's line.
         tb = exc.__traceback__.tb_next if exc.__traceback__ else None

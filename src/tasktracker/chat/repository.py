@@ -10,12 +10,13 @@ does not advance between two appends (the `id`, a UUIDv7, breaks any remaining t
 from __future__ import annotations
 
 import builtins
+import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
@@ -29,48 +30,52 @@ from tasktracker.chat.schemas import (
     MessageRow,
 )
 from tasktracker.db.errors import NotFoundError
-from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
-from tasktracker.db.pagination import (
-    Ordering,
-    Page,
-    SortKey,
-    entity,
-    make_page,
-    page_parameters,
-    paginate,
-)
+from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
+from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.db.types import utc_now
 
-RowT = TypeVar("RowT")
+SizedT = TypeVar("SizedT", bound=Sized)
 
 PREVIEW_LENGTH = 200
 """Characters of the last message shown in the conversation list."""
 
 _ONE_TICK = timedelta(microseconds=1)
-_MESSAGE_COLUMNS = [getattr(Message, name) for name in MessageRow._fields]
-_LATEST_MESSAGES: QueryCache[tuple[Any, ...]] = QueryCache()
 
-_MOST_RECENT = Ordering(
-    "conversations-recent",
-    (
-        SortKey(Conversation.updated_at, True, datetime),  # type: ignore[arg-type]
-        SortKey(Conversation.id, True, uuid.UUID),  # type: ignore[arg-type]
-    ),
+
+class MessageFilter(ListingFilter):
+    """The messages of one conversation."""
+
+    conversation_id: Annotated[uuid.UUID, Equals(Message.conversation_id)]
+
+
+class MessageOrder(enum.StrEnum):
+    OLDEST_FIRST = "oldest_first"
+    NEWEST_FIRST = "newest_first"
+
+
+_newest_message = SortKey(Message.created_at, True), SortKey(Message.id, True)  # type: ignore[arg-type]
+_MESSAGES = Listing(
+    Message,
+    MessageFilter,
+    {
+        MessageOrder.OLDEST_FIRST: Ordering(
+            "messages-oldest-first",
+            (SortKey(Message.created_at), SortKey(Message.id)),  # type: ignore[arg-type]
+        ),
+        MessageOrder.NEWEST_FIRST: Ordering("messages-newest-first", _newest_message),
+    },
+    MessageRow,
 )
-_OLDEST_FIRST = Ordering(
-    "messages-oldest-first",
-    (
-        SortKey(Message.created_at, kind=datetime),  # type: ignore[arg-type]
-        SortKey(Message.id, kind=uuid.UUID),  # type: ignore[arg-type]
-    ),
-)
-_NEWEST_FIRST = Ordering(
-    "messages-newest-first",
-    (
-        SortKey(Message.created_at, True, datetime),  # type: ignore[arg-type]
-        SortKey(Message.id, True, uuid.UUID),  # type: ignore[arg-type]
-    ),
+_CONVERSATIONS = Listing(
+    Conversation,
+    NoFilter,
+    {
+        "recent": Ordering(
+            "conversations-recent",
+            (SortKey(Conversation.updated_at, True), SortKey(Conversation.id, True)),  # type: ignore[arg-type]
+        )
+    },
 )
 
 
@@ -169,61 +174,52 @@ class ConversationRepository(TenantRepository[Conversation]):
             func.substr(latest.content, 1, PREVIEW_LENGTH),
             col(latest.created_at),
         ).outerjoin(latest, col(latest.id) == latest_id)
-        page = paginate(statement, _MOST_RECENT, limit, cursor)
-        return make_page(self.session.execute(page).all(), page, limit, _summary)
+        return _CONVERSATIONS.page(
+            self.session, statement, _summary, sort="recent", limit=limit, cursor=cursor
+        )
 
     def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
         """Every message of the conversation, oldest first."""
-        statement = self._messages_of(conversation_id).order_by(
-            col(Message.created_at), col(Message.id)
-        )
-        return self._found(conversation_id, self.session.scalars(statement).all())
+        criteria = MessageFilter(conversation_id=conversation_id).criteria()
+        oldest_first = _MESSAGES.ordering(MessageOrder.OLDEST_FIRST).order_by
+        statement = select(Message).where(*criteria).order_by(*oldest_first)
+        return self._found(conversation_id, list(self.session.scalars(statement).all()))
 
     def message_page(
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Message]:
         """Messages oldest first, `limit` at a time; `next_cursor` continues with newer ones."""
-        statement = paginate(self._messages_of(conversation_id), _OLDEST_FIRST, limit, cursor)
-        rows = self._found(conversation_id, self.session.execute(statement).all())
-        return make_page(rows, statement, limit, entity)
+        page = self._messages(conversation_id, MessageOrder.OLDEST_FIRST, limit, cursor)
+        return self._found(conversation_id, page)
 
     def latest_messages(
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Message]:
         """The latest `limit` messages, in chronological order; `next_cursor` goes further back."""
-        statement = paginate(self._messages_of(conversation_id), _NEWEST_FIRST, limit, cursor)
-        rows = self._found(conversation_id, self.session.execute(statement).all())
-        page: Page[Message] = make_page(rows, statement, limit, entity)
-        return Page(page.items[::-1], page.next_cursor)
+        page = self._messages(conversation_id, MessageOrder.NEWEST_FIRST, limit, cursor)
+        return self._found(conversation_id, Page(page.items[::-1], page.next_cursor))
 
     def read_latest_messages(
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[MessageRow]:
         """As `latest_messages`, as read rows: the fast path for callers that only read."""
-        parameters = page_parameters(_NEWEST_FIRST, limit, cursor)
+        filter = MessageFilter(conversation_id=conversation_id)
+        page = _MESSAGES.rows(
+            self.session, filter, sort=MessageOrder.NEWEST_FIRST, limit=limit, cursor=cursor
+        )
+        return self._found(conversation_id, Page(page.items[::-1], page.next_cursor))
 
-        def build() -> CompiledQuery[tuple[Any, ...]]:
-            messages = select(*_MESSAGE_COLUMNS).where(
-                col(Message.conversation_id) == bindparam("conversation_id")
-            )
-            page = paginate(messages, _NEWEST_FIRST, limit, cursor, columns_only=True)
-            return CompiledQuery(page, tuple)
+    def _messages(
+        self, conversation_id: uuid.UUID, order: MessageOrder, limit: int, cursor: str | None
+    ) -> Page[Message]:
+        filter = MessageFilter(conversation_id=conversation_id)
+        return _MESSAGES.entities(self.session, filter, sort=order, limit=limit, cursor=cursor)
 
-        query = _LATEST_MESSAGES.get(bool(cursor), build)
-        rows = query.all(self.session, conversation_id=conversation_id, **parameters)
-        if not rows:
+    def _found(self, conversation_id: uuid.UUID, found: SizedT) -> SizedT:
+        """`found`; if it is empty, `NotFoundError` unless the conversation is visible."""
+        if not found:
             self.get(conversation_id)
-        page = make_page(rows, query.statement, limit, MessageRow._make)
-        return Page(page.items[::-1], page.next_cursor)
-
-    def _messages_of(self, conversation_id: uuid.UUID) -> Select[Message]:
-        return select(Message).where(col(Message.conversation_id) == conversation_id)
-
-    def _found(self, conversation_id: uuid.UUID, rows: Sequence[RowT]) -> builtins.list[RowT]:
-        """`rows`; if there are none, `NotFoundError` unless the conversation is visible."""
-        if not rows:
-            self.get(conversation_id)
-        return list(rows)
+        return found
 
     def _locked(self, conversation_id: uuid.UUID) -> Conversation:
         """The conversation, its row locked (PostgreSQL) and its `updated_at` current."""

@@ -25,8 +25,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Integer, Select, and_, bindparam, or_, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Integer,
+    Select,
+    TypeDecorator,
+    and_,
+    bindparam,
+    or_,
+    tuple_,
+)
 from sqlalchemy.sql.elements import Label, UnaryExpression
+from sqlalchemy.types import TypeEngine
 
 from tasktracker.db.errors import ValidationError
 
@@ -49,14 +60,33 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class SortKey:
-    """One column of an ordering; `kind` tells how its cursor value is decoded."""
+    """One column of an ordering. How its cursor value is decoded (`kind`) is the Python
+    type of the expression's SQL type."""
 
     expression: ColumnElement[Any]
     descending: bool = False
-    kind: type = str
+
+    kind: type = field(init=False)
+
+    def __post_init__(self) -> None:
+        kind = python_type(self.expression.type)
+        if kind is object:  # NullType: func.x(...) without type_=
+            raise TypeError(f"sort key {self.expression} has no SQL type to decode a cursor by")
+        object.__setattr__(self, "kind", kind)
 
     def order(self) -> UnaryExpression[Any]:
         return self.expression.desc() if self.descending else self.expression.asc()
+
+
+def python_type(sql_type: TypeEngine[Any]) -> type:
+    """The Python type of a column type's values, through decorated types (ours and
+    SQLModel's `AutoString` report `object` themselves)."""
+    while isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    try:
+        return sql_type.python_type
+    except NotImplementedError:
+        return object
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,23 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, select
+from sqlalchemy import bindparam, func, insert, literal, select
 from sqlmodel import col
 
-from tasktracker.db.base import Input
 from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import NotFoundError, ValidationError
-from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
-from tasktracker.db.pagination import (
-    Ordering,
-    Page,
-    SortKey,
-    entity,
-    make_page,
-    page_parameters,
-    paginate,
+from tasktracker.db.fastpath.compiled import CompiledQuery
+from tasktracker.db.listing import (
+    AtLeast,
+    Equals,
+    Flag,
+    LessThan,
+    Listing,
+    ListingFilter,
+    NoFilter,
+    OneOf,
 )
+from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
@@ -45,12 +46,15 @@ from tasktracker.tasks.schemas import (
 _NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
+_CATEGORIES = Listing(
+    Category,
+    NoFilter,
+    {"name": Ordering("category-name", (SortKey(caseless(Category.name)), SortKey(Category.id)))},  # type: ignore[arg-type]
+)
+
+
 class CategoryRepository(TenantRepository[Category]):
     model = Category
-    _by_name = Ordering(
-        "category-name",
-        (SortKey(caseless(Category.name)), SortKey(Category.id, kind=uuid.UUID)),  # type: ignore[arg-type]
-    )
 
     def create(self, data: CategoryCreate | Mapping[str, Any]) -> Category:
         return self.create_from(validated(CategoryCreate, data))
@@ -67,9 +71,7 @@ class CategoryRepository(TenantRepository[Category]):
 
     def list(self, *, limit: int = 100, cursor: str | None = None) -> Page[Category]:
         """Categories by name, case-insensitively."""
-        statement = paginate(select(Category), self._by_name, limit, cursor)
-        rows = self.session.execute(statement).all()
-        return make_page(rows, statement, limit, entity)
+        return _CATEGORIES.entities(self.session, sort="name", limit=limit, cursor=cursor)
 
 
 class TaskSort(enum.StrEnum):
@@ -80,113 +82,37 @@ class TaskSort(enum.StrEnum):
     TITLE = "title"
 
 
+class TaskFilter(ListingFilter):
+    """Which tasks to list; every criterion is optional and they combine with AND."""
+
+    status: Annotated[Sequence[TaskStatus] | None, OneOf(Task.status)] = None
+    priority: Annotated[Sequence[TaskPriority] | None, OneOf(Task.priority)] = None
+    category_id: Annotated[uuid.UUID | None, Equals(Task.category_id)] = None
+    due_before: Annotated[datetime | None, AWARE, LessThan(Task.due_date)] = None
+    due_after: Annotated[datetime | None, AWARE, AtLeast(Task.due_date)] = None
+    overdue: Annotated[bool | None, Flag(Task.is_overdue)] = None
+    completed: Annotated[bool | None, Flag(Task.completed)] = None
+
+
 _due_or_never = func.coalesce(Task.due_date, literal(_NO_DUE_DATE, UTCDateTime))
-_task_id = SortKey(Task.id, kind=uuid.UUID)  # type: ignore[arg-type]
-_ORDERINGS: dict[TaskSort, Ordering] = {
-    TaskSort.NEWEST: Ordering(
-        "newest",
-        (SortKey(Task.created_at, True, datetime), SortKey(Task.id, True, uuid.UUID)),  # type: ignore[arg-type]
-    ),
-    TaskSort.OLDEST: Ordering("oldest", (SortKey(Task.created_at, kind=datetime), _task_id)),  # type: ignore[arg-type]
-    TaskSort.DUE_SOONEST: Ordering("due", (SortKey(_due_or_never, kind=datetime), _task_id)),
-    TaskSort.RECENTLY_UPDATED: Ordering(
-        "updated",
-        (SortKey(Task.updated_at, True, datetime), SortKey(Task.id, True, uuid.UUID)),  # type: ignore[arg-type]
-    ),
-    TaskSort.TITLE: Ordering("title", (SortKey(Task.title), _task_id)),  # type: ignore[arg-type]
-}
-
-
-def _ordering(sort: TaskSort) -> Ordering:
-    ordering = _ORDERINGS.get(sort)
-    if ordering is None:
-        allowed = ", ".join(TaskSort)
-        raise ValidationError.single("sort", f"must be one of {allowed}", model="Task")
-    return ordering
-
-
-def _distinct(values: Sequence[Any] | None) -> list[Any]:
-    return list(dict.fromkeys(values or ()))
-
-
-class TaskFilter(Input):
-    """Which tasks to list; every criterion is optional and they combine with AND.
-
-    A bad value (an unknown status, a naive datetime, an unknown criterion) raises our
-    `ValidationError` naming the field, when the filter is built or changed."""
-
-    status: Sequence[TaskStatus] | None = None
-    priority: Sequence[TaskPriority] | None = None
-    category_id: uuid.UUID | None = None
-    due_before: Annotated[datetime | None, AWARE] = None
-    due_after: Annotated[datetime | None, AWARE] = None
-    overdue: bool | None = None
-    completed: bool | None = None
-
-    def shape(self) -> tuple[Any, ...]:
-        """Which criteria are set and with how many values: filters of the same shape share
-        one statement (and one compiled query), differing only in `parameters()`."""
-        return (
-            len(_distinct(self.status)),
-            len(_distinct(self.priority)),
-            self.category_id is not None,
-            self.due_before is not None,
-            self.due_after is not None,
-            self.overdue,
-            self.completed,
-        )
-
-    def parameters(self) -> dict[str, Any]:
-        """The filter's values, named as the bound parameters of `criteria()`."""
-        values: dict[str, Any] = {}
-        for i, status in enumerate(_distinct(self.status)):
-            values[f"status_in_{i}"] = status
-        for i, priority in enumerate(_distinct(self.priority)):
-            values[f"priority_in_{i}"] = priority
-        for name in ("category_id", "due_before", "due_after"):
-            if (value := getattr(self, name)) is not None:
-                values[name] = value
-        return values
-
-    def criteria(self) -> list[ColumnElement[bool]]:
-        """The WHERE criteria, with `parameters()` bound by name."""
-        values = self.parameters()
-
-        def bound(name: str, column: Any) -> Any:
-            return bindparam(name, values[name], type_=column.type)
-
-        status, priority, due_date = col(Task.status), col(Task.priority), col(Task.due_date)
-        criteria: list[ColumnElement[bool]] = []
-        if self.status:
-            count = len(_distinct(self.status))
-            statuses = [bound(f"status_in_{i}", status) for i in range(count)]
-            criteria.append(status.in_(statuses))
-        if self.priority:
-            names = [f"priority_in_{i}" for i in range(len(_distinct(self.priority)))]
-            criteria.append(priority.in_([bound(name, priority) for name in names]))
-        if self.category_id is not None:
-            category_id = col(Task.category_id)
-            criteria.append(category_id == bound("category_id", category_id))
-        if self.due_before is not None:
-            criteria.append(due_date < bound("due_before", due_date))
-        if self.due_after is not None:
-            criteria.append(due_date >= bound("due_after", due_date))
-        if self.overdue is not None:
-            criteria.append(Task.is_overdue if self.overdue else ~Task.is_overdue)  # type: ignore[arg-type]
-        if self.completed is not None:
-            criteria.append(_COMPLETED if self.completed else _NOT_COMPLETED)
-        return criteria
-
-
-# Built once: a hybrid's expression costs a fresh SQL construction on every access.
-_COMPLETED: ColumnElement[bool] = Task.completed  # type: ignore[assignment]
-_NOT_COMPLETED: ColumnElement[bool] = ~_COMPLETED
-
-
-_NO_FILTER = TaskFilter()
-_ROW_COLUMNS = [getattr(Task, name) for name in TaskRow._fields]
-_BY_ID = CompiledQuery(select(*_ROW_COLUMNS).where(col(Task.id) == bindparam("id")), TaskRow)
-_PAGES: QueryCache[tuple[Any, ...]] = QueryCache()
+_task_id = SortKey(Task.id)  # type: ignore[arg-type]
+_newest_id = SortKey(Task.id, descending=True)  # type: ignore[arg-type]
+_TASKS = Listing(
+    Task,
+    TaskFilter,
+    {
+        TaskSort.NEWEST: Ordering("newest", (SortKey(Task.created_at, True), _newest_id)),  # type: ignore[arg-type]
+        TaskSort.OLDEST: Ordering("oldest", (SortKey(Task.created_at), _task_id)),  # type: ignore[arg-type]
+        TaskSort.DUE_SOONEST: Ordering("due", (SortKey(_due_or_never), _task_id)),
+        TaskSort.RECENTLY_UPDATED: Ordering(
+            "updated",
+            (SortKey(Task.updated_at, True), _newest_id),  # type: ignore[arg-type]
+        ),
+        TaskSort.TITLE: Ordering("title", (SortKey(Task.title), _task_id)),  # type: ignore[arg-type]
+    },
+    TaskRow,
+)
+_BY_ID = CompiledQuery(select(*_TASKS.columns).where(col(Task.id) == bindparam("id")), TaskRow)
 _INSERT: CompiledQuery[Any] = CompiledQuery(
     insert(Task).values(
         user_id=bindparam(SCOPE_PARAMETER), **{name: bindparam(name) for name in TaskRow._fields}
@@ -253,10 +179,7 @@ class TaskRepository(TenantRepository[Task]):
         cursor: str | None = None,
     ) -> Page[Task]:
         """A page of tasks, keyset-paginated: pass the returned `next_cursor` to continue."""
-        ordering = _ordering(sort)
-        statement = paginate(self._filtered(filter), ordering, limit, cursor)
-        rows = self.session.execute(statement).all()
-        return make_page(rows, statement, limit, entity)
+        return _TASKS.entities(self.session, filter, sort=sort, limit=limit, cursor=cursor)
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
@@ -274,24 +197,10 @@ class TaskRepository(TenantRepository[Task]):
         cursor: str | None = None,
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
-        filter = filter or _NO_FILTER
-        ordering = _ordering(sort)
-        parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
-
-        def build() -> CompiledQuery[tuple[Any, ...]]:
-            statement = select(*_ROW_COLUMNS).where(*filter.criteria())
-            page = paginate(statement, ordering, limit, cursor, columns_only=True)
-            return CompiledQuery(page, tuple)
-
-        query = _PAGES.get((filter.shape(), sort, bool(cursor)), build)
-        rows = query.all(self.session, **parameters)
-        return make_page(rows, query.statement, limit, TaskRow._make)
+        return _TASKS.rows(self.session, filter, sort=sort, limit=limit, cursor=cursor)
 
     def count(self, filter: TaskFilter | None = None) -> int:
-        statement = select(func.count()).select_from(Task)
-        if filter is not None:
-            statement = statement.where(*filter.criteria())
-        return self.session.scalar(statement) or 0
+        return _TASKS.count(self.session, filter)
 
     def counts_by_status(self) -> dict[TaskStatus, int]:
         """Every status with its number of tasks (zero included)."""
@@ -300,10 +209,6 @@ class TaskRepository(TenantRepository[Task]):
         counts = dict.fromkeys(TaskStatus, 0)
         counts.update({TaskStatus(status): number for status, number in rows})
         return counts
-
-    def _filtered(self, filter: TaskFilter | None) -> Select[Task]:
-        statement = select(Task)
-        return statement.where(*filter.criteria()) if filter is not None else statement
 
     def _check_category(self, category_id: uuid.UUID | None) -> None:
         """A friendly error before the database's composite foreign key would refuse it."""

@@ -10,17 +10,31 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.listing import Listing, ListingFilter, OneOf
+from tasktracker.db.pagination import Ordering, SortKey
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus
 from tasktracker.testspec.models import Requirement
 from tasktracker.testspec.repositories.common import detach_in_session, require
 from tasktracker.testspec.schemas import RequirementCreate, RequirementUpdate
+
+
+class RequirementFilter(ListingFilter):
+    kind: Annotated[Sequence[RequirementKind] | None, OneOf(Requirement.kind)] = None
+    status: Annotated[Sequence[RequirementStatus] | None, OneOf(Requirement.status)] = None
+
+
+_REQUIREMENTS = Listing(
+    Requirement,
+    RequirementFilter,
+    {"key": Ordering("requirements-key", (SortKey(Requirement.key), SortKey(Requirement.id)))},  # type: ignore[arg-type]
+)
 
 
 class RequirementRepository(TenantRepository[Requirement]):
@@ -71,11 +85,8 @@ class RequirementRepository(TenantRepository[Requirement]):
         statuses: Sequence[RequirementStatus] | None = None,
     ) -> builtins.list[Requirement]:
         """Requirements by key, optionally only some kinds and statuses."""
-        statement = select(Requirement).order_by(col(Requirement.key))
-        if kinds:
-            statement = statement.where(col(Requirement.kind).in_(kinds))
-        if statuses:
-            statement = statement.where(col(Requirement.status).in_(statuses))
+        filter = RequirementFilter(kind=kinds, status=statuses)
+        statement = _REQUIREMENTS.ordered(select(Requirement), filter, sort="key")
         return builtins.list(self.session.scalars(statement))
 
     def children(self, id: uuid.UUID) -> builtins.list[Requirement]:

@@ -13,7 +13,7 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,6 +21,8 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError
+from tasktracker.db.listing import Listing, ListingFilter, OneOf
+from tasktracker.db.pagination import Ordering, SortKey
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.testspec.enums import SpecificationStatus
 from tasktracker.testspec.models import (
@@ -59,6 +61,22 @@ def _whole() -> tuple[ExecutableOption, ...]:
     )
 
 
+class SpecificationFilter(ListingFilter):
+    status: Annotated[Sequence[SpecificationStatus] | None, OneOf(TestSpecification.status)] = None
+
+
+_SPECIFICATIONS = Listing(
+    TestSpecification,
+    SpecificationFilter,
+    {
+        "key": Ordering(
+            "specifications-key",
+            (SortKey(TestSpecification.key), SortKey(TestSpecification.id)),  # type: ignore[arg-type]
+        )
+    },
+)
+
+
 class TestSpecificationRepository(TenantRepository[TestSpecification]):
     model = TestSpecification
 
@@ -94,9 +112,10 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
     ) -> builtins.list[tuple[TestSpecification, int]]:
         """Specifications by key, each with its number of steps (one query)."""
         step_count: ColumnElement[int] = TestSpecification.step_count  # type: ignore[assignment]
-        statement = select(TestSpecification, step_count).order_by(col(TestSpecification.key))
-        if statuses:
-            statement = statement.where(col(TestSpecification.status).in_(statuses))
+        filter = SpecificationFilter(status=statuses)
+        statement = _SPECIFICATIONS.ordered(
+            select(TestSpecification, step_count), filter, sort="key"
+        )
         return [(spec, count) for spec, count in self.session.execute(statement)]
 
     def load(self, id: uuid.UUID) -> TestSpecification:
