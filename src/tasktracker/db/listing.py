@@ -23,6 +23,7 @@ the orderings.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic
@@ -166,23 +167,36 @@ class ListingFilter(Input):
         return cls._criteria
 
     def _set(self) -> list[tuple[str, Criterion, Any]]:
-        values = [(n, c, getattr(self, n)) for n, c in self.criteria_by_field()]
-        return [(n, c, v) for n, c, v in values if c.applies(v)]
+        """The fields that set a criterion, with their criterion and value."""
+        values = self.__dict__
+        return [
+            (name, criterion, values[name])
+            for name, criterion in self.criteria_by_field()
+            if values[name] is not None and criterion.applies(values[name])
+        ]
 
     def shape(self) -> tuple[Hashable, ...]:
         """Which criteria are set and how: filters of one shape share one statement (and
         one compiled query), differing only in `parameters()`."""
-        return tuple(
-            c.shape(v) if c.applies(v) else None
-            for c, v in ((c, getattr(self, n)) for n, c in self.criteria_by_field())
-        )
+        return self.bound()[0]
 
     def parameters(self) -> dict[str, Any]:
         """The values, named as the bound parameters of `criteria()`."""
-        values: dict[str, Any] = {}
-        for name, criterion, value in self._set():
-            values.update(criterion.parameters(name, value))
-        return values
+        return self.bound()[1]
+
+    def bound(self) -> tuple[tuple[Hashable, ...], dict[str, Any]]:
+        """`shape()` and `parameters()` in one pass (the fast path needs both per call)."""
+        values = self.__dict__
+        shape: list[Hashable] = []
+        parameters: dict[str, Any] = {}
+        for name, criterion in self.criteria_by_field():
+            value = values[name]
+            if value is None or not criterion.applies(value):
+                shape.append(None)
+            else:
+                shape.append(criterion.shape(value))
+                parameters.update(criterion.parameters(name, value))
+        return tuple(shape), parameters
 
     def criteria(self) -> list[ColumnElement[bool]]:
         """The WHERE criteria, their parameters bound to this filter's values."""
@@ -211,6 +225,10 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         self.columns = tuple(getattr(model, name) for name in fields)
         self._make_row: Callable[[Sequence[Any]], RowT] | None = getattr(row, "_make", None)
         self._queries: QueryCache[tuple[Any, ...]] = QueryCache()
+
+    @functools.cache  # noqa: B019 (listings are module-level constants)
+    def _no_filter(self) -> FilterT:
+        return self.filter()
 
     def ordering(self, sort: SortT) -> Ordering:
         ordering = self.orderings.get(sort)
@@ -276,16 +294,17 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         and first-or-later page, run with this call's parameters."""
         if self._make_row is None:
             raise TypeError("a listing without a read row has no fast path")
-        filter = filter if filter is not None else self.filter()
+        filter = filter if filter is not None else self._no_filter()
         ordering = self.ordering(sort)
-        parameters = page_parameters(ordering, limit, cursor) | filter.parameters()
+        shape, parameters = filter.bound()
+        parameters |= page_parameters(ordering, limit, cursor)
 
         def build() -> CompiledQuery[tuple[Any, ...]]:
             statement = select(*self.columns).where(*filter.criteria())
             paged = paginate(statement, ordering, limit, cursor, columns_only=True)
             return CompiledQuery(paged, tuple)
 
-        query = self._queries.get((filter.shape(), sort, bool(cursor)), build)
+        query = self._queries.get((shape, sort, bool(cursor)), build)
         rows = query.all(session, **parameters)
         return make_page(rows, query.statement, limit, self._make_row)
 
