@@ -224,7 +224,8 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         fields: Sequence[str] = getattr(row, "_fields", ())
         self.columns = tuple(getattr(model, name) for name in fields)
         self._make_row: Callable[[Sequence[Any]], RowT] | None = getattr(row, "_make", None)
-        self._queries: QueryCache[tuple[Any, ...]] = QueryCache()
+        self._compiled: QueryCache[CompiledQuery[tuple[Any, ...]]] = QueryCache()
+        self._statements: QueryCache[Select[Any]] = QueryCache()
 
     @functools.cache  # noqa: B019 (listings are module-level constants)
     def _no_filter(self) -> FilterT:
@@ -275,11 +276,20 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         limit: int,
         cursor: str | None = None,
     ) -> Page[ModelT]:
-        """A page of tracked models (the ORM path)."""
-        statement = select(self.model)
-        return self.page(
-            session, statement, entity, sort=sort, limit=limit, cursor=cursor, filter=filter
-        )
+        """A page of tracked models (the ORM path): one statement per filter shape, sort and
+        first-or-later page, built once and run with this call's parameters."""
+        filter = filter if filter is not None else self._no_filter()
+        ordering = self.ordering(sort)
+        shape, parameters = filter.bound()
+        parameters |= page_parameters(ordering, limit, cursor)
+
+        def build() -> Select[Any]:
+            statement = select(self.model).where(*filter.criteria())
+            return paginate(statement, ordering, limit, cursor)
+
+        statement = self._statements.get((shape, sort, bool(cursor)), build)
+        rows = session.execute(statement, parameters).all()
+        return make_page(rows, statement, limit, entity)
 
     def rows(
         self,
@@ -304,7 +314,7 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
             paged = paginate(statement, ordering, limit, cursor, columns_only=True)
             return CompiledQuery(paged, tuple)
 
-        query = self._queries.get((shape, sort, bool(cursor)), build)
+        query = self._compiled.get((shape, sort, bool(cursor)), build)
         rows = query.all(session, **parameters)
         return make_page(rows, query.statement, limit, self._make_row)
 

@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, Select
@@ -69,6 +69,7 @@ _RELEASE = "RELEASE SAVEPOINT tasktracker_write"
 _ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT tasktracker_write"
 
 AnySelect = Select[*tuple[Any, ...]]
+QueryT = TypeVar("QueryT")
 
 
 def unit_connection(session: Session) -> Connection | None:
@@ -272,16 +273,16 @@ class CompiledQuery(Generic[RowT]):
         return plan, result
 
 
-class QueryCache(Generic[RowT]):
-    """Compiled queries by shape (least recently used dropped past `size`), each built by
-    the first call that needs it."""
+class QueryCache(Generic[QueryT]):
+    """Queries (compiled, or ORM statements) by shape, the least recently used dropped past
+    `size`, each built by the first call that needs it."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self._queries: OrderedDict[Hashable, CompiledQuery[RowT]] = OrderedDict()
+        self._queries: OrderedDict[Hashable, QueryT] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, shape: Hashable, build: Callable[[], CompiledQuery[RowT]]) -> CompiledQuery[RowT]:
+    def get(self, shape: Hashable, build: Callable[[], QueryT]) -> QueryT:
         with self._lock:
             query = self._queries.get(shape)
             if query is not None:
