@@ -19,8 +19,8 @@ import uuid
 from pathlib import Path
 
 from tasktracker.accounts.models import User
+from tasktracker.admin import schema
 from tasktracker.bench.concurrency import Round, run_threads
-from tasktracker.db import schema
 from tasktracker.db.sessions import Database
 from tasktracker.db.settings import load_settings
 from tasktracker.tasks.repository import TaskRepository

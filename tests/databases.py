@@ -66,7 +66,7 @@ def fresh_sqlite_database(directory: Path) -> Iterator[str]:
 
 
 def migrate_to(url: str, revision: str = "head") -> None:
-    from tasktracker.db import schema
+    from tasktracker.admin import schema
 
     engine = create_engine(test_settings(url))
     try:

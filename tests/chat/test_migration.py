@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.engines import create_engine
 from tasktracker.db.types import new_id
 from tests import databases

@@ -55,7 +55,7 @@ def test_failures_are_one_line_with_a_nonzero_exit(
 def test_unexpected_errors_exit_2_and_debug_shows_the_traceback(
     sqlite_cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasktracker.db import diagram as schema_diagram
+    from tasktracker.admin import diagram as schema_diagram
 
     def broken() -> str:
         raise KeyError("boom")

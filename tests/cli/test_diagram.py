@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import ForeignKeyConstraint
 
-from tasktracker.db import catalog, diagram
+from tasktracker.admin import catalog, diagram
 from tests.cli.conftest import Invoke
 
 SCHEMA_MD = Path(__file__).resolve().parents[2] / "docs" / "schema.md"

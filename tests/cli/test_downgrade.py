@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tests.cli.conftest import Invoke
 
 STEP = re.compile(r"downgraded from (\w+) \(.*\) in \d+\.\d{3} s")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tasktracker.admin import schema
 from tasktracker.cli.db_commands import NOT_AT_HEAD, UNREACHABLE
-from tasktracker.db import schema
 from tests.cli.conftest import Invoke, make_invoker
 
 

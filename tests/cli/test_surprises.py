@@ -55,7 +55,7 @@ def test_upgrade_creates_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_global_flags_work_after_the_subcommand(
     sqlite_cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasktracker.db import diagram as schema_diagram
+    from tasktracker.admin import diagram as schema_diagram
 
     def broken() -> str:
         raise KeyError("boom")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tests.connectivity.servers import ThrowawayCluster, free_port
 
 CLI = Path(sys.executable).with_name("tasktracker")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from tasktracker.admin.health import check_health
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import DatabaseUnavailableError
-from tasktracker.db.health import check_health
 from tests.connectivity.helpers import (
     DRIVERS,
     SSL_IN_USE,

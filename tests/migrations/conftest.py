@@ -14,7 +14,7 @@ import pytest
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.engines import create_engine
 from tests import databases
 from tests.conftest import BACKENDS, require_postgres

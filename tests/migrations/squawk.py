@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".squawk.toml"

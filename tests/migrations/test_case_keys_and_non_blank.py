@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.errors import ConflictError, ValidationError
 from tasktracker.db.types import new_id
 from tests.migrations.conftest import fresh_engine_for

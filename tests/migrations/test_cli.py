@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tasktracker.admin import schema
 from tasktracker.cli import main
-from tasktracker.db import schema
 from tasktracker.db.engines import create_engine
 from tasktracker.db.settings import get_settings
 from tests import databases

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Connection, Engine
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 
 Catalog = dict[str, set[str]]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tests.migrations.squawk import lint, squawk_binary, write_revision_sql
 
 pytestmark = pytest.mark.skipif(

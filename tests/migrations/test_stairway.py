@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from tasktracker import models
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tests.migrations.rows import ROWS, snapshot, write_rows
 
 

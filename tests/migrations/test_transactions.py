@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, inspect
 
 import tasktracker.migrations
 from tasktracker import models
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.errors import TaskTrackerError
 
 REVISION = '''"""{doc}"""

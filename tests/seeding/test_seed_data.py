@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tasktracker.accounts.repository import UserRepository
+from tasktracker.admin.stats import table_counts
 from tasktracker.db.sessions import Database
-from tasktracker.db.stats import table_counts
 from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, GRACE, seed_demo
 from tasktracker.seeding.volume import SeedPlan, _Generator, first_email, load
 from tasktracker.tasks.models import TaskStatus

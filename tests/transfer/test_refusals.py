@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.errors import ConflictError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.seeding.demo import ADA, seed_demo

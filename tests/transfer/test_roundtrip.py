@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection
 
 from tasktracker.accounts.repository import UserRepository
-from tasktracker.db import catalog
+from tasktracker.admin import catalog
 from tasktracker.db.errors import ConflictError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.seeding.demo import ADA, seed_demo

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
-from tasktracker.db import catalog
+from tasktracker.admin import catalog
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.seeding.demo import ADA, seed_demo

@@ -80,9 +80,9 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
 
     Example: tasktracker bench --users 10 --tasks-per-user 10000 --json bench.json
     """
+    from tasktracker.admin import schema
     from tasktracker.bench import dataset
     from tasktracker.bench.report import markdown, print_layers, print_results, versions
-    from tasktracker.db import schema
     from tasktracker.db.engines import create_engine
     from tasktracker.db.settings import get_settings
 

@@ -15,7 +15,7 @@ from tasktracker.db.errors import ConflictError, NotFoundError, TaskTrackerError
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from tasktracker.db.stats import TableStats
+    from tasktracker.admin.stats import TableStats
 
 
 def seed(
@@ -35,8 +35,8 @@ def seed(
     Example: tasktracker db seed --users 100 --tasks-per-user 10000 --seed 7
     """
     from tasktracker.accounts.repository import UserRepository
+    from tasktracker.admin import schema
     from tasktracker.cli import views
-    from tasktracker.db import schema
     from tasktracker.db.sessions import Database
     from tasktracker.seeding.volume import SEED_PASSWORD, SeedPlan, first_email, load
 
@@ -92,8 +92,8 @@ def _progress() -> Progress:
 
 
 def _as_stats(rows: dict[str, int]) -> list[TableStats]:
-    from tasktracker.db import catalog
-    from tasktracker.db.stats import TableStats
+    from tasktracker.admin import catalog
+    from tasktracker.admin.stats import TableStats
 
     tables = {table.name: table for table in catalog.tables()}
     return [
@@ -114,10 +114,10 @@ def stats(
     Example: tasktracker db stats --user ada@example.com
     """
     from tasktracker.accounts.repository import UserRepository
+    from tasktracker.admin import schema
+    from tasktracker.admin.stats import database_size, table_counts
     from tasktracker.cli import views
-    from tasktracker.db import schema
     from tasktracker.db.sessions import Database
-    from tasktracker.db.stats import database_size, table_counts
 
     with engine() as bound:
         db = Database(bound)
@@ -157,7 +157,7 @@ def diagram(
 
     Example: tasktracker db diagram --output docs/schema.md
     """
-    from tasktracker.db import diagram as schema_diagram
+    from tasktracker.admin import diagram as schema_diagram
 
     if output is None:
         typer.echo(schema_diagram.mermaid(), nl=False)
@@ -183,7 +183,7 @@ def reset(
 
     Example: tasktracker db reset --yes
     """
-    from tasktracker.db import schema
+    from tasktracker.admin import schema
     from tasktracker.db.settings import get_settings, mask_url
 
     url = get_settings().url

@@ -19,7 +19,7 @@ def quickstart() -> None:
 
     Example: tasktracker quickstart
     """
-    from tasktracker.db import schema
+    from tasktracker.admin import schema
     from tasktracker.db.settings import mask_url
     from tasktracker.seeding.demo import ADA, DEMO_PASSWORD, DEMO_USERS, seed_demo
 
@@ -42,10 +42,10 @@ def quickstart() -> None:
 
 
 def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
+    from tasktracker.admin.health import check_health
+    from tasktracker.admin.stats import table_counts
     from tasktracker.cli import views
-    from tasktracker.db.health import check_health
     from tasktracker.db.sessions import Database
-    from tasktracker.db.stats import table_counts
     from tasktracker.tasks.repository import (
         CategoryRepository,
         TaskFilter,

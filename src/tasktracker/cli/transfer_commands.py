@@ -41,7 +41,7 @@ def export(
 
     Example: tasktracker export --user ada@example.com --output ada.json
     """
-    from tasktracker.db import schema
+    from tasktracker.admin import schema
     from tasktracker.db.sessions import Database
     from tasktracker.transfer.service import export_user
 
@@ -73,10 +73,10 @@ def import_(
 
     Example: tasktracker import ada.json --user grace@example.com
     """
+    from tasktracker.admin import catalog, schema
+    from tasktracker.admin.stats import TableStats
     from tasktracker.cli import views
-    from tasktracker.db import catalog, schema
     from tasktracker.db.sessions import Database
-    from tasktracker.db.stats import TableStats
     from tasktracker.transfer.service import import_user
 
     try:

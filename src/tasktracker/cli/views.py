@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 
 from rich.table import Table
 
+from tasktracker.admin.health import HealthReport
+from tasktracker.admin.stats import TableStats
 from tasktracker.cli.console import human_bytes
-from tasktracker.db.health import HealthReport
-from tasktracker.db.stats import TableStats
 from tasktracker.tasks.models import Task
 from tasktracker.testspec.services.traceability import TraceabilityMatrix
 

@@ -31,7 +31,7 @@ from sqlalchemy import Column, Table, Uuid, select
 from sqlalchemy.orm import Session
 
 from tasktracker.accounts.repository import UserRepository
-from tasktracker.db import catalog, schema
+from tasktracker.admin import catalog, schema
 from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import UTCDateTime, new_id, utc_now

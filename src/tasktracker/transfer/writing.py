@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from tasktracker.db import catalog
+from tasktracker.admin import catalog
 from tasktracker.db.errors import (
     ConflictError,
     FieldError,

@@ -1,32 +1,25 @@
 """The schema as data: every table of the metadata, parents first, with its mapped model.
 
-Generic tools (row counts, bulk loading, export and import, the ER diagram) walk the
-tables through here instead of naming them, so a new domain is picked up by importing its
-models in `tasktracker.models`.
+Generic tools (row counts, export and import, the ER diagram) walk the tables through here
+instead of naming them, so a new domain is picked up by importing its models in the
+registry, `tasktracker.models`.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
 
+from tasktracker import models
 from tasktracker.db.base import TableModel
-from tasktracker.db.base import metadata as _metadata
 
 TENANT_KEY = "user_id"
 
 
-@cache
-def _load() -> None:
-    import tasktracker.models  # noqa: F401  (registers every model on the metadata)
-
-
 def tables() -> list[Table]:
     """Every table, parents before the children that reference them."""
-    _load()
-    return list(_metadata.sorted_tables)
+    return list(models.metadata.sorted_tables)
 
 
 def tenant_tables() -> list[Table]:
@@ -36,7 +29,6 @@ def tenant_tables() -> list[Table]:
 
 def models_by_table() -> dict[str, type[Any]]:
     """The mapped model class of each table, by table name."""
-    _load()
     return {
         mapper.local_table.name: mapper.class_
         for mapper in TableModel._sa_registry.mappers

@@ -1,4 +1,8 @@
-"""Schema versions: Alembic driven from code (CLI, health check, tests, quickstart)."""
+"""Schema versions: Alembic driven from code (CLI, health check, tests, quickstart).
+
+In `admin`, not the core: Alembic runs `tasktracker.migrations` (named by its script
+location, not imported), whose environment loads the registry of every table model.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from sqlalchemy import Column, ForeignKeyConstraint, Index, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 
-from tasktracker.db import catalog
+from tasktracker.admin import catalog
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _TYPE_NAMES = {

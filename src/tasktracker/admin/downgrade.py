@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from alembic.util import CommandError
 from sqlalchemy import Engine, func, select, table
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
+from tasktracker.admin.stats import existing_tables
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.settings import load_settings
-from tasktracker.db.stats import existing_tables
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.pool import QueuePool
 
-from tasktracker.db import schema
+from tasktracker.admin import schema
 from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.settings import mask_url
 

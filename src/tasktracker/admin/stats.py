@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from tasktracker.db import catalog
+from tasktracker.admin import catalog
 from tasktracker.db.tenancy import USER_ID
 
 
