@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import ForeignKeyConstraint, Index, Text
 from sqlmodel import Field, Relationship, SQLModel
 
+import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant table references)
 from tasktracker.db.base import Created, TenantModel, Timestamped
 from tasktracker.db.settings import get_settings
 from tasktracker.db.text import NonBlank, RequiredText

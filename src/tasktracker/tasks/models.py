@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlmodel import Field, SQLModel, col
 
+import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant table references)
 from tasktracker.db.base import TenantModel, Timestamped
 from tasktracker.db.caseless import caseless
 from tasktracker.db.constraints import field_check

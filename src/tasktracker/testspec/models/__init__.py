@@ -1,5 +1,6 @@
 """The test-engineering table models, one module per concept."""
 
+import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant table references)
 from tasktracker.testspec.models.categories import CommandCategory, ParameterCategory
 from tasktracker.testspec.models.commands import GenericCommand, GenericCommandParameter
 from tasktracker.testspec.models.parameters import Parameter, ParameterVariant
