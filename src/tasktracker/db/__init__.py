@@ -1,4 +1,4 @@
-"""The data layer's core: settings, engines, units of work, base models, types, errors, health."""
+"""The data layer's core: settings, engines, units of work, base models, types, errors, listings."""
 
 from __future__ import annotations
 
