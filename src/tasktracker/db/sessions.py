@@ -20,12 +20,26 @@ the compiled reads then share.
 Async callers use `AsyncDatabase` with the same semantics and run the (sync) repositories
 through `AsyncSession.run_sync`, SQLAlchemy's documented bridge: one source of truth for
 every query, no generated twin.
+
+The policy (session options, nesting, commit ordering, rollback, release, error
+translation) is written once, in `db.units`; `Database` and `AsyncDatabase` only do its
+I/O, and differ on purpose in two things:
+
+- **The fair gate** (`db.gate`) is sync only. It makes threads queue first-come,
+  first-served for the pool and, on SQLite, for the write lock, by blocking the thread
+  that waits; in an event loop that thread runs every task. asyncio tasks did not starve
+  on the pool without it (docs/benchmarks.md); async units that may write on SQLite wait
+  for the write lock in SQLite's busy handler, as writers of other processes do. So no
+  async unit takes a permit, and its read-only sessions carry no gate (`tenancy.GATE`).
+- **Who owns an open unit**: for `Database` the context (a thread starts with a context
+  of its own); for `AsyncDatabase` the context and the task, since a task spawned inside
+  a unit inherits its context but must not share its session concurrently (it opens a
+  unit of its own).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import (
@@ -35,47 +49,20 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
-from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, Transaction
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    AsyncTransaction,
-)
+from sqlalchemy import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from tasktracker.db.engines import create_async_engine, create_engine, reader, writer
-from tasktracker.db.errors import NestedScopeError, PoolTimeoutError, TaskTrackerError
 from tasktracker.db.gate import gate_for
 from tasktracker.db.settings import Settings
-from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
+from tasktracker.db.tenancy import TaskTrackerSession
+from tasktracker.db.units import OpenUnits, UnitKind, UnitTransaction, translating
 
 T = TypeVar("T")
 P = ParamSpec("P")
-_OpenUnit = tuple[AsyncSession, "asyncio.Task[Any] | None"]
-_ANOTHER_SCOPE_OPEN = "a unit of work for another scope is already open here"
-
-
-log = logging.getLogger("tasktracker.db")
-
-
-def _translated(exc: sa_exc.SQLAlchemyError) -> TaskTrackerError:
-    detail = str(exc.args[0] if exc.args else exc).splitlines()[0]  # without SQLAlchemy's link
-    if isinstance(exc, sa_exc.TimeoutError):
-        log.warning("pool exhausted: %s", detail)
-        return PoolTimeoutError(f"no free database connection: {detail}")
-    return TaskTrackerError(f"database error: {detail}")
-
-
-def _info(user_id: uuid.UUID | None, read_only: bool = False) -> dict[str, Any]:
-    info: dict[str, Any] = {} if user_id is None else {USER_ID: user_id}
-    if read_only:
-        info[READ_ONLY] = True
-    return info
 
 
 class Database:
@@ -87,7 +74,7 @@ class Database:
         self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
         self._writer_bind = writer(self.engine)
         self._gate = gate_for(bind) if isinstance(bind, Engine) else None
-        self._active: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
+        self._open_units: OpenUnits[Session] = OpenUnits(f"uow-{id(self)}")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Database:
@@ -95,7 +82,7 @@ class Database:
 
     def session(self) -> AbstractContextManager[Session]:
         """An unscoped unit of work (administration, sign-up, migrations, seeding)."""
-        return self._unit_of_work(None)
+        return self._unit_of_work(UnitKind(None))
 
     def user_scope(
         self, user_id: uuid.UUID, *, read_only: bool = False
@@ -106,114 +93,52 @@ class Database:
         that may each see the latest data): the unit begins no transaction (no BEGIN/COMMIT
         round trips), holds no connection between statements, and refuses any write.
         """
-        return self._unit_of_work(user_id, read_only=read_only)
+        return self._unit_of_work(UnitKind(user_id, read_only))
 
     @contextmanager
-    def _unit_of_work(
-        self, user_id: uuid.UUID | None, *, read_only: bool = False
-    ) -> Iterator[Session]:
-        outer = self._active.get()
+    def _unit_of_work(self, kind: UnitKind) -> Iterator[Session]:
+        outer = self._open_units.outer()
         if outer is not None:
-            with _nested(outer, user_id):
+            with outer.begin_nested() if kind.needs_savepoint_in(outer.info) else nullcontext():
                 yield outer
             return
-        # A unit that may write holds a connection (on SQLite, the write lock) for its life:
-        # it takes its permit now. A read-only unit's statements take one each
-        # (`db.fastpath`), none on SQLite.
-        gate = None if read_only else self._gate
+        # A unit that holds a connection (on SQLite, the write lock) for its life takes its
+        # permit now; a read-only unit's statements take one each (`db.fastpath`).
+        gate = self._gate if kind.holds_connection else None
         with gate.permit() if gate is not None else nullcontext():
-            yield from self._unit(user_id, read_only)
+            yield from self._unit(kind)
 
-    def _unit(self, user_id: uuid.UUID | None, read_only: bool) -> Iterator[Session]:
+    def _unit(self, kind: UnitKind) -> Iterator[Session]:
+        with translating():
+            bind, unit = self._open(kind)
+        session = TaskTrackerSession(bind, **kind.session_options(self._gate))
         try:
-            bind, transaction = self._open(read_only)
-        except sa_exc.SQLAlchemyError as exc:
-            raise _translated(exc) from exc
-        info = _info(user_id, read_only)
-        if read_only and self._gate is not None and not self._gate.writers_only:
-            info[GATE] = self._gate
-        session = TaskTrackerSession(
-            bind,
-            info=info,
-            expire_on_commit=False,
-            join_transaction_mode="rollback_only",
-        )
-        token = self._active.set(session)
-        try:
-            yield session
-            if session.in_transaction():
-                session.commit()
-            if transaction is not None:
-                transaction.commit()
-        except BaseException as exc:
-            _rollback_quietly(transaction)
-            if isinstance(exc, sa_exc.SQLAlchemyError):
-                raise _translated(exc) from exc
-            raise
+            with self._open_units.opened(session), translating():
+                try:
+                    yield session
+                    unit.commit(session)
+                except BaseException:
+                    unit.roll_back(session)
+                    raise
         finally:
-            self._active.reset(token)
-            _close(session)
-            if isinstance(bind, Connection) and bind is not self.bind:
-                bind.close()
+            unit.release(session)
 
-    def _open(self, read_only: bool) -> tuple[Engine | Connection, Transaction | None]:
-        """What the unit's session is bound to, and the transaction the unit owns.
-
-        A unit that may write takes a connection and begins (a savepoint when the database
-        is bound to a caller's connection); on SQLite it takes the write lock as it begins,
-        so two such units of one database never overlap (`engines.writer`). A read-only
-        unit holds no connection: its session is bound to the reader engine and takes one
-        only if the ORM is used, and compiled reads otherwise borrow one per statement
-        (`db.fastpath`)."""
+    def _open(self, kind: UnitKind) -> tuple[Engine | Connection, UnitTransaction]:
+        """What the unit's session is bound to, and what the unit owns (`UnitTransaction`)."""
         if isinstance(self.bind, Connection):
-            return self.bind, self.bind.begin_nested()
-        if read_only:
-            return self._reader_bind, None
+            return self.bind, UnitTransaction.savepoint_of(self.bind)
+        if not kind.holds_connection:
+            return self._reader_bind, UnitTransaction.reader()
         connection = self._writer_bind.connect()
-        return connection, connection.begin()
+        return connection, UnitTransaction.owning(connection)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _close(session: Session) -> None:
-    """Close the session, unless it never began and holds no object (the common case of a
-    unit served by the compiled fast path): then there is nothing to release. (Adding an
-    object begins the session's transaction, so pending objects are never skipped.)"""
-    if session.in_transaction() or session.identity_map:
-        session.close()
-
-
-@contextmanager
-def _quietly() -> Iterator[None]:
-    """For a rollback after a failure: the failure is what the caller must see, not a second
-    error from a connection that may be gone (closing it returns or discards it anyway)."""
-    try:
-        yield
-    except Exception as exc:
-        log.debug("rollback after a failed unit of work also failed: %s", exc)
-
-
-def _rollback_quietly(transaction: Transaction | None) -> None:
-    if transaction is not None and transaction.is_active:
-        with _quietly():
-            transaction.rollback()
-
-
-@contextmanager
-def _nested(outer: Session, user_id: uuid.UUID | None) -> Iterator[None]:
-    """An inner unit: a savepoint of the outer one (nothing to undo in a read-only unit)."""
-    if outer.info.get(USER_ID) != user_id:
-        raise NestedScopeError("scope", _ANOTHER_SCOPE_OPEN)
-    if outer.info.get(READ_ONLY):
-        yield
-        return
-    with outer.begin_nested():
-        yield
-
-
 class AsyncDatabase:
-    """An async engine and its units of work (same semantics as `Database`)."""
+    """An async engine and its units of work: the same policy as `Database`, through
+    `AsyncSession.run_sync`; its differences, and why, are in this module's docstring."""
 
     def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
         self.bind = bind
@@ -222,10 +147,8 @@ class AsyncDatabase:
         if isinstance(bind, AsyncEngine):
             self._reader_bind = AsyncEngine(reader(bind.sync_engine))
         self._writer_bind = AsyncEngine(writer(self.engine.sync_engine))
-        # The open unit of work and the task that owns it: a task spawned inside a unit
-        # inherits the context variable, but must not share the session concurrently.
-        self._active: ContextVar[_OpenUnit | None] = ContextVar(
-            f"async-uow-{id(self)}", default=None
+        self._open_units: OpenUnits[AsyncSession] = OpenUnits(
+            f"async-uow-{id(self)}", owner=asyncio.current_task
         )
 
     @classmethod
@@ -233,70 +156,46 @@ class AsyncDatabase:
         return cls(create_async_engine(settings))
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self._unit_of_work(None)
+        return self._unit_of_work(UnitKind(None))
 
     def user_scope(
         self, user_id: uuid.UUID, *, read_only: bool = False
     ) -> AbstractAsyncContextManager[AsyncSession]:
         """As `Database.user_scope`."""
-        return self._unit_of_work(user_id, read_only=read_only)
+        return self._unit_of_work(UnitKind(user_id, read_only))
 
     @asynccontextmanager
-    async def _unit_of_work(
-        self, user_id: uuid.UUID | None, *, read_only: bool = False
-    ) -> AsyncIterator[AsyncSession]:
-        active = self._active.get()
-        task = asyncio.current_task()
-        if active is not None and active[1] is task:
-            outer = active[0]
-            if outer.info.get(USER_ID) != user_id:
-                raise NestedScopeError("scope", _ANOTHER_SCOPE_OPEN)
-            if outer.info.get(READ_ONLY):
-                yield outer
-                return
-            async with outer.begin_nested():
+    async def _unit_of_work(self, kind: UnitKind) -> AsyncIterator[AsyncSession]:
+        outer = self._open_units.outer()
+        if outer is not None:
+            async with (
+                outer.begin_nested() if kind.needs_savepoint_in(outer.info) else nullcontext()
+            ):
                 yield outer
             return
-        try:
-            bind, transaction = await self._open(read_only)
-        except sa_exc.SQLAlchemyError as exc:
-            raise _translated(exc) from exc
+        with translating():
+            bind, unit = await self._open(kind)
         session = AsyncSession(
-            bind,
-            sync_session_class=TaskTrackerSession,
-            info=_info(user_id, read_only),
-            expire_on_commit=False,
-            join_transaction_mode="rollback_only",
+            bind, sync_session_class=TaskTrackerSession, **kind.session_options()
         )
-        token = self._active.set((session, task))
         try:
-            yield session
-            if session.in_transaction():
-                await session.commit()
-            if transaction is not None:
-                await transaction.commit()
-        except BaseException as exc:
-            if transaction is not None and transaction.is_active:
-                with _quietly():
-                    await transaction.rollback()
-            if isinstance(exc, sa_exc.SQLAlchemyError):
-                raise _translated(exc) from exc
-            raise
+            with self._open_units.opened(session), translating():
+                try:
+                    yield session
+                    await session.run_sync(unit.commit)
+                except BaseException:
+                    await session.run_sync(unit.roll_back)
+                    raise
         finally:
-            self._active.reset(token)
-            await session.close()
-            if isinstance(bind, AsyncConnection) and bind is not self.bind:
-                await bind.close()
+            await session.run_sync(unit.release)
 
-    async def _open(
-        self, read_only: bool
-    ) -> tuple[AsyncEngine | AsyncConnection, AsyncTransaction | None]:
+    async def _open(self, kind: UnitKind) -> tuple[AsyncEngine | AsyncConnection, UnitTransaction]:
         if isinstance(self.bind, AsyncConnection):
-            return self.bind, await self.bind.begin_nested()
-        if read_only:
-            return self._reader_bind, None
+            return self.bind, await self.bind.run_sync(UnitTransaction.savepoint_of)
+        if not kind.holds_connection:
+            return self._reader_bind, UnitTransaction.reader()
         connection = await self._writer_bind.connect()
-        return connection, await connection.begin()
+        return connection, await connection.run_sync(UnitTransaction.owning)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
