@@ -8,6 +8,7 @@ survive once another writer has committed (it failed with "database is locked").
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 import uuid
@@ -22,8 +23,9 @@ from tasktracker.accounts.models import User
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.chat.models import Conversation, Message, MessageRole
 from tasktracker.chat.repository import ConversationRepository
+from tasktracker.db import engines
 from tasktracker.db.engines import create_engine
-from tasktracker.db.errors import ConflictError
+from tasktracker.db.errors import ConflictError, TaskTrackerError
 from tasktracker.db.sessions import AsyncDatabase, Database, run
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
@@ -326,3 +328,26 @@ def test_wal_on_files_only(url: str, journal: str, tmp_path: Path) -> None:
             connection.commit()
     finally:
         engine.dispose()
+
+
+def test_a_writer_whose_begin_times_out_returns_its_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock past the busy timeout: the unit fails with our
+    error, and its connection is back in the pool at once (not when garbage collected)."""
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "held.db"
+    databases.migrate_to(f"sqlite:///{path}")
+    db = Database.from_settings(databases.test_settings(f"sqlite:///{path}"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TaskTrackerError, match=r"locked|busy"), db.session():
+            pass
+        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        holder.execute("ROLLBACK")
+        with db.session() as session:  # and the database goes on
+            assert session.scalar(select(func.count()).select_from(User)) == 0
+    finally:
+        holder.close()
+        db.dispose()

@@ -102,8 +102,14 @@ class UnitTransaction:
 
     @classmethod
     def owning(cls, connection: Connection) -> UnitTransaction:
-        """A unit that may write: its own connection, and a transaction on it."""
-        return cls(connection.begin(), connection)
+        """A unit that may write: its own connection, and a transaction on it. Should
+        BEGIN fail (SQLite's BEGIN IMMEDIATE timing out on a busy writer), the connection
+        goes back to the pool at once rather than when it is garbage collected."""
+        try:
+            return cls(connection.begin(), connection)
+        except BaseException:
+            connection.close()
+            raise
 
     @classmethod
     def reader(cls) -> UnitTransaction:
