@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from tasktracker.bench.operations import OPEN, PAGE, Bench, ids
-from tasktracker.bench.raw import OPEN_STATUSES
+from tasktracker.bench.operations import OPEN, Bench, ids
+from tasktracker.bench.raw import OPEN_STATUSES, PAGE
 from tasktracker.bench.timing import Stats
 from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.repository import TaskRepository

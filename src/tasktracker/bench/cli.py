@@ -20,12 +20,13 @@ from tasktracker.db.errors import TaskTrackerError
 if TYPE_CHECKING:
     from tasktracker.bench import dataset
     from tasktracker.bench.anatomy import Layer
-    from tasktracker.bench.operations import Result
+    from tasktracker.bench.results import Result
 
 # The data layer, the data set and the operations (Faker, the raw drivers' pools) are
 # imported when the benchmark runs, not whenever the `tasktracker` command starts.
 
 CONCURRENCY = ("threads", "asyncio")
+WORKERS = (20, 100)
 # Wide enough for the results table when the output goes to a file or a pipe.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False)
@@ -70,15 +71,20 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         bool,
         typer.Option("--anatomy", help="Also time a page read layer by layer (see bench.anatomy)."),
     ] = False,
+    peers: Annotated[
+        bool,
+        typer.Option("--peers", help="Also time plain SQLAlchemy Core and ORM on the same tables."),
+    ] = False,
     profile_dir: Annotated[
         Path | None,
-        typer.Option("--profile", help="Profile the project side of each operation here."),
+        typer.Option("--profile", help="Profile each operation's fast and ORM paths here."),
     ] = None,
 ) -> None:
     """Load the reference data set (default 100 users x 10,000 tasks) and time each
-    operation through the project's API and through the raw driver, interleaved.
+    operation through the raw driver and the project's fast and ORM paths (with --peers,
+    plain SQLAlchemy Core and ORM too), interleaved; ratios are to the raw driver.
 
-    Example: tasktracker bench --users 10 --tasks-per-user 10000 --json bench.json
+    Example: tasktracker bench --users 10 --tasks-per-user 10000 --peers --json bench.json
     """
     from tasktracker.admin import schema
     from tasktracker.bench import dataset
@@ -132,8 +138,9 @@ def bench(  # noqa: PLR0917 - one CLI option per parameter
         concurrency_seconds=concurrency_seconds,
         profile_dir=profile_dir,
         anatomy=anatomy,
+        peers=peers,
     )
-    print_results(out, results, engine.dialect.name)
+    print_results(out, [r.as_dict() for r in results], engine.dialect.name)
     if layers:
         print_layers(out, layers)
         meta["anatomy"] = [layer.as_dict() for layer in layers]
@@ -191,10 +198,13 @@ def _run(
     concurrency_seconds: float,
     profile_dir: Path | None,
     anatomy: bool,
+    peers: bool,
 ) -> tuple[list[Result], list[Layer]]:
     from tasktracker.bench.anatomy import measure as measure_layers
     from tasktracker.bench.operations import Bench
+    from tasktracker.bench.pooled import concurrent
     from tasktracker.bench.profiling import profile
+    from tasktracker.bench.results import PROJECT
 
     if not fixture.user_ids:
         raise TaskTrackerError("the data set has no users")
@@ -206,33 +216,48 @@ def _run(
         depth=depth,
         bulk_rows=bulk_rows,
         budget=budget,
+        peers=peers,
     )
     results: list[Result] = []
     layers: list[Layer] = []
     try:
-        for op in bench.operations():
-            if only and op.key not in only:
-                continue
-            out.print(f"timing {op.title} ...")
-            results.append(bench.measure(op))
-            if profile_dir is not None:
-                out.print(f"  profile: {profile(op, profile_dir)}")
-        bench.remove_inserted()
-        bench.remove_sink()
+        operations = bench.operations()
+        try:
+            _refuse_unknown(only, {op.key for op in operations})
+            for op in operations:
+                if only and op.key not in only:
+                    continue
+                out.print(f"timing {op.title} ...")
+                results.append(bench.measure(op))
+                if profile_dir is not None:
+                    for path in (p for p in PROJECT if p in op.paths):
+                        out.print(f"  profile: {profile(op, path, profile_dir)}")
+        finally:
+            bench.remove_inserted()
+            bench.remove_sink()
         if not only or "offset_vs_keyset" in only:
             results.append(bench.offset_versus_keyset())
         for mode in CONCURRENCY:
-            for workers in (20, 100):
+            for workers in WORKERS:
                 if only and f"{mode}_{workers}" not in only and mode not in only:
                     continue
                 out.print(f"{workers} {mode} workers ...")
-                results.append(bench.concurrent(workers, mode, concurrency_seconds))
+                results.append(concurrent(bench, workers, mode, concurrency_seconds))
         if anatomy:
             out.print("anatomy of a page read ...")
             layers = measure_layers(bench, rounds=budget.rounds, seconds=budget.seconds * 2)
     finally:
         bench.close()
     return results, layers
+
+
+def _refuse_unknown(only: set[str], keys: set[str]) -> None:
+    known = keys | {"offset_vs_keyset", *CONCURRENCY}
+    known |= {f"{mode}_{workers}" for mode in CONCURRENCY for workers in WORKERS}
+    if unknown := only - known:
+        raise TaskTrackerError(
+            f"no operation {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+        )
 
 
 def _write(path: Path | None, meta: dict[str, Any], results: list[Result]) -> None:

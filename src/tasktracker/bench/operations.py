@@ -1,64 +1,81 @@
-"""The benchmarked operations, each a pair: the project's public API and the raw driver.
+"""The benchmarked operations, each through the raw driver (the baseline) and through the
+project's two paths, and through the peers when asked for (`--peers`, `bench.peers`).
+
+- fast path: read rows from statements compiled once (`read_page`, `read`,
+  `read_latest_messages`, `read_resolved`), one compiled INSERT (`create_row`), the bulk path;
+- ORM path: identity-mapped objects (`list`, `get`, `latest_messages`, `load` and
+  `resolve_specification`, `create`). `counts_by_status` has only this path: the session
+  executes its statement.
 
 Every project call is what an application does: open a unit of work for the user, call
 the repository, let the unit of work commit and close. Reads use the read-only unit
 (`user_scope(..., read_only=True)`: no BEGIN/COMMIT), as the raw side reads in autocommit
 (the specification: four statements on both sides); the insert runs in a transaction on
-both sides. Before timing, each read pair is run once on the same parameters and must
-return the same rows (same ids, same order), so the two sides are known to do the same
-work.
+every side. Before timing, every contender runs the operation once on the same parameters
+and what it returns must come to what the raw side's does (the same ids in the same order,
+the same counts, the same command lines, the same row written), so all are known to do the
+same work.
 """
 
 from __future__ import annotations
 
-import asyncio
-import queue
 import random
-import statistics
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg_pool
 from sqlalchemy import Engine
 
-from tasktracker.bench import concurrency
 from tasktracker.bench.dataset import Fixture
-from tasktracker.bench.raw import RawDriver, RawQueries
+from tasktracker.bench.peers import Peers
+from tasktracker.bench.raw import PAGE, RawDriver, RawQueries
+from tasktracker.bench.results import (
+    FAST,
+    LABELS,
+    ORM,
+    PROJECT,
+    RAW,
+    Result,
+    side,
+    with_ratio,
+)
 from tasktracker.bench.timing import Budget, Stats, interleaved
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.bulk import bulk_insert
-from tasktracker.db.engines import create_engine
+from tasktracker.db.engines import sync_url
 from tasktracker.db.pagination import Page
-from tasktracker.db.sessions import AsyncDatabase, Database, run
+from tasktracker.db.sessions import Database
 from tasktracker.db.settings import Settings
 from tasktracker.tasks.models import Task, TaskStatus
-from tasktracker.tasks.repository import TaskFilter, TaskRepository
-from tasktracker.tasks.schemas import TaskRow
+from tasktracker.tasks.repository import TaskFilter, TaskRepository, TaskSort
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
-from tasktracker.testspec.services.resolution import ResolvedSpecification
+from tasktracker.testspec.services.resolution import ResolvedSpecification, resolve_specification
 
 OPEN = TaskFilter(status=[TaskStatus.PENDING, TaskStatus.IN_PROGRESS])
-PAGE = 50
+OPEN_SORTS = frozenset({TaskSort.NEWEST, TaskSort.DUE_SOONEST})
+"""The sorts whose page is of open tasks (what they are opened for); the others list all."""
 BULK_ROWS = 10_000
 INSERT_TITLE = "bench insert"
 SINK_EMAIL = "sink@bench-sink.invalid"
 USER_SCOPED_P95_MS = 5.0
 
+Call = Callable[[Any], object]
+
 
 @dataclass
 class Op:
-    """One benchmarked operation: both sides, their parameters, and what counts as equal."""
+    """One benchmarked operation: its contenders, their parameters, what counts as equal."""
 
     key: str
     title: str
-    project: Callable[[Any], object]
-    raw: Callable[[Any], object]
+    raw: Call
+    paths: dict[str, Call]
+    """The other contenders by name (`bench.results`): the project's paths, the peers."""
     params: Callable[[int], Any]
-    same: Callable[[Any, Any], bool] | None = None
+    outcome: Callable[[Any], Collection[Any]] | None = None
+    """What a contender's result comes to; every contender's must equal the raw side's."""
     target: float | None = None
     scoped_read: bool = True
     budget: Budget | None = None
@@ -67,36 +84,8 @@ class Op:
     """Set for bulk loads: the result is reported as rows per second."""
 
 
-@dataclass
-class Result:
-    key: str
-    title: str
-    kind: str
-    """"latency" (ratio = project median / raw median), "throughput" (ratio = project
-    throughput / raw throughput) or "comparison" (A / B, both raw)."""
-    project: dict[str, Any]
-    raw: dict[str, Any]
-    ratio: float
-    target: str | None = None
-    met: bool | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "kind": self.kind,
-            "project": self.project,
-            "raw": self.raw,
-            "ratio": round(self.ratio, 3),
-            "target": self.target,
-            "met": self.met,
-            "notes": self.notes,
-        }
-
-
 def ids(rows: Any) -> list[uuid.UUID]:
-    """Ids of project objects or of raw rows (the id is the second column)."""
+    """Ids of objects or rows with an `id`, or of raw rows (the id is the second column)."""
     if isinstance(rows, Page):
         rows = rows.items
     if not isinstance(rows, list):
@@ -106,12 +95,24 @@ def ids(rows: Any) -> list[uuid.UUID]:
     ]
 
 
-def _same_ids(project: Any, raw: Any) -> bool:
-    return ids(project) == ids(raw)
+def _counts(counts: dict[Any, int]) -> dict[str, int]:
+    return {str(status): n for status, n in counts.items() if n}
 
 
-def _same_counts(project: dict[Any, int], raw: dict[str, int]) -> bool:
-    return {str(k): v for k, v in project.items() if v} == raw
+def _command_lines(result: Any) -> list[tuple[int, str | None]]:
+    if isinstance(result, ResolvedSpecification):
+        return [(step.position, step.invocation) for step in result.steps]
+    return list(result)
+
+
+def compare(op: Op) -> tuple[dict[str, bool], int | None]:
+    """Run every contender once on the first parameters: whether each one's outcome is the
+    raw side's, and the size of the raw side's (rows, statuses, steps)."""
+    if op.outcome is None:
+        return {}, None
+    expected = op.outcome(op.raw(op.params(0)))
+    same = {name: op.outcome(call(op.params(0))) == expected for name, call in op.paths.items()}
+    return same, len(expected)
 
 
 class Bench:
@@ -127,6 +128,7 @@ class Bench:
         depth: int = 9_000,
         bulk_rows: int = BULK_ROWS,
         budget: Budget | None = None,
+        peers: bool = False,
     ) -> None:
         # Slow statements are expected under load here; logging each one would only add noise
         # to the output (the listener that times every statement still runs).
@@ -139,6 +141,7 @@ class Bench:
         self.engine: Engine = self.db.engine
         self.driver = RawDriver(settings.url)
         self.raw = RawQueries(self.driver)
+        self.peers = Peers(sync_url(settings)) if peers else None
         self.read_connection = self.driver.connect()
         self.write_connection = self.driver.connect()
         self.depth = max(1, min(depth, tasks_per_user - 2 * PAGE))
@@ -152,17 +155,22 @@ class Bench:
     def close(self) -> None:
         self.read_connection.close()
         self.write_connection.close()
+        if self.peers is not None:
+            self.peers.close()
         self.db.dispose()
 
     def user(self, i: int) -> uuid.UUID:
         return self.users[i % len(self.users)]
+
+    def _peers(self, pick: Callable[[Peers], dict[str, Call]]) -> dict[str, Call]:
+        return {} if self.peers is None else pick(self.peers)
 
     # The operations.
 
     def operations(self) -> list[Op]:
         is_pg = self.driver.is_postgres
         return [
-            self._page_of_open_tasks(),
+            *(self._page(sort) for sort in TaskSort),
             self._get_by_id(target=2.0 if is_pg else None),
             self._keyset_page(target=2.0 if is_pg else None),
             self._counts_by_status(),
@@ -172,50 +180,66 @@ class Bench:
             self._bulk_load(target=0.8 if is_pg else None),
         ]
 
-    def _page_of_open_tasks(self) -> Op:
-        def project(user_id: uuid.UUID) -> Page[TaskRow]:
+    def _page(self, sort: TaskSort) -> Op:
+        open_only = sort in OPEN_SORTS
+        which = OPEN if open_only else None
+        raw = self.raw.pager(sort, open_only=open_only)
+
+        def fast(user_id: uuid.UUID) -> Page[Any]:
             with self.db.user_scope(user_id, read_only=True) as session:
-                return TaskRepository(session).read_page(OPEN, limit=PAGE)
+                return TaskRepository(session).read_page(which, sort=sort, limit=PAGE)
+
+        def orm(user_id: uuid.UUID) -> Page[Any]:
+            with self.db.user_scope(user_id, read_only=True) as session:
+                return TaskRepository(session).list(which, sort=sort, limit=PAGE)
 
         return Op(
-            "page_open_tasks",
-            f"page of {PAGE} newest open tasks",
-            project,
-            lambda u: self.raw.page_of_open_tasks(self.read_connection, u),
+            f"page_{sort.value}",
+            f"page of {PAGE} {'open tasks' if open_only else 'tasks'} ({sort.value})",
+            lambda u: raw(self.read_connection, u),
+            {FAST: fast, ORM: orm, **self._peers(lambda p: p.page(sort, open_only=open_only))},
             self.user,
-            _same_ids,
+            ids,
             target=2.0,
         )
 
     def _get_by_id(self, target: float | None) -> Op:
-        def project(p: tuple[uuid.UUID, uuid.UUID]) -> TaskRow:
+        def fast(p: tuple[uuid.UUID, uuid.UUID]) -> object:
             with self.db.user_scope(p[0], read_only=True) as session:
                 return TaskRepository(session).read(p[1])
+
+        def orm(p: tuple[uuid.UUID, uuid.UUID]) -> object:
+            with self.db.user_scope(p[0], read_only=True) as session:
+                return TaskRepository(session).get(p[1])
 
         return Op(
             "get_task",
             "get a task by id",
-            project,
             lambda p: self.raw.task(self.read_connection, *p),
+            {FAST: fast, ORM: orm, **self._peers(Peers.get)},
             lambda i: self.tasks[i % len(self.tasks)],
-            _same_ids,
+            ids,
             target=target,
         )
 
     def _keyset_page(self, target: float | None) -> Op:
         cursors = self.cursors()
 
-        def project(p: tuple[uuid.UUID, str, Any]) -> Page[TaskRow]:
+        def fast(p: tuple[uuid.UUID, str, Any]) -> object:
             with self.db.user_scope(p[0], read_only=True) as session:
                 return TaskRepository(session).read_page(limit=PAGE, cursor=p[1])
+
+        def orm(p: tuple[uuid.UUID, str, Any]) -> object:
+            with self.db.user_scope(p[0], read_only=True) as session:
+                return TaskRepository(session).list(limit=PAGE, cursor=p[1])
 
         return Op(
             "keyset_page",
             f"keyset page at depth {self.depth:,}",
-            project,
             lambda p: self.raw.page_after(self.read_connection, p[0], *p[2]),
+            {FAST: fast, ORM: orm},
             lambda i: cursors[i % len(cursors)],
-            _same_ids,
+            ids,
             target=target,
         )
 
@@ -239,30 +263,42 @@ class Bench:
         return self._cursors
 
     def _counts_by_status(self) -> Op:
-        def project(user_id: uuid.UUID) -> dict[TaskStatus, int]:
+        def orm(user_id: uuid.UUID) -> dict[TaskStatus, int]:
             with self.db.user_scope(user_id, read_only=True) as session:
                 return TaskRepository(session).counts_by_status()
 
         return Op(
             "counts_by_status",
             "counts by status",
-            project,
             lambda u: self.raw.counts_by_status(self.read_connection, u),
+            {ORM: orm, **self._peers(Peers.counts_by_status)},
             self.user,
-            _same_counts,
+            _counts,
         )
 
     def _insert(self, target: float | None) -> Op:
-        def project(p: tuple[uuid.UUID, str]) -> TaskRow:
+        def fast(p: tuple[uuid.UUID, str]) -> object:
             with self.db.user_scope(p[0]) as session:
                 return TaskRepository(session).create_row({"title": p[1]})
+
+        def orm(p: tuple[uuid.UUID, str]) -> object:
+            with self.db.user_scope(p[0]) as session:
+                return TaskRepository(session).create({"title": p[1]})
+
+        def written(result: Any) -> list[tuple[Any, ...]]:
+            """The row a contender wrote for the first parameters, read back by the raw
+            driver, without its id and timestamps (title to completed_at)."""
+            task_id = result if isinstance(result, uuid.UUID) else result.id
+            row = self.raw.task(self.read_connection, self.user(0), task_id)
+            return [] if row is None else [tuple(row[2:9])]
 
         return Op(
             "insert_task",
             "insert one task and commit",
-            project,
             lambda p: self.raw.insert_task(self.write_connection, *p),
+            {FAST: fast, ORM: orm, **self._peers(Peers.insert)},
             lambda i: (self.user(i), f"{INSERT_TITLE} {i}"),
+            written,
             target=target,
             scoped_read=False,
         )
@@ -276,37 +312,42 @@ class Bench:
     def _latest_messages(self, target: float | None) -> Op:
         conversations = [(u, self.fixture.long_conversation[u]) for u in self.users]
 
-        def project(p: tuple[uuid.UUID, uuid.UUID]) -> Page[Any]:
+        def fast(p: tuple[uuid.UUID, uuid.UUID]) -> object:
             with self.db.user_scope(p[0], read_only=True) as session:
                 return ConversationRepository(session).read_latest_messages(p[1], limit=PAGE)
+
+        def orm(p: tuple[uuid.UUID, uuid.UUID]) -> object:
+            with self.db.user_scope(p[0], read_only=True) as session:
+                return ConversationRepository(session).latest_messages(p[1], limit=PAGE)
 
         return Op(
             "latest_messages",
             f"latest {PAGE} messages of a conversation",
-            project,
             lambda p: self.raw.latest_messages_of(self.read_connection, *p),
+            {FAST: fast, ORM: orm, **self._peers(Peers.latest_messages)},
             lambda i: conversations[i % len(conversations)],
-            _same_ids,
+            ids,
             target=target,
         )
 
     def _specification(self) -> Op:
         specifications = [(u, self.fixture.specification[u]) for u in self.users]
 
-        def project(p: tuple[uuid.UUID, uuid.UUID]) -> ResolvedSpecification:
+        def fast(p: tuple[uuid.UUID, uuid.UUID]) -> ResolvedSpecification:
             with self.db.user_scope(p[0], read_only=True) as session:
                 return TestSpecificationRepository(session).read_resolved(p[1])
 
-        def same(project: ResolvedSpecification, raw: list[tuple[int, str | None]]) -> bool:
-            return [(step.position, step.invocation) for step in project.steps] == raw
+        def orm(p: tuple[uuid.UUID, uuid.UUID]) -> ResolvedSpecification:
+            with self.db.user_scope(p[0], read_only=True) as session:
+                return resolve_specification(TestSpecificationRepository(session).load(p[1]))
 
         return Op(
             "specification",
             f"{self.spec_steps}-step specification with commands and arguments",
-            project,
             lambda p: self.raw.specification(self.read_connection, *p),
+            {FAST: fast, ORM: orm},
             lambda i: specifications[i % len(specifications)],
-            same,
+            _command_lines,
         )
 
     def _bulk_load(self, target: float | None) -> Op:
@@ -322,7 +363,7 @@ class Bench:
             for n in range(self.bulk_rows)
         ]
 
-        def project(rows: list[dict[str, Any]]) -> int:
+        def fast(rows: list[dict[str, Any]]) -> int:
             with self.engine.begin() as connection:
                 return bulk_insert(connection, Task, rows)
 
@@ -333,8 +374,8 @@ class Bench:
         return Op(
             "bulk_load",
             f"bulk load of {self.bulk_rows:,} tasks",
-            project,
             lambda rows: self.raw.bulk_tasks(self.write_connection, rows),
+            {FAST: fast},
             lambda i: [dict(row) for row in template],
             target=target,
             scoped_read=False,
@@ -374,57 +415,54 @@ class Bench:
     # Measuring.
 
     def measure(self, op: Op) -> Result:
-        notes: list[str] = []
-        if op.same is not None:
-            first = op.params(0)
-            project_result, raw_result = op.project(first), op.raw(op.params(0))
-            if not op.same(project_result, raw_result):
-                notes.append("MISMATCH: project and raw returned different rows")
+        same_rows, rows = compare(op)
+        notes = [
+            f"MISMATCH: the {LABELS[name]} and the raw driver returned different rows"
+            for name, same in same_rows.items()
+            if not same
+        ]
         samples = interleaved(
-            op.project, op.raw, op.params, op.budget or self.budget, after=op.after
+            {RAW: op.raw, **op.paths}, op.params, op.budget or self.budget, after=op.after
         )
-        project, raw = Stats.of(samples.project), Stats.of(samples.raw)
-        cpu = {
-            "project_cpu_median": round(statistics.median(samples.project_cpu) * 1000, 4),
-            "raw_cpu_median": round(statistics.median(samples.raw_cpu) * 1000, 4),
+        stats = {name: Stats.of(wall) for name, wall in samples.wall.items()}
+        base = stats[RAW].median
+        per_call = op.rows_per_call
+
+        def summary(name: str) -> dict[str, Any]:
+            extra = {"rows_per_second": round(per_call / stats[name].median)} if per_call else {}
+            return side(stats[name], samples.cpu[name], **extra)
+
+        # Throughput (rows per second) is the inverse of the latency.
+        ratios = {
+            name: base / stats[name].median if per_call else stats[name].median / base
+            for name in op.paths
         }
-        if op.rows_per_call:
-            project_rate = op.rows_per_call / project.median
-            raw_rate = op.rows_per_call / raw.median
-            ratio = project_rate / raw_rate
-            met = None if op.target is None else ratio >= op.target
-            return Result(
-                op.key,
-                op.title,
-                "throughput",
-                {
-                    "rows_per_second": round(project_rate),
-                    "cpu_median": cpu["project_cpu_median"],
-                    **project.as_dict(),
-                },
-                {
-                    "rows_per_second": round(raw_rate),
-                    "cpu_median": cpu["raw_cpu_median"],
-                    **raw.as_dict(),
-                },
-                ratio,
-                None if op.target is None else f">= {op.target}x",
-                met,
-                notes,
-            )
-        ratio = project.median / raw.median
-        met = None if op.target is None else ratio <= op.target
-        if op.scoped_read and self.driver.is_postgres and project.p95 * 1000 >= USER_SCOPED_P95_MS:
-            notes.append(f"project p95 {project.p95 * 1000:.2f} ms >= {USER_SCOPED_P95_MS} ms")
+        target: str | None = None
+        met: dict[str, bool] = {}
+        if op.target is not None:
+            bound = op.target
+            target = f">= {bound}x" if per_call else f"<= {bound}x"
+            met = {
+                name: ratios[name] >= bound if per_call else ratios[name] <= bound
+                for name in PROJECT
+                if name in ratios
+            }
+        if op.scoped_read and self.driver.is_postgres:
+            notes += [
+                f"{LABELS[name]} p95 {stats[name].p95 * 1000:.2f} ms >= {USER_SCOPED_P95_MS} ms"
+                for name in PROJECT
+                if name in stats and stats[name].p95 * 1000 >= USER_SCOPED_P95_MS
+            ]
         return Result(
             op.key,
             op.title,
-            "latency",
-            {"cpu_median": cpu["project_cpu_median"], **project.as_dict()},
-            {"cpu_median": cpu["raw_cpu_median"], **raw.as_dict()},
-            ratio,
-            None if op.target is None else f"<= {op.target}x",
+            "throughput" if per_call else "latency",
+            summary(RAW),
+            {name: with_ratio(summary(name), ratios[name]) for name in op.paths},
+            target,
             met,
+            same_rows,
+            rows,
             notes,
         )
 
@@ -433,214 +471,19 @@ class Bench:
         cursors = self.cursors()
         connection = self.read_connection
         samples = interleaved(
-            lambda p: self.raw.page_at_offset(connection, p[0], self.depth),
-            lambda p: self.raw.page_after(connection, p[0], *p[2]),
+            {
+                "offset": lambda p: self.raw.page_at_offset(connection, p[0], self.depth),
+                RAW: lambda p: self.raw.page_after(connection, p[0], *p[2]),
+            },
             lambda i: cursors[i % len(cursors)],
             Budget(warmup=5, rounds=min(self.budget.rounds, 200), seconds=self.budget.seconds),
         )
-        offset, keyset = Stats.of(samples.project), Stats.of(samples.raw)
+        offset, keyset = Stats.of(samples.wall["offset"]), Stats.of(samples.wall[RAW])
         return Result(
             "offset_vs_keyset",
             f"OFFSET {self.depth:,} vs keyset page (both raw)",
             "comparison",
-            offset.as_dict(),
             keyset.as_dict(),
-            offset.median / keyset.median,
-            notes=["project column: OFFSET; raw column: keyset"],
+            {"offset": with_ratio(offset.as_dict(), offset.median / keyset.median)},
+            notes=["raw: the keyset page; offset: OFFSET paging to the same depth"],
         )
-
-    # Concurrency.
-
-    def concurrent(self, workers: int, mode: str, seconds: float, pool_size: int = 20) -> Result:
-        """`workers` threads or asyncio tasks over a pool of `pool_size`, both sides, each
-        worker reading pages of open tasks; rounds interleaved raw, project, raw, project."""
-        settings = self.settings.model_copy(
-            update={"database_pool_size": pool_size, "database_max_overflow": 0}
-        )
-        rounds = 2
-        if mode == "threads":
-            project, raw = self._thread_rounds(settings, workers, seconds, rounds, pool_size)
-        else:
-            project, raw = asyncio.run(
-                self._async_rounds(settings, workers, seconds, rounds, pool_size)
-            )
-        ratio = project.throughput / raw.throughput if raw.throughput else float("nan")
-        errors = sum(project.errors.values())
-        notes = [f"{name}: {n}" for name, n in (project.errors + raw.errors).items()]
-        if project.hung or raw.hung:
-            notes.append(f"HUNG (project: {project.hung}, raw: {raw.hung})")
-        is_pg = self.driver.is_postgres
-        if not is_pg:
-            notes.append("project: SQLAlchemy's default SQLite pool (pool settings are PG-only)")
-        if workers <= pool_size:
-            target = ">= 0.4x, 0 errors" if is_pg else None
-            met = (ratio >= 0.4 and errors == 0 and not project.hung) if is_pg else None
-        else:
-            target = "0 errors, no hang" if is_pg else None
-            met = (errors == 0 and not project.hung) if is_pg else None
-        return Result(
-            f"{mode}_{workers}",
-            f"{workers} {mode} workers, pool {pool_size}",
-            "throughput",
-            _round_summary(project),
-            _round_summary(raw),
-            ratio,
-            target,
-            met,
-            notes,
-        )
-
-    def _thread_rounds(
-        self, settings: Settings, workers: int, seconds: float, rounds: int, pool_size: int
-    ) -> tuple[concurrency.Round, concurrency.Round]:
-        db = Database(create_engine(settings))
-        raw_pool = _RawThreadPool(self.driver, pool_size)
-
-        def project(worker: int, i: int) -> object:
-            with db.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
-                return TaskRepository(session).read_page(OPEN, limit=PAGE)
-
-        def raw(worker: int, i: int) -> object:
-            with raw_pool.connection() as connection:
-                return self.raw.page_of_open_tasks(connection, self.user(worker * 7919 + i))
-
-        try:
-            concurrency.run_threads(project, workers, min(1.0, seconds))
-            concurrency.run_threads(raw, workers, min(1.0, seconds))
-            project_total, raw_total = concurrency.Round(), concurrency.Round()
-            for _ in range(rounds):
-                raw_total.add(concurrency.run_threads(raw, workers, seconds))
-                project_total.add(concurrency.run_threads(project, workers, seconds))
-            return project_total, raw_total
-        finally:
-            raw_pool.close()
-            db.dispose()
-
-    async def _async_rounds(
-        self, settings: Settings, workers: int, seconds: float, rounds: int, pool_size: int
-    ) -> tuple[concurrency.Round, concurrency.Round]:
-        adb = AsyncDatabase.from_settings(settings)
-        raw_pool = await _RawAsyncPool.open(self.driver, pool_size)
-
-        def page(session: Any) -> Page[TaskRow]:
-            return TaskRepository(session).read_page(OPEN, limit=PAGE)
-
-        async def project(worker: int, i: int) -> object:
-            async with adb.user_scope(self.user(worker * 7919 + i), read_only=True) as session:
-                return await run(session, page)
-
-        async def raw(worker: int, i: int) -> object:
-            return await raw_pool.page_of_open_tasks(self.raw, self.user(worker * 7919 + i))
-
-        try:
-            await concurrency.run_tasks(project, workers, min(1.0, seconds))
-            await concurrency.run_tasks(raw, workers, min(1.0, seconds))
-            project_total, raw_total = concurrency.Round(), concurrency.Round()
-            for _ in range(rounds):
-                raw_total.add(await concurrency.run_tasks(raw, workers, seconds))
-                project_total.add(await concurrency.run_tasks(project, workers, seconds))
-            return project_total, raw_total
-        finally:
-            await raw_pool.close()
-            await adb.dispose()
-
-
-def _round_summary(result: concurrency.Round) -> dict[str, Any]:
-    stats = Stats.of(result.latencies).as_dict()
-    return {
-        "ops": result.ops,
-        "ops_per_second": round(result.throughput, 1),
-        "errors": sum(result.errors.values()),
-        "hung": result.hung,
-        **stats,
-    }
-
-
-class _RawThreadPool:
-    """psycopg_pool's pool (autocommit connections), or a queue of sqlite3 connections."""
-
-    def __init__(self, driver: RawDriver, size: int) -> None:
-        self.driver = driver
-        self.pool: psycopg_pool.ConnectionPool[Any] | None = None
-        self.queue: queue.Queue[Any] = queue.Queue()
-        if driver.is_postgres:
-            self.pool = psycopg_pool.ConnectionPool(
-                driver.conninfo,
-                min_size=size,
-                max_size=size,
-                kwargs={"autocommit": True},
-                open=True,
-            )
-            self.pool.wait()
-        else:
-            for _ in range(size):
-                self.queue.put(driver.connect())
-
-    @contextmanager
-    def connection(self) -> Iterator[Any]:
-        if self.pool is not None:
-            with self.pool.connection() as connection:
-                yield connection
-            return
-        connection = self.queue.get(timeout=30)
-        try:
-            yield connection
-        finally:
-            self.queue.put(connection)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-        while not self.queue.empty():
-            self.queue.get().close()
-
-
-class _RawAsyncPool:
-    """psycopg_pool's async pool (autocommit), or aiosqlite connections in a queue."""
-
-    def __init__(self, driver: RawDriver) -> None:
-        self.driver = driver
-        self.pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
-
-    @classmethod
-    async def open(cls, driver: RawDriver, size: int) -> _RawAsyncPool:
-        self = cls(driver)
-        if driver.is_postgres:
-            self.pool = psycopg_pool.AsyncConnectionPool(
-                driver.conninfo,
-                min_size=size,
-                max_size=size,
-                kwargs={"autocommit": True},
-                open=False,
-            )
-            await self.pool.open(wait=True)
-        else:
-            import aiosqlite
-
-            for _ in range(size):
-                connection = await aiosqlite.connect(driver.conninfo, isolation_level=None)
-                await connection.execute("PRAGMA foreign_keys=ON")
-                await connection.execute("PRAGMA busy_timeout=5000")
-                self.queue.put_nowait(connection)
-        return self
-
-    async def page_of_open_tasks(self, queries: RawQueries, user_id: uuid.UUID) -> list[Any]:
-        params = (self.driver.uuid(user_id), "pending", "in_progress")
-        if self.pool is not None:
-            async with self.pool.connection() as connection:
-                cursor = await connection.execute(queries.page_open, params)
-                rows: list[Any] = await cursor.fetchall()
-                return rows[:PAGE]
-        connection = await self.queue.get()
-        try:
-            async with connection.execute(queries.page_open, params) as cursor:
-                return list(await cursor.fetchall())[:PAGE]
-        finally:
-            self.queue.put_nowait(connection)
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-        while not self.queue.empty():
-            await self.queue.get_nowait().close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,9 @@ from sqlalchemy.engine import URL
 
 from tasktracker.db.caseless import register_sqlite_function
 from tasktracker.db.engines import SQLITE_BUSY_TIMEOUT_MS
+from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.types import new_id
+from tasktracker.tasks.repository import TaskSort
 
 TASK_COLUMNS = (
     "user_id, id, title, description, status, priority, due_date, category_id, "
@@ -36,6 +38,16 @@ MESSAGE_COLUMNS = "user_id, id, conversation_id, role, content, created_at"
 OPEN_STATUSES = ("pending", "in_progress")
 BULK_COLUMNS = ("user_id", "id", "title", "description", "status", "priority")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PAGE = 50
+TASK_ORDER: dict[TaskSort, str] = {
+    TaskSort.NEWEST: "created_at DESC, id DESC",
+    TaskSort.OLDEST: "created_at, id",
+    TaskSort.DUE_SOONEST: "COALESCE(due_date, {far_future}), id",
+    TaskSort.RECENTLY_UPDATED: "updated_at DESC, id DESC",
+    TaskSort.TITLE: "title, id",
+}
+"""The ORDER BY of each `TaskSort`, written by hand (`{far_future}`: tasks without a due
+date come last). A sort missing here stops the benchmark (and fails its test)."""
 
 
 class RawDriver:
@@ -73,6 +85,12 @@ class RawDriver:
             return value
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    @property
+    def far_future(self) -> str:
+        """9999-12-31 00:00 UTC as an SQL literal in the column's form: where the project's
+        due-date order puts tasks without a due date."""
+        return "'9999-12-31 00:00:00+00'" if self.is_postgres else "'9999-12-31 00:00:00.000000'"
+
 
 def _command_line(name: str, syntax: str | None, texts: dict[str, str]) -> str:
     if syntax is None:
@@ -104,10 +122,8 @@ class RawQueries:
     def __init__(self, driver: RawDriver) -> None:
         self.driver = driver
         sql = driver.sql
-        self.page_open = sql(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND status IN (?, ?) "  # noqa: S608
-            "ORDER BY created_at DESC, id DESC LIMIT 51"
-        )
+        self.page_open = self.page_statement(TaskSort.NEWEST, open_only=True)
+        self.page_of_open_tasks = self.pager(TaskSort.NEWEST, open_only=True)
         self.get_task = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? AND id = ?")  # noqa: S608
         self.keyset = sql(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ? "  # noqa: S608
@@ -161,11 +177,32 @@ class RawQueries:
             "WHERE s.user_id = ? AND s.test_specification_id = ?"
         )
 
+    def page_statement(self, sort: TaskSort, *, open_only: bool) -> str:
+        """A page of 51 of one user's tasks (of the open ones) in the order of `sort`."""
+        order = TASK_ORDER.get(sort)
+        if order is None:
+            raise TaskTrackerError(
+                f"the benchmark has no raw SQL for TaskSort.{sort.name}: "
+                "add its ORDER BY to tasktracker.bench.raw.TASK_ORDER"
+            )
+        where = "user_id = ? AND status IN (?, ?)" if open_only else "user_id = ?"
+        order = order.format(far_future=self.driver.far_future)
+        return self.driver.sql(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY {order} LIMIT {PAGE + 1}"  # noqa: S608
+        )
+
     # Reads: one statement on an autocommit connection.
 
-    def page_of_open_tasks(self, connection: Any, user_id: uuid.UUID) -> list[Any]:
-        u = self.driver.uuid(user_id)
-        return connection.execute(self.page_open, (u, *OPEN_STATUSES)).fetchall()[:50]  # type: ignore[no-any-return]
+    def pager(self, sort: TaskSort, *, open_only: bool) -> Callable[[Any, uuid.UUID], list[Any]]:
+        """`page(connection, user_id)`: a page of 50 tasks in the order of `sort`."""
+        statement = self.page_statement(sort, open_only=open_only)
+        statuses = OPEN_STATUSES if open_only else ()
+
+        def page(connection: Any, user_id: uuid.UUID) -> list[Any]:
+            params = (self.driver.uuid(user_id), *statuses)
+            return connection.execute(statement, params).fetchall()[:PAGE]  # type: ignore[no-any-return]
+
+        return page
 
     def task(self, connection: Any, user_id: uuid.UUID, task_id: uuid.UUID) -> Any:
         d = self.driver

@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, text
 
+from tasktracker.bench.results import LABELS, RAW
+
 if TYPE_CHECKING:
     from tasktracker.bench.anatomy import Layer
-    from tasktracker.bench.operations import Result
 
 
 def versions(engine: Engine) -> dict[str, Any]:
@@ -71,76 +72,114 @@ def _ms(value: Any) -> str:
     return f"{value:.3f}"
 
 
-def _verdict(result: Result) -> str:
-    if result.met is None:
+def _contenders(results: list[dict[str, Any]]) -> list[str]:
+    """The contenders (besides the raw driver) of any of `results`, in column order."""
+    found = {name for r in results for name in r["contenders"]}
+    return [name for name in LABELS if name in found]
+
+
+def _ratio(result: dict[str, Any], name: str) -> str:
+    if name not in result["contenders"]:
+        return "-"
+    ratio = result["contenders"][name]["ratio"]
+    return "-" if math.isnan(ratio) else f"{ratio:.2f}x"
+
+
+def _missed(result: dict[str, Any]) -> list[str]:
+    return [LABELS[name] for name, met in result["met"].items() if not met]
+
+
+def _verdict(result: dict[str, Any]) -> str:
+    if not result["met"]:
         return ""
-    return "[green]met[/green]" if result.met else "[red]MISSED[/red]"
+    missed = _missed(result)
+    return f"[red]MISSED: {', '.join(missed)}[/red]" if missed else "[green]met[/green]"
 
 
-def _ratio(result: Result) -> str:
-    return "-" if math.isnan(result.ratio) else f"{result.ratio:.2f}x"
+def _cell(result: dict[str, Any], name: str) -> str:
+    """A contender's ratio, green or red where a target applies to it."""
+    text = _ratio(result, name)
+    if name not in result["met"]:
+        return text
+    colour = "green" if result["met"][name] else "red"
+    return f"[{colour}]{text}[/{colour}]"
 
 
-def print_results(console: Console, results: list[Result], title: str) -> None:
-    latency = [r for r in results if r.kind == "latency"]
+def _workers(side: dict[str, Any]) -> str:
+    return (
+        f"{side['ops_per_second']:,.0f} ops/s, p50 {side['median']:.1f} ms, "
+        f"p99 {side['p99']:.1f} ms, {side['errors']} errors"
+    )
+
+
+def _rows(side: dict[str, Any]) -> str:
+    return f"{side['rows_per_second']:,} rows/s"
+
+
+def _kinds(
+    results: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The latency, bulk-load and concurrency results."""
+    throughput = [r for r in results if r["kind"] == "throughput"]
+    return (
+        [r for r in results if r["kind"] == "latency"],
+        [r for r in throughput if "rows_per_second" in r["raw"]],
+        [r for r in throughput if "ops_per_second" in r["raw"]],
+    )
+
+
+def print_results(console: Console, results: list[dict[str, Any]], title: str) -> None:
+    """The tables of a run: per operation the raw driver's time and every contender's ratio
+    to it (green: meets the target, red: misses it)."""
+    latency, bulk, workers = _kinds(results)
     if latency:
+        names = _contenders(latency)
         table = Table(
-            title=f"{title}: latency, ms (ratio = project median / raw median; "
-            "cpu = this process's CPU time per call, median)"
+            title=f"{title}: latency (raw: median ms; the others: their median / raw median)"
         )
-        for column in (
-            "operation", "project med", "p95", "p99", "cpu", "raw med", "p95", "p99", "cpu",
-        ):  # fmt: skip
+        for column in ("operation", "raw ms", *(LABELS[n] for n in names)):
             table.add_column(column, justify="left" if column == "operation" else "right")
-        for column in ("ratio", "target", "", "notes"):
+        for column in ("target", "", "notes"):
             table.add_column(column)
         for r in latency:
-            p, w = r.project, r.raw
+            cells = (_cell(r, n) for n in names)
             table.add_row(
-                r.title,
-                _ms(p["median"]), _ms(p["p95"]), _ms(p["p99"]), _ms(p["cpu_median"]),
-                _ms(w["median"]), _ms(w["p95"]), _ms(w["p99"]), _ms(w["cpu_median"]),
-                _ratio(r), r.target or "", _verdict(r), "; ".join(r.notes),
+                r["title"], _ms(r["raw"]["median"]), *cells, r["target"] or "", _verdict(r),
+                "; ".join(r["notes"]),
             )  # fmt: skip
         console.print(table)
-    bulk = [r for r in results if r.kind == "throughput" and "rows_per_second" in r.project]
-    workers = [r for r in results if r.kind == "throughput" and "ops_per_second" in r.project]
     if bulk:
-        table = Table(title=f"{title}: bulk load (ratio = project rows/s / raw rows/s)")
-        raw_rows = "raw (COPY) rows/s" if title.startswith("postgresql") else "raw rows/s"
-        for column in ("operation", "project rows/s", raw_rows, "ratio", "target", ""):
+        names = _contenders(bulk)
+        raw_rows = "raw (COPY)" if title.startswith("postgresql") else "raw"
+        table = Table(title=f"{title}: bulk load (ratio = rows/s / raw rows/s)")
+        for column in ("operation", raw_rows, *(LABELS[n] for n in names), "target", ""):
             table.add_column(column)
         for r in bulk:
-            table.add_row(
-                r.title,
-                f"{r.project['rows_per_second']:,}",
-                f"{r.raw['rows_per_second']:,}",
-                _ratio(r),
-                r.target or "",
-                _verdict(r),
-            )
+            cells = (f"{_cell(r, n)} ({_rows(r['contenders'][n])})" for n in names)
+            table.add_row(r["title"], _rows(r["raw"]), *cells, r["target"] or "", _verdict(r))
         console.print(table)
     if workers:
-        table = Table(title=f"{title}: concurrency (ratio = project ops/s / raw ops/s)")
-        for column in (
-            "workers", "project ops/s", "p50", "p99", "errors",
-            "raw ops/s", "p50", "p99", "errors", "ratio", "target", "", "notes",
-        ):  # fmt: skip
+        names = _contenders(workers)
+        table = Table(title=f"{title}: concurrency (ratio = ops/s / raw ops/s)")
+        for column in ("workers", "raw", *(LABELS[n] for n in names), "target", "", "notes"):
             table.add_column(column)
         for r in workers:
-            p, w = r.project, r.raw
+            cells = (f"{_cell(r, n)}: {_workers(r['contenders'][n])}" for n in names)
             table.add_row(
-                r.title,
-                f"{p['ops_per_second']:,.0f}", _ms(p["median"]), _ms(p["p99"]), str(p["errors"]),
-                f"{w['ops_per_second']:,.0f}", _ms(w["median"]), _ms(w["p99"]), str(w["errors"]),
-                _ratio(r), r.target or "", _verdict(r), "; ".join(r.notes),
+                r["title"], _workers(r["raw"]), *cells, r["target"] or "", _verdict(r),
+                "; ".join(r["notes"]),
             )  # fmt: skip
         console.print(table)
-    for r in (r for r in results if r.kind == "comparison"):
-        console.print(
-            f"{r.title}: OFFSET median {_ms(r.project['median'])} ms, keyset median "
-            f"{_ms(r.raw['median'])} ms: OFFSET costs {r.ratio:.1f}x a keyset page"
-        )
+    for r in (r for r in results if r["kind"] == "comparison"):
+        console.print(_comparison(r))
+
+
+def _comparison(result: dict[str, Any]) -> str:
+    offset = result["contenders"]["offset"]
+    return (
+        f"{result['title']}: OFFSET median {offset['median']:.3f} ms, keyset median "
+        f"{result['raw']['median']:.3f} ms: OFFSET costs {offset['ratio']:.1f}x a keyset page"
+    )
 
 
 def print_layers(console: Console, layers: list[Layer]) -> None:
@@ -183,42 +222,15 @@ def markdown(document: dict[str, Any]) -> str:
             else f"({load['rows']:,} rows, loaded in {load['seconds']:.1f} s, "
             f"{load['rows_per_second']:,} rows/s)"
         ),
-        "",
-        "| operation | project median | p95 | p99 | cpu | raw median | p95 | p99 | cpu "
-        "| ratio | target |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    results = document["results"]
-    for r in (r for r in results if r["kind"] == "latency"):
-        p, w = r["project"], r["raw"]
-        lines.append(
-            f"| {r['title']} | {p['median']:.3f} | {p['p95']:.3f} | {p['p99']:.3f} "
-            f"| {p['cpu_median']:.3f} | {w['median']:.3f} | {w['p95']:.3f} | {w['p99']:.3f} "
-            f"| {w['cpu_median']:.3f} | {r['ratio']:.2f}x | {_target(r)} |"
-        )
-    lines += ["", "| throughput | project | raw | ratio | target |", "|---|--:|--:|--:|---|"]
-    for r in (r for r in results if r["kind"] == "throughput"):
-        p, w = r["project"], r["raw"]
-        if "rows_per_second" in p:
-            project = f"{p['rows_per_second']:,} rows/s"
-            via = "COPY" if document["backend"] == "postgresql" else "executemany"
-            raw = f"{w['rows_per_second']:,} rows/s ({via})"
-        else:
-            project = (
-                f"{p['ops_per_second']:,.0f} ops/s, p50 {p['median']:.1f} ms, "
-                f"p99 {p['p99']:.1f} ms, {p['errors']} errors"
-            )
-            raw = (
-                f"{w['ops_per_second']:,.0f} ops/s, p50 {w['median']:.1f} ms, "
-                f"p99 {w['p99']:.1f} ms, {w['errors']} errors"
-            )
-        lines.append(f"| {r['title']} | {project} | {raw} | {r['ratio']:.2f}x | {_target(r)} |")
-    for r in (r for r in results if r["kind"] == "comparison"):
-        lines += [
-            "",
-            f"{r['title']}: OFFSET median {r['project']['median']:.3f} ms, keyset "
-            f"{r['raw']['median']:.3f} ms, OFFSET costs {r['ratio']:.1f}x a keyset page.",
-        ]
+    latency, bulk, workers = _kinds(document["results"])
+    if latency:
+        lines += _markdown_latency(latency)
+    if bulk or workers:
+        via = "COPY" if document["backend"] == "postgresql" else "executemany"
+        lines += _markdown_throughput(bulk, workers, via)
+    for r in (r for r in document["results"] if r["kind"] == "comparison"):
+        lines += ["", f"{_comparison(r)}."]
     if document.get("anatomy"):
         layers = document["anatomy"]
         base = layers[0]["median"]
@@ -231,7 +243,57 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown_latency(latency: list[dict[str, Any]]) -> list[str]:
+    """Ratios (bold: the target missed), then every side's milliseconds."""
+    names = _contenders(latency)
+    lines = [
+        "",
+        "| operation | raw median (ms) | " + " | ".join(LABELS[n] for n in names) + " | target |",
+        "|---|--:|" + "--:|" * len(names) + "---|",
+    ]
+    for r in latency:
+        cells = (_bold_if_missed(r, n) for n in names)
+        lines.append(
+            f"| {r['title']} | {r['raw']['median']:.3f} | {' | '.join(cells)} | {_target(r)} |"
+        )
+    lines += ["", "| operation | side | median | p95 | p99 | cpu |", "|---|---|--:|--:|--:|--:|"]
+    for r in latency:
+        sides = [(RAW, r["raw"]), *((n, r["contenders"][n]) for n in names if n in r["contenders"])]
+        lines += [
+            f"| {r['title']} | {LABELS[name]} | {s['median']:.3f} | {s['p95']:.3f} "
+            f"| {s['p99']:.3f} | {s['cpu_median']:.3f} |"
+            for name, s in sides
+        ]
+    return lines
+
+
+def _markdown_throughput(
+    bulk: list[dict[str, Any]], workers: list[dict[str, Any]], via: str
+) -> list[str]:
+    names = _contenders(bulk + workers)
+    lines = [
+        "",
+        "| throughput | raw | " + " | ".join(LABELS[n] for n in names) + " | target |",
+        "|---|--:|" + "--:|" * len(names) + "---|",
+    ]
+    for r in bulk + workers:
+        show = _rows if r in bulk else _workers
+        raw = f"{show(r['raw'])} ({via})" if r in bulk else show(r["raw"])
+        cells = (
+            f"{_bold_if_missed(r, n)}: {show(r['contenders'][n])}" if n in r["contenders"] else "-"
+            for n in names
+        )
+        lines.append(f"| {r['title']} | {raw} | {' | '.join(cells)} | {_target(r)} |")
+    return lines
+
+
+def _bold_if_missed(result: dict[str, Any], name: str) -> str:
+    text = _ratio(result, name)
+    return f"**{text}**" if result["met"].get(name) is False else text
+
+
 def _target(result: dict[str, Any]) -> str:
-    if not result["target"]:
-        return ""
-    return f"{result['target']} {'met' if result['met'] else '**missed**'}"
+    if not result["target"] or not result["met"]:
+        return result["target"] or ""
+    missed = _missed(result)
+    return f"{result['target']} " + (f"**missed** ({', '.join(missed)})" if missed else "met")

@@ -1,9 +1,11 @@
-"""Interleaved timing: project and raw driver alternate, call by call, after a warm-up.
+"""Interleaved timing: the contenders (the raw driver, the project's paths, the peers) take
+turns, call by call, after a warm-up.
 
-Each round gives both sides the same parameters; the order alternates (A B, B A, A B …) so
-neither side always runs on caches the other just warmed. Every loop is bounded in count
-and in time. The garbage collector stays on (it is part of what a caller pays) but is run
-before each operation so one operation's garbage is not collected during the next.
+Each round gives every side the same parameters; the order rotates (A B C, B C A, C A B …)
+so each side runs first equally often and none always finds caches another just warmed
+(with two sides: A B, B A, A B …). Every loop is bounded in count and in time. The garbage
+collector stays on (it is part of what a caller pays) but is run before each operation so
+one operation's garbage is not collected during the next.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import gc
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,46 +83,44 @@ class Samples:
     """Wall-clock latencies of each side, and the CPU time this process spent on each call
     (what the client side costs, whatever the server and the other processes do)."""
 
-    project: list[float]
-    raw: list[float]
-    seconds: float
-    project_cpu: list[float]
-    raw_cpu: list[float]
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+    seconds: float = 0.0
 
 
 def interleaved(
-    project: Callable[[Any], object],
-    raw: Callable[[Any], object],
+    sides: Mapping[str, Callable[[Any], object]],
     params: Callable[[int], Any],
     budget: Budget,
     *,
     after: Callable[[], None] | None = None,
 ) -> Samples:
-    """Time `project(params(i))` and `raw(params(i))` alternately for i = 0, 1, ….
+    """Time `side(params(i))` for every side, in turns, for i = 0, 1, ….
 
     `params(i)` must give equal parameters for equal `i` (it is called once per side, so
     it can hand out fresh copies); it and `after` (cleanup after each call) run outside
     the timed region.
     """
+    names = list(sides)
     clock = time.perf_counter
     for i in range(budget.warmup):
-        for fn in (project, raw):
-            fn(params(i))
+        for name in names:
+            sides[name](params(i))
             _then(after)
     gc.collect()
     cpu = time.process_time
-    result = Samples([], [], 0.0, [], [])
+    result = Samples({name: [] for name in names}, {name: [] for name in names})
     started = clock()
     deadline = started + budget.seconds
     for i in range(budget.rounds):
-        sides = ((project, result.project, result.project_cpu), (raw, result.raw, result.raw_cpu))
-        for fn, samples, cpu_samples in sides if i % 2 == 0 else sides[::-1]:
-            p = params(i)
+        turn = i % len(names)
+        for name in names[turn:] + names[:turn]:
+            fn, p = sides[name], params(i)
             c0 = cpu()
             t0 = clock()
             fn(p)
-            samples.append(clock() - t0)
-            cpu_samples.append(cpu() - c0)
+            result.wall[name].append(clock() - t0)
+            result.cpu[name].append(cpu() - c0)
             _then(after)
         if clock() >= deadline:
             break
