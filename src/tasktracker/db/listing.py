@@ -276,19 +276,15 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         limit: int,
         cursor: str | None = None,
     ) -> Page[ModelT]:
-        """A page of tracked models (the ORM path): one statement per filter shape, sort and
-        first-or-later page, built once and run with this call's parameters."""
-        filter = filter if filter is not None else self._no_filter()
-        ordering = self.ordering(sort)
-        shape, parameters = filter.bound()
-        parameters |= page_parameters(ordering, limit, cursor)
+        """A page of tracked models (the ORM path)."""
+        call = self._call(filter, sort, limit, cursor)
 
         def build() -> Select[Any]:
-            statement = select(self.model).where(*filter.criteria())
-            return paginate(statement, ordering, limit, cursor)
+            statement = select(self.model).where(*call.filter.criteria())
+            return paginate(statement, call.ordering, limit, cursor)
 
-        statement = self._statements.get((shape, sort, bool(cursor)), build)
-        rows = session.execute(statement, parameters).all()
+        statement = self._statements.get(call.shape, build)
+        rows = session.execute(statement, call.parameters).all()
         return make_page(rows, statement, limit, entity)
 
     def rows(
@@ -300,23 +296,38 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         limit: int,
         cursor: str | None = None,
     ) -> Page[RowT]:
-        """A page of read rows (the fast path): one compiled query per filter shape, sort
-        and first-or-later page, run with this call's parameters."""
+        """A page of read rows (the fast path)."""
         if self._make_row is None:
             raise TypeError("a listing without a read row has no fast path")
+        call = self._call(filter, sort, limit, cursor)
+
+        def build() -> CompiledQuery[tuple[Any, ...]]:
+            statement = select(*self.columns).where(*call.filter.criteria())
+            paged = paginate(statement, call.ordering, limit, cursor, columns_only=True)
+            return CompiledQuery(paged, tuple)
+
+        query = self._compiled.get(call.shape, build)
+        rows = query.all(session, **call.parameters)
+        return make_page(rows, query.statement, limit, self._make_row)
+
+    def _call(
+        self, filter: FilterT | None, sort: SortT, limit: int, cursor: str | None
+    ) -> _Call[FilterT]:
+        """What a page call needs: its statement's shape (filter shape, sort, first or
+        later page: the key of both paths' statement caches) and its parameters."""
         filter = filter if filter is not None else self._no_filter()
         ordering = self.ordering(sort)
         shape, parameters = filter.bound()
         parameters |= page_parameters(ordering, limit, cursor)
+        return _Call(filter, ordering, (shape, sort, bool(cursor)), parameters)
 
-        def build() -> CompiledQuery[tuple[Any, ...]]:
-            statement = select(*self.columns).where(*filter.criteria())
-            paged = paginate(statement, ordering, limit, cursor, columns_only=True)
-            return CompiledQuery(paged, tuple)
 
-        query = self._compiled.get((shape, sort, bool(cursor)), build)
-        rows = query.all(session, **parameters)
-        return make_page(rows, query.statement, limit, self._make_row)
+@dataclass(frozen=True)
+class _Call(Generic[FilterT]):
+    filter: FilterT
+    ordering: Ordering
+    shape: Hashable
+    parameters: dict[str, Any]
 
 
 class NoFilter(ListingFilter):
