@@ -145,6 +145,6 @@ def test_keyset_pages_come_out_of_the_index_in_order(workload: Workload, name: s
 
 def test_a_full_scan_would_be_seen(workload: Workload) -> None:
     """The check can fail: a filter on an unindexed column is reported as a full scan."""
-    sql = "SELECT id FROM tasks WHERE title = 'nothing'"
+    sql = "SELECT id FROM tasks WHERE description = 'nothing'"
     plan = explain(workload.connection, sql, {} if workload.backend == "postgresql" else ())
     assert plan.sequential_scans == ["tasks"]

@@ -10,8 +10,9 @@ from sqlalchemy import insert
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import new_id
-from tasktracker.tasks.models import Task, TaskStatus
+from tasktracker.tasks.models import Task, TaskPriority, TaskStatus
 from tasktracker.tasks.repository import TaskFilter, TaskRepository, TaskSort
+from tests.tasks.orders import in_order
 
 N = 10_000
 
@@ -28,6 +29,7 @@ def many_tasks(db: Database, make_user) -> tuple[Database, object]:
             "updated_at": base + timedelta(seconds=i // 3),
             "due_date": None if i % 5 == 0 else base + timedelta(hours=i % 1000),
             "status": TaskStatus.COMPLETED if i % 4 == 0 else TaskStatus.PENDING,
+            "priority": list(TaskPriority)[i % 3],
             "completed_at": base if i % 4 == 0 else None,
         }
         for i in range(N)
@@ -51,24 +53,13 @@ def _walk(
         cursor = page.next_cursor
 
 
-SORT_KEYS = {
-    TaskSort.NEWEST: lambda t: (t.created_at, t.id),
-    TaskSort.OLDEST: lambda t: (t.created_at, t.id),
-    TaskSort.RECENTLY_UPDATED: lambda t: (t.updated_at, t.id),
-    TaskSort.TITLE: lambda t: (t.title, t.id),
-    TaskSort.DUE_SOONEST: lambda t: (t.due_date or datetime.max.replace(tzinfo=UTC), t.id),
-}
-
-
 def test_walks_ten_thousand_tasks_without_duplicates_or_gaps(many_tasks) -> None:
     db, user = many_tasks
     for sort in TaskSort:
         tasks = _walk(db, user, sort, limit=500)
         assert len(tasks) == N, sort
         assert len({t.id for t in tasks}) == N, sort
-        descending = sort in {TaskSort.NEWEST, TaskSort.RECENTLY_UPDATED}
-        expected = sorted(tasks, key=SORT_KEYS[sort], reverse=descending)
-        assert [t.id for t in tasks] == [t.id for t in expected], sort
+        assert [t.id for t in tasks] == [t.id for t in in_order(tasks, sort)], sort
 
     only_open = TaskFilter(completed=False)
     tasks = _walk(db, user, TaskSort.NEWEST, limit=333, filter=only_open)

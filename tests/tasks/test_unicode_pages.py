@@ -9,7 +9,6 @@ whole listing in one page and the order computed here from the stored values.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,21 +21,12 @@ from tasktracker.db.caseless import simple_lower
 from tasktracker.db.pagination import MAX_PAGE_SIZE
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import new_id
-from tasktracker.tasks.models import Task
+from tasktracker.tasks.models import Task, TaskPriority
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository, TaskSort
 from tests.paging import ids, page_sizes, pages_needed, paging, unicode_names, walk
+from tests.tasks.orders import in_order
 
 BASE = datetime(2026, 3, 1, 12, tzinfo=UTC)
-_NEVER = datetime.max.replace(tzinfo=UTC)
-
-# The order each sort promises, from a task's stored values (ids break every tie).
-EXPECTED_ORDER: dict[TaskSort, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {
-    TaskSort.NEWEST: (lambda t: (t.created_at, t.id), True),
-    TaskSort.OLDEST: (lambda t: (t.created_at, t.id), False),
-    TaskSort.RECENTLY_UPDATED: (lambda t: (t.updated_at, t.id), True),
-    TaskSort.DUE_SOONEST: (lambda t: (t.due_date or _NEVER, t.id), False),
-    TaskSort.TITLE: (lambda t: (t.title, t.id), False),
-}
 
 
 def _add_categories(db: Database, user: uuid.UUID, names: list[str]) -> None:
@@ -91,6 +81,7 @@ _tasks = st.lists(
             "created_at": _stamps,
             "updated_at": _stamps,
             "due_date": st.none() | _stamps,
+            "priority": st.sampled_from(TaskPriority),
         }
     ),
     min_size=1,
@@ -107,10 +98,10 @@ def test_tasks_page_through_every_sort_on_both_read_paths(
     with db.user_scope(user) as session:
         session.execute(insert(Task), [{"id": new_id(), **task} for task in tasks])
     at_most = pages_needed(len(tasks), size)
-    for sort, (key, descending) in EXPECTED_ORDER.items():
+    for sort in TaskSort:
         with db.user_scope(user, read_only=True) as session:
             whole = TaskRepository(session).read_page(sort=sort, limit=MAX_PAGE_SIZE)
-        expected = ids(sorted(whole.items, key=key, reverse=descending))
+        expected = ids(in_order(whole.items, sort))
         assert ids(whole.items) == expected, sort
 
         def orm(cursor: str | None, sort: TaskSort = sort) -> Any:

@@ -45,9 +45,11 @@ TASK_ORDER: dict[TaskSort, str] = {
     TaskSort.DUE_SOONEST: "COALESCE(due_date, {far_future}), id",
     TaskSort.RECENTLY_UPDATED: "updated_at DESC, id DESC",
     TaskSort.TITLE: "title, id",
+    TaskSort.PRIORITY: "{priority_rank}, id",
 }
 """The ORDER BY of each `TaskSort`, written by hand (`{far_future}`: tasks without a due
-date come last). A sort missing here stops the benchmark (and fails its test)."""
+date come last; `{priority_rank}`: high, medium, low). A sort missing here stops the
+benchmark (and fails its test)."""
 
 
 class RawDriver:
@@ -90,6 +92,13 @@ class RawDriver:
         """9999-12-31 00:00 UTC as an SQL literal in the column's form: where the project's
         due-date order puts tasks without a due date."""
         return "'9999-12-31 00:00:00+00'" if self.is_postgres else "'9999-12-31 00:00:00.000000'"
+
+    @property
+    def priority_rank(self) -> str:
+        """The position of the priority in 'high medium low', the expression the project's
+        priority order (and its index) is on."""
+        function = "strpos" if self.is_postgres else "instr"
+        return f"{function}('high medium low', priority)"
 
 
 def _command_line(name: str, syntax: str | None, texts: dict[str, str]) -> str:
@@ -186,7 +195,9 @@ class RawQueries:
                 "add its ORDER BY to tasktracker.bench.raw.TASK_ORDER"
             )
         where = "user_id = ? AND status IN (?, ?)" if open_only else "user_id = ?"
-        order = order.format(far_future=self.driver.far_future)
+        order = order.format(
+            far_future=self.driver.far_future, priority_rank=self.driver.priority_rank
+        )
         return self.driver.sql(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY {order} LIMIT {PAGE + 1}"  # noqa: S608
         )

@@ -36,7 +36,7 @@ from sqlalchemy import (
     or_,
     tuple_,
 )
-from sqlalchemy.sql.elements import Label, UnaryExpression
+from sqlalchemy.sql.elements import ColumnClause, Label, UnaryExpression
 from sqlalchemy.types import TypeEngine
 
 from tasktracker.db.errors import ValidationError
@@ -155,22 +155,35 @@ def _after_parameter(index: int) -> str:
 
 
 def after(ordering: Ordering, values: Sequence[Any]) -> ColumnElement[bool]:
-    """The rows strictly after `values` in `ordering` (bound as parameters `after_<i>`)."""
+    """The rows strictly after `values` in `ordering` (bound as parameters `after_<i>`).
+
+    Where the ordering has one direction, a row-value comparison; otherwise its expansion
+    into ORs. Both imply a bound on the first key alone (`k1 >= v1`), which is also stated
+    where it is what an index seek needs: with the expansion (no database seeks an index
+    with an OR), and when the first of several keys is an expression (the due-date and
+    priority keys), since SQLite seeks with a row-value comparison only when its first
+    element is a column: without the bound, it would read the index from the start of the
+    user's rows."""
     keys = ordering.keys
     bound = [
         bindparam(_after_parameter(i), value, type_=key.expression.type)
         for i, (key, value) in enumerate(zip(keys, values, strict=True))
     ]
+    first = keys[0].expression
+    leading = first <= bound[0] if keys[0].descending else first >= bound[0]
     if len({key.descending for key in keys}) == 1:
         left = tuple_(*(key.expression for key in keys))
         right = tuple_(*bound)
-        return left < right if keys[0].descending else left > right
+        comparison = left < right if keys[0].descending else left > right
+        if len(keys) == 1 or isinstance(first.expression, ColumnClause):
+            return comparison
+        return and_(leading, comparison)
     clauses = []
     for i, key in enumerate(keys):
         equal = [k.expression == v for k, v in zip(keys[:i], bound[:i], strict=True)]
         step = key.expression < bound[i] if key.descending else key.expression > bound[i]
         clauses.append(and_(*equal, step))
-    return or_(*clauses)
+    return and_(leading, or_(*clauses))
 
 
 def check_limit(limit: int) -> int:

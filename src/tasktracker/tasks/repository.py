@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, literal, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import col
 
 from tasktracker.db.caseless import caseless
@@ -27,8 +27,10 @@ from tasktracker.db.listing import (
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.tenancy import SCOPE_PARAMETER
-from tasktracker.db.types import AWARE, UTCDateTime, new_id, utc_now
+from tasktracker.db.types import AWARE, new_id, utc_now
 from tasktracker.tasks.models import (
+    DUE_DATE_OR_NEVER,
+    PRIORITY_RANK,
     Category,
     Task,
     TaskPriority,
@@ -43,13 +45,10 @@ from tasktracker.tasks.schemas import (
     TaskUpdate,
 )
 
-_NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
-
-
+# The name regardless of case is unique per user (`uq_categories_user_id_name_lower`), so it
+# orders by itself, and that index yields the order with no sort step.
 _CATEGORIES = Listing(
-    Category,
-    NoFilter,
-    {"name": Ordering("category-name", (SortKey(caseless(Category.name)), SortKey(Category.id)))},  # type: ignore[arg-type]
+    Category, NoFilter, {"name": Ordering("category-name", (SortKey(caseless(Category.name)),))}
 )
 
 
@@ -80,6 +79,7 @@ class TaskSort(enum.StrEnum):
     DUE_SOONEST = "due_soonest"
     RECENTLY_UPDATED = "recently_updated"
     TITLE = "title"
+    PRIORITY = "priority"
 
 
 class TaskFilter(ListingFilter):
@@ -94,7 +94,6 @@ class TaskFilter(ListingFilter):
     completed: Annotated[bool | None, Flag(Task.completed)] = None
 
 
-_due_or_never = func.coalesce(Task.due_date, literal(_NO_DUE_DATE, UTCDateTime))
 _task_id = SortKey(Task.id)  # type: ignore[arg-type]
 _newest_id = SortKey(Task.id, descending=True)  # type: ignore[arg-type]
 _TASKS = Listing(
@@ -103,12 +102,13 @@ _TASKS = Listing(
     {
         TaskSort.NEWEST: Ordering("newest", (SortKey(Task.created_at, True), _newest_id)),  # type: ignore[arg-type]
         TaskSort.OLDEST: Ordering("oldest", (SortKey(Task.created_at), _task_id)),  # type: ignore[arg-type]
-        TaskSort.DUE_SOONEST: Ordering("due", (SortKey(_due_or_never), _task_id)),
+        TaskSort.DUE_SOONEST: Ordering("due", (SortKey(DUE_DATE_OR_NEVER), _task_id)),
         TaskSort.RECENTLY_UPDATED: Ordering(
             "updated",
             (SortKey(Task.updated_at, True), _newest_id),  # type: ignore[arg-type]
         ),
         TaskSort.TITLE: Ordering("title", (SortKey(Task.title), _task_id)),  # type: ignore[arg-type]
+        TaskSort.PRIORITY: Ordering("priority", (SortKey(PRIORITY_RANK), _task_id)),
     },
     TaskRow,
 )

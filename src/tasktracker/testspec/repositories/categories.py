@@ -52,8 +52,9 @@ class _CategoryRepository(TenantRepository[CategoryT]):
         return self.session.scalars(statement).one_or_none()
 
     def list(self) -> builtins.list[CategoryT]:
-        """Every category, by name regardless of case."""
-        statement = select(self.model).order_by(caseless(self.model.name), self.model.id)
+        """Every category, by name regardless of case (unique per user: the unique index on
+        it yields the order)."""
+        statement = select(self.model).order_by(caseless(self.model.name))
         return builtins.list(self.session.scalars(statement))
 
     def delete(self, id: uuid.UUID) -> None:
