@@ -10,11 +10,13 @@ rows roll back with it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import psycopg.sql
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 
@@ -22,7 +24,7 @@ from tasktracker.bench.dataset import DatasetSpec, add_workload, read_fixture
 from tasktracker.db.sessions import Database
 from tasktracker.seeding.volume import load as seed
 
-SPEC = DatasetSpec(users=200, tasks_per_user=60, long_messages=60, spec_steps=20, seed=7)
+SPEC = DatasetSpec(users=200, tasks_per_user=500, long_messages=60, spec_steps=20, seed=7)
 """200 users: each one's rows are a small fraction of every table, as in production, and even
 the tables with a handful of rows per user (commands, parameters) span enough pages that a
 full scan is not the cheapest way to find one user's rows."""
@@ -97,6 +99,16 @@ class Plan:
     """Index searches (PostgreSQL index/bitmap scans, SQLite `SEARCH ... USING ...`)."""
     sorts: int
     """Explicit sorts (PostgreSQL `Sort`, SQLite `USE TEMP B-TREE FOR ORDER BY`)."""
+    index_conditions: list[str]
+    """What the index searches are bounded by (PostgreSQL `Index Cond`, SQLite the
+    parenthesised part of `SEARCH ... USING ... (user_id=? AND ...)`)."""
+
+    @property
+    def ranges(self) -> int:
+        """How many range bounds (`<`, `>`, `<=`, `>=`, row comparisons) the searches seek by."""
+        return sum(
+            condition.count("<") + condition.count(">") for condition in self.index_conditions
+        )
 
 
 def explain(connection: Connection, statement: str, parameters: Any) -> Plan:
@@ -115,7 +127,58 @@ def _explain_postgres(connection: Connection, statement: str, parameters: Any) -
         [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"],
         [f"{n['Node Type']} {n['Index Name']}" for n in nodes if "Index Name" in n],
         sum(1 for n in nodes if n["Node Type"] in {"Sort", "Incremental Sort"}),
+        [n["Index Cond"] for n in nodes if "Index Cond" in n],
     )
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+def explain_generic(connection: Connection, statement: str, parameters: Any) -> Plan:
+    """PostgreSQL: the generic plan of the statement, the one a statement the driver has
+    prepared may get after five executions, in which a parameter's value is unknown.
+
+    The statement is prepared with `plan_cache_mode = force_generic_plan` set in a
+    savepoint of the test's transaction (rolled back: nothing leaks into the session, let
+    alone the server), and executed with the parameters spelled as literals."""
+    assert isinstance(parameters, dict), "psycopg's named parameters"
+    names: list[str] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    body = _PARAMETER.sub(numbered, statement).replace("%%", "%")
+    driver = connection.connection.driver_connection
+    arguments = ", ".join(psycopg.sql.Literal(parameters[n]).as_string(driver) for n in names)
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql(f"PREPARE tasktracker_generic AS {body}")
+        try:
+            plan = _explain_postgres(connection, f"EXECUTE tasktracker_generic({arguments})", None)
+            return replace(plan, statement=f"{statement} -- as a generic plan")
+        finally:
+            connection.exec_driver_sql("DEALLOCATE tasktracker_generic")
+    finally:
+        savepoint.rollback()
+
+
+def explain_unsorted(connection: Connection, statement: str, parameters: Any) -> Plan:
+    """PostgreSQL: the plan with sorting disabled (`enable_sort = off`, in a savepoint of
+    the test's transaction): it has no sort step exactly when an index yields the order.
+
+    For the listings of which each user has only a handful of rows (conversations,
+    requirements...), sorting them is the planner's right choice; this shows that an index
+    would give the order once the listing grows."""
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        plan = _explain_postgres(connection, statement, parameters)
+        return replace(plan, statement=f"{statement} -- with enable_sort = off")
+    finally:
+        savepoint.rollback()
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -127,12 +190,14 @@ def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def _explain_sqlite(connection: Connection, statement: str, parameters: Any) -> Plan:
     rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     details = [str(row[-1]) for row in rows]
+    searches = [d for d in details if d.startswith("SEARCH ") and " USING " in d]
     return Plan(
         statement,
         "\n".join(details),
         [d.split()[1] for d in details if d.startswith("SCAN ") and "CONSTANT ROW" not in d],
-        [d for d in details if d.startswith("SEARCH ") and " USING " in d],
+        searches,
         sum(1 for d in details if "TEMP B-TREE" in d and "ORDER BY" in d),
+        [d[d.index("(") :] for d in searches if "(" in d],
     )
 
 

@@ -30,10 +30,12 @@ class RequirementFilter(ListingFilter):
     status: Annotated[Sequence[RequirementStatus] | None, OneOf(Requirement.status)] = None
 
 
+# The key is unique per user (`uq_requirements_user_id_key`), so it orders by itself, and
+# that index yields the order with no sort step.
 _REQUIREMENTS = Listing(
     Requirement,
     RequirementFilter,
-    {"key": Ordering("requirements-key", (SortKey(Requirement.key), SortKey(Requirement.id)))},  # type: ignore[arg-type]
+    {"key": Ordering("requirements-key", (SortKey(Requirement.key),))},  # type: ignore[arg-type]
 )
 
 

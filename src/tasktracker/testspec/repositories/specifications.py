@@ -65,15 +65,12 @@ class SpecificationFilter(ListingFilter):
     status: Annotated[Sequence[SpecificationStatus] | None, OneOf(TestSpecification.status)] = None
 
 
+# The key is unique per user (`uq_test_specifications_user_id_key`), so it orders by
+# itself, and that index yields the order with no sort step.
 _SPECIFICATIONS = Listing(
     TestSpecification,
     SpecificationFilter,
-    {
-        "key": Ordering(
-            "specifications-key",
-            (SortKey(TestSpecification.key), SortKey(TestSpecification.id)),  # type: ignore[arg-type]
-        )
-    },
+    {"key": Ordering("specifications-key", (SortKey(TestSpecification.key),))},  # type: ignore[arg-type]
 )
 
 
