@@ -4,6 +4,7 @@ and cursors; a new filter field or sort is one edit."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import pytest
@@ -111,3 +112,21 @@ def test_a_new_listing_pages_alike_on_both_paths(
 def test_read_rows_and_read_schemas_name_the_same_columns(row: type, read: type) -> None:
     """The fast path's rows and the API's read schemas are two views of one column list."""
     assert set(row._fields) == set(read.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"status": ["pending", "nope"]}, "status"),
+        ({"due_before": datetime(2026, 1, 1)}, "due_before"),
+        ({"categry_id": uuid.uuid4()}, "categry_id"),
+        ({"overdue": "\x00"}, "overdue"),
+    ],
+)
+def test_a_bad_filter_is_refused_when_built_naming_the_field(
+    fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TaskFilter(**fields)  # type: ignore[arg-type]
+    # A value inside a list is named by its position too: `status.0`.
+    assert [error.field.split(".")[0] for error in caught.value.errors] == [field]
