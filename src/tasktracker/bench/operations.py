@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from tasktracker.bench import targets
 from tasktracker.bench.dataset import Fixture
 from tasktracker.bench.peers import Peers
 from tasktracker.bench.raw import PAGE, RawDriver, RawQueries
@@ -76,7 +77,6 @@ class Op:
     params: Callable[[int], Any]
     outcome: Callable[[Any], Collection[Any]] | None = None
     """What a contender's result comes to; every contender's must equal the raw side's."""
-    target: float | None = None
     scoped_read: bool = True
     budget: Budget | None = None
     after: Callable[[], None] | None = None
@@ -168,16 +168,15 @@ class Bench:
     # The operations.
 
     def operations(self) -> list[Op]:
-        is_pg = self.driver.is_postgres
         return [
             *(self._page(sort) for sort in TaskSort),
-            self._get_by_id(target=2.0 if is_pg else None),
-            self._keyset_page(target=2.0 if is_pg else None),
+            self._get_by_id(),
+            self._keyset_page(),
             self._counts_by_status(),
-            self._insert(target=1.5 if is_pg else None),
-            self._latest_messages(target=2.0 if is_pg else None),
+            self._insert(),
+            self._latest_messages(),
             self._specification(),
-            self._bulk_load(target=0.8 if is_pg else None),
+            self._bulk_load(),
         ]
 
     def _page(self, sort: TaskSort) -> Op:
@@ -200,10 +199,9 @@ class Bench:
             {FAST: fast, ORM: orm, **self._peers(lambda p: p.page(sort, open_only=open_only))},
             self.user,
             ids,
-            target=2.0,
         )
 
-    def _get_by_id(self, target: float | None) -> Op:
+    def _get_by_id(self) -> Op:
         def fast(p: tuple[uuid.UUID, uuid.UUID]) -> object:
             with self.db.user_scope(p[0], read_only=True) as session:
                 return TaskRepository(session).read(p[1])
@@ -219,10 +217,9 @@ class Bench:
             {FAST: fast, ORM: orm, **self._peers(Peers.get)},
             lambda i: self.tasks[i % len(self.tasks)],
             ids,
-            target=target,
         )
 
-    def _keyset_page(self, target: float | None) -> Op:
+    def _keyset_page(self) -> Op:
         cursors = self.cursors()
 
         def fast(p: tuple[uuid.UUID, str, Any]) -> object:
@@ -240,7 +237,6 @@ class Bench:
             {FAST: fast, ORM: orm},
             lambda i: cursors[i % len(cursors)],
             ids,
-            target=target,
         )
 
     def cursors(self, users: int = 10) -> list[tuple[uuid.UUID, str, tuple[datetime, uuid.UUID]]]:
@@ -276,7 +272,7 @@ class Bench:
             _counts,
         )
 
-    def _insert(self, target: float | None) -> Op:
+    def _insert(self) -> Op:
         def fast(p: tuple[uuid.UUID, str]) -> object:
             with self.db.user_scope(p[0]) as session:
                 return TaskRepository(session).create_row({"title": p[1]})
@@ -299,7 +295,6 @@ class Bench:
             {FAST: fast, ORM: orm, **self._peers(Peers.insert)},
             lambda i: (self.user(i), f"{INSERT_TITLE} {i}"),
             written,
-            target=target,
             scoped_read=False,
         )
 
@@ -309,7 +304,7 @@ class Bench:
         cursor = self.write_connection.execute(statement, (f"{INSERT_TITLE} %",))
         return int(cursor.rowcount)
 
-    def _latest_messages(self, target: float | None) -> Op:
+    def _latest_messages(self) -> Op:
         conversations = [(u, self.fixture.long_conversation[u]) for u in self.users]
 
         def fast(p: tuple[uuid.UUID, uuid.UUID]) -> object:
@@ -327,7 +322,6 @@ class Bench:
             {FAST: fast, ORM: orm, **self._peers(Peers.latest_messages)},
             lambda i: conversations[i % len(conversations)],
             ids,
-            target=target,
         )
 
     def _specification(self) -> Op:
@@ -350,7 +344,7 @@ class Bench:
             _command_lines,
         )
 
-    def _bulk_load(self, target: float | None) -> Op:
+    def _bulk_load(self) -> Op:
         sink = self._sink_user()
         template = [
             {
@@ -377,7 +371,6 @@ class Bench:
             lambda rows: self.raw.bulk_tasks(self.write_connection, rows),
             {FAST: fast},
             lambda i: [dict(row) for row in template],
-            target=target,
             scoped_read=False,
             budget=Budget(
                 warmup=min(1, self.budget.warmup),
@@ -437,16 +430,10 @@ class Bench:
             name: base / stats[name].median if per_call else stats[name].median / base
             for name in op.paths
         }
-        target: str | None = None
-        met: dict[str, bool] = {}
-        if op.target is not None:
-            bound = op.target
-            target = f">= {bound}x" if per_call else f"<= {bound}x"
-            met = {
-                name: ratios[name] >= bound if per_call else ratios[name] <= bound
-                for name in PROJECT
-                if name in ratios
-            }
+        bounds = targets.bounds(op.key, postgres=self.driver.is_postgres)
+        floor = per_call is not None
+        target = targets.describe(bounds, floor=floor)
+        met = targets.met(bounds, ratios, floor=floor)
         if op.scoped_read and self.driver.is_postgres:
             notes += [
                 f"{LABELS[name]} p95 {stats[name].p95 * 1000:.2f} ms >= {USER_SCOPED_P95_MS} ms"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg_pool
 
-from tasktracker.bench import concurrency
+from tasktracker.bench import concurrency, targets
 from tasktracker.bench.operations import OPEN
 from tasktracker.bench.raw import PAGE, RawDriver, RawQueries
 from tasktracker.bench.results import FAST, LABELS, ORM, PROJECT, RAW, Result, with_ratio
@@ -62,12 +62,16 @@ def concurrent(
     target: str | None = None
     met: dict[str, bool] = {}
     if is_pg:
-        floor = 0.4 if workers <= pool_size else 0.0
-        target = ">= 0.4x, 0 errors" if floor else "0 errors, no hang"
+        # Within the pool a throughput floor per path; beyond it only no errors, no hang.
+        bounds = targets.bounds("pooled_page", postgres=True) if workers <= pool_size else {}
+        target = f"{targets.describe(bounds, floor=True) or 'no floor'}; 0 errors, no hang"
+        ratios = {
+            name: rounds[name].throughput / raw.throughput if raw.throughput else 0.0
+            for name in PROJECT
+        }
+        floors = targets.met(bounds, ratios, floor=True)
         met = {
-            name: rounds[name].throughput / raw.throughput >= floor
-            and not rounds[name].errors
-            and not rounds[name].hung
+            name: floors.get(name, True) and not rounds[name].errors and not rounds[name].hung
             for name in PROJECT
             if raw.throughput
         }
