@@ -4,8 +4,8 @@ project's two paths, and through the peers when asked for (`--peers`, `bench.pee
 - fast path: read rows from statements compiled once (`read_page`, `read`,
   `read_latest_messages`, `read_resolved`), one compiled INSERT (`create_row`), the bulk path;
 - ORM path: identity-mapped objects (`list`, `get`, `latest_messages`, `load` and
-  `resolve_specification`, `create`). `counts_by_status` has only this path: the session
-  executes its statement.
+  `resolve_specification`, `create`). `counts_by_status` has only the fast path: it returns
+  counts, no models.
 
 Every project call is what an application does: open a unit of work for the user, call
 the repository, let the unit of work commit and close. Reads use the read-only unit
@@ -259,7 +259,7 @@ class Bench:
         return self._cursors
 
     def _counts_by_status(self) -> Op:
-        def orm(user_id: uuid.UUID) -> dict[TaskStatus, int]:
+        def fast(user_id: uuid.UUID) -> dict[TaskStatus, int]:
             with self.db.user_scope(user_id, read_only=True) as session:
                 return TaskRepository(session).counts_by_status()
 
@@ -267,7 +267,7 @@ class Bench:
             "counts_by_status",
             "counts by status",
             lambda u: self.raw.counts_by_status(self.read_connection, u),
-            {ORM: orm, **self._peers(Peers.counts_by_status)},
+            {FAST: fast, **self._peers(Peers.counts_by_status)},
             self.user,
             _counts,
         )

@@ -124,6 +124,17 @@ class _Found(NamedTuple):
     id: uuid.UUID
 
 
+class _StatusCount(NamedTuple):
+    status: TaskStatus
+    tasks: int
+
+
+_COUNTS_BY_STATUS = CompiledQuery(
+    select(col(Task.status), func.count().label("tasks")).group_by(col(Task.status)),
+    _StatusCount,
+)
+
+
 _CATEGORY = CompiledQuery(
     select(col(Category.id)).where(col(Category.id) == bindparam("id")), _Found
 )
@@ -203,11 +214,10 @@ class TaskRepository(TenantRepository[Task]):
         return _TASKS.count(self.session, filter)
 
     def counts_by_status(self) -> dict[TaskStatus, int]:
-        """Every status with its number of tasks (zero included)."""
-        statement = select(col(Task.status), func.count()).group_by(col(Task.status))
-        rows = self.session.execute(statement).all()
+        """Every status with its number of tasks (zero included), by one compiled query: it
+        returns no models, so nothing of the ORM's loading is needed."""
         counts = dict.fromkeys(TaskStatus, 0)
-        counts.update({TaskStatus(status): number for status, number in rows})
+        counts.update(_COUNTS_BY_STATUS.all(self.session))
         return counts
 
     def _check_category(self, category_id: uuid.UUID | None) -> None:
