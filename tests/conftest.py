@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     unreachable = databases.postgres_problem()
     if unreachable is None:
         return
-    if (problem := _start_session_cluster(unreachable)) is not None:
+    if (problem := _start_session_cluster(unreachable.splitlines()[0])) is not None:
         _PG_PROBLEM.append(f"{unreachable}; and no throwaway cluster instead: {problem}")
 
 
@@ -88,9 +88,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _SESSION_CLUSTER.pop().close()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from tests.connectivity import servers
+
     where = make_url(databases.ADMIN_URL).render_as_string(hide_password=True)
-    return f"postgresql: {where}" + (f", {_PG_ORIGIN[0]}" if _PG_ORIGIN else "")
+    lines = [f"postgresql: {where}" + (f", {_PG_ORIGIN[0]}" if _PG_ORIGIN else "")]
+    if servers.SSL_PG_BIN != servers.PG_BIN:
+        lines.append(
+            f"postgresql binaries: {servers.PG_BIN} (no SSL); the SSL cluster's:"
+            f" {servers.SSL_PG_BIN}"
+        )
+    return lines
 
 
 def pg_problem() -> str | None:

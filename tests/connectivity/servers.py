@@ -74,12 +74,30 @@ def server_version(bin_dir: Path) -> str:
     return out.split()[-1]
 
 
+def built_with_ssl(bin_dir: Path) -> bool:
+    """Whether `postgres` in `bin_dir` links OpenSSL: Debian's does, the pgserver wheel's
+    (configured without `--with-ssl`) does not, and refuses `ssl = on`."""
+    try:
+        return b"libssl.so" in (bin_dir / "postgres").read_bytes()
+    except OSError:
+        return False
+
+
+def _ssl_pg_bin() -> Path | None:
+    """The binaries of the SSL cluster: PG_BIN if built with SSL, else the newest Debian
+    install that is (so a PostgreSQL 16 run from pgserver keeps its SSL tests, on 15)."""
+    candidates = [PG_BIN] if PG_BIN is not None else []
+    candidates += reversed(system_pg_bins())
+    return next((path for path in candidates if built_with_ssl(path)), None)
+
+
 def _pgbouncer_bin() -> Path | None:
     found = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     return Path(found) if Path(found).exists() else None
 
 
 PG_BIN = _pg_bin()
+SSL_PG_BIN = _ssl_pg_bin()
 PGBOUNCER_BIN = _pgbouncer_bin()
 LOOPBACK = "127.0.0.1"
 AS_ROOT = os.geteuid() == 0
@@ -96,6 +114,11 @@ def missing_server_component(
         return f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where}: " + (
             f"{INSTALL_HINT}, or pip install -e '.[test-pg]' (the pgserver wheel's), "
             "or set TASKTRACKER_PG_BIN to their folder"
+        )
+    if needs_openssl and SSL_PG_BIN is None:
+        return (
+            f"the server binaries in {PG_BIN} were built without SSL (the pgserver wheel's"
+            f" are), and the SSL cluster needs ones built with it: {INSTALL_HINT}"
         )
     if needs_openssl and shutil.which("openssl") is None:
         return f"openssl not found (it makes the test CA): {INSTALL_HINT}"
@@ -188,15 +211,16 @@ class ThrowawayCluster:
 
     `stock=True` makes one configured like a stock server instead (trust on loopback, no
     SSL, 100 connections): the suite's PostgreSQL when it runs on a cluster of its own
-    (tests/databases.py, TASKTRACKER_TEST_POSTGRES)."""
+    (tests/databases.py, TASKTRACKER_TEST_POSTGRES). By default an SSL one runs from
+    SSL_PG_BIN, a stock one from PG_BIN."""
 
     user = "tt_app"
     password = "tt-Pa55word-9f3c"  # grep-able: tests assert it never appears in output
     database = "tt_app"
 
     def __init__(self, bin_dir: Path | None = None, stock: bool = False) -> None:
-        bin_dir = bin_dir or PG_BIN
-        assert bin_dir is not None, missing_server_component()
+        bin_dir = bin_dir or (PG_BIN if stock else SSL_PG_BIN)
+        assert bin_dir is not None, missing_server_component(needs_openssl=not stock)
         self.bin = bin_dir
         self.stock = stock
         self.directory = _server_owned_dir("tasktracker-cluster-")
@@ -211,6 +235,7 @@ class ThrowawayCluster:
         _as_server_user(
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
             "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions",
+            *(("--locale=C.UTF-8",) if self.stock else ()),  # like the shared server's
         )  # fmt: skip
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
