@@ -48,14 +48,6 @@ def admin_port() -> int:
     return make_url(ADMIN_URL).port or 5432
 
 
-def server_version_num() -> int:
-    """`server_version_num` of the suite's PostgreSQL server: 150018, 160002..."""
-    with psycopg.connect(_libpq(ADMIN_URL), autocommit=True) as admin:
-        row = admin.execute("SHOW server_version_num").fetchone()
-    assert row is not None
-    return int(str(row[0]))
-
-
 def postgres_problem() -> str | None:
     """None if the test server answers, else why not."""
     try:

@@ -8,7 +8,8 @@
   temporary folder, in front of a PostgreSQL server.
 
 Both run as the user running the tests; as root they run as the `postgres` user instead
-(initdb and postgres refuse to run as root).
+(initdb and postgres refuse to run as root), or `nobody` where there is no `postgres` user
+(a machine with only the pgserver wheel's binaries), or TASKTRACKER_SERVER_USER.
 - `DelayedProxy`: a TCP forwarder that starts listening only after a delay (a server that
   "wakes up" while the client retries).
 - `NoSslServer`: answers the PostgreSQL SSL request with "no", and counts connection attempts.
@@ -101,7 +102,21 @@ SSL_PG_BIN = _ssl_pg_bin()
 PGBOUNCER_BIN = _pgbouncer_bin()
 LOOPBACK = "127.0.0.1"
 AS_ROOT = os.geteuid() == 0
-SERVER_USER = "postgres"  # who runs the servers when the tests run as root
+
+
+def _server_user() -> str:
+    """Who runs the servers when the tests run as root: TASKTRACKER_SERVER_USER, else
+    `postgres` (Debian's packages create it), else `nobody` (a machine with only the
+    pgserver wheel's binaries has no `postgres` user; initdb needs only a user it is not)."""
+    if configured := os.environ.get("TASKTRACKER_SERVER_USER"):
+        return configured
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name).pw_name
+    return "postgres"
+
+
+SERVER_USER = _server_user()
 INSTALL_HINT = "apt-get install postgresql pgbouncer openssl (Debian; see README 'Tests')"
 
 
@@ -128,7 +143,10 @@ def missing_server_component(
         try:
             pwd.getpwnam(SERVER_USER)
         except KeyError:
-            return f"running as root, and there is no '{SERVER_USER}' user to run servers as"
+            return (
+                f"running as root, and there is no '{SERVER_USER}' user to run servers as"
+                " (TASKTRACKER_SERVER_USER names another)"
+            )
     return None
 
 
@@ -150,7 +168,11 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 
 def _give_to_server_user(path: Path) -> None:
     if AS_ROOT:
-        shutil.chown(path, SERVER_USER, SERVER_USER)
+        shutil.chown(path, SERVER_USER, _server_group())
+
+
+def _server_group() -> int:
+    return pwd.getpwnam(SERVER_USER).pw_gid
 
 
 def _server_owned_dir(prefix: str) -> Path:
@@ -343,7 +365,7 @@ class PgBouncer:
             _give_to_server_user(path)
         assert PGBOUNCER_BIN is not None, missing_server_component(needs_pgbouncer=True)
         as_server_user: dict[str, Any] = (
-            {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []} if AS_ROOT else {}
+            {"user": SERVER_USER, "group": _server_group(), "extra_groups": []} if AS_ROOT else {}
         )
         self.process = subprocess.Popen(
             [PGBOUNCER_BIN, ini],

@@ -74,3 +74,20 @@ def test_ssl_support_is_read_from_the_binaries() -> None:
         assert servers.built_with_ssl(path) is expected, path
     if servers.SSL_PG_BIN is not None:
         assert servers.built_with_ssl(servers.SSL_PG_BIN)
+
+
+def test_as_root_without_a_postgres_user_the_cluster_runs_as_nobody() -> None:
+    """A fresh machine with only the pgserver wheel: no `postgres` user; as root, initdb and
+    the server run as `nobody` (here forced by TASKTRACKER_SERVER_USER)."""
+    from tests.connectivity import servers
+
+    if not servers.AS_ROOT or servers.pgserver_bin() is None:
+        pytest.skip("as root, with the pgserver wheel ([test-pg]) installed")
+    result = run_suite(
+        TASKTRACKER_SERVER_USER="nobody",
+        TASKTRACKER_TEST_POSTGRES="cluster",
+        TASKTRACKER_PG_BIN="pgserver",
+        TASKTRACKER_REQUIRE_POSTGRES="1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "throwaway cluster, PostgreSQL 16" in result.stdout
