@@ -68,11 +68,11 @@ def _pg_bin() -> Path | None:
 
 
 def server_version(bin_dir: Path) -> str:
-    """`16.2`, from `postgres --version` of the binaries in `bin_dir`."""
+    """`16.2`, `15.20`: from `postgres --version` of the binaries in `bin_dir`."""
     out = subprocess.run(
         [bin_dir / "postgres", "--version"], capture_output=True, text=True, timeout=30, check=True
     ).stdout
-    return out.split()[-1]
+    return out.split("(PostgreSQL)", 1)[-1].split()[0]  # "... 15.20 (Debian 15.20-0+deb12u1)"
 
 
 def built_with_ssl(bin_dir: Path) -> bool:
