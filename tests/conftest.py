@@ -5,19 +5,26 @@ file and a real PostgreSQL database — on a schema built by the Alembic migrati
 `create_all`), inside an outer transaction that is rolled back afterwards. Units of work
 opened inside the test become savepoints of that transaction.
 
-PostgreSQL tests skip (with a loud warning) when no server answers, unless
+The PostgreSQL is the server at TEST_POSTGRES_URL or, when none answers (or with
+TASKTRACKER_TEST_POSTGRES=cluster), a throwaway cluster started here for the run from server
+binaries found on the machine, the `pgserver` wheel's included (tests/databases.py).
+PostgreSQL tests skip (with a loud warning) when there is neither, unless
 `TASKTRACKER_REQUIRE_POSTGRES=1` (set by `.ci/run`), which turns that into a failure.
 """
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tasktracker.accounts.models import User
@@ -28,6 +35,70 @@ from tests import databases
 
 BACKENDS = ("sqlite", "postgresql")
 _PG_PROBLEM: list[str | None] = []
+_SESSION_CLUSTER: list[contextlib.ExitStack] = []
+_PG_ORIGIN: list[str] = []
+
+
+def _start_session_cluster(why: str) -> str | None:
+    """Start the run's own PostgreSQL; None, or why it cannot be started here."""
+    from tests.connectivity import servers
+
+    problem = servers.missing_server_component(needs_openssl=False)
+    if problem is not None:
+        return problem
+    assert servers.PG_BIN is not None
+    stack = contextlib.ExitStack()
+    try:
+        cluster = stack.enter_context(servers.throwaway_cluster(servers.PG_BIN, stock=True))
+    except (OSError, subprocess.SubprocessError, psycopg.Error) as exc:
+        stack.close()
+        return f"a throwaway cluster from {servers.PG_BIN} did not start: {exc}"
+    _SESSION_CLUSTER.append(stack)
+    databases.use_admin_url(cluster.admin_url())
+    version = servers.server_version(servers.PG_BIN)
+    _PG_ORIGIN.append(
+        f"throwaway cluster, PostgreSQL {version} from {servers.PG_BIN} ({why}),"
+        f" port {cluster.port}"
+    )
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Choose the run's PostgreSQL once, in the controlling process (not in xdist workers,
+    which inherit its URL through TEST_POSTGRES_URL)."""
+    if hasattr(config, "workerinput") or databases.MODE == "server":
+        return
+    if databases.MODE not in databases.MODES:
+        raise pytest.UsageError(
+            f"TASKTRACKER_TEST_POSTGRES={databases.MODE!r}: one of {', '.join(databases.MODES)}"
+        )
+    if databases.MODE == "cluster":
+        if (problem := _start_session_cluster("TASKTRACKER_TEST_POSTGRES=cluster")) is not None:
+            raise pytest.UsageError(f"TASKTRACKER_TEST_POSTGRES=cluster: {problem}")
+        return
+    unreachable = databases.postgres_problem()
+    if unreachable is None:
+        return
+    if (problem := _start_session_cluster(unreachable.splitlines()[0])) is not None:
+        _PG_PROBLEM.append(f"{unreachable}; and no throwaway cluster instead: {problem}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _SESSION_CLUSTER:
+        _SESSION_CLUSTER.pop().close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from tests.connectivity import servers
+
+    where = make_url(databases.ADMIN_URL).render_as_string(hide_password=True)
+    lines = [f"postgresql: {where}" + (f", {_PG_ORIGIN[0]}" if _PG_ORIGIN else "")]
+    if servers.SSL_PG_BIN != servers.PG_BIN:
+        lines.append(
+            f"postgresql binaries: {servers.PG_BIN} (no SSL); the SSL cluster's:"
+            f" {servers.SSL_PG_BIN}"
+        )
+    return lines
 
 
 def pg_problem() -> str | None:

@@ -1,4 +1,19 @@
-"""Throwaway databases for tests: uniquely named, migrated to head, dropped afterwards."""
+"""Throwaway databases for tests: uniquely named, migrated to head, dropped afterwards.
+
+Which PostgreSQL server the suite uses (`ADMIN_URL`), by TASKTRACKER_TEST_POSTGRES:
+
+- `auto` (the default): TEST_POSTGRES_URL (127.0.0.1:5432 unless set) if it answers; if it
+  does not, a throwaway cluster of the suite's own, started from server binaries found on
+  this machine (TASKTRACKER_PG_BIN, Debian's, the PATH, or the `pgserver` wheel's, the
+  `[test-pg]` extra); and only when there are none, the PostgreSQL tests skip, saying why.
+- `cluster`: always that throwaway cluster (CI's PostgreSQL 16 run:
+  TASKTRACKER_PG_BIN=pgserver), never the shared server.
+- `server`: TEST_POSTGRES_URL only, as before: no cluster is ever started for the suite.
+
+The cluster is started once per run, by the controlling process (tests/conftest.py,
+`pytest_configure`), which exports its URL as TEST_POSTGRES_URL for xdist workers and
+subprocesses, and removed at the end.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +32,20 @@ from tasktracker.db.settings import Settings, load_settings
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("TASKTRACKER_REQUIRE_POSTGRES", "") not in {"", "0", "false"}
+MODES = ("auto", "cluster", "server")
+MODE = os.environ.get("TASKTRACKER_TEST_POSTGRES", "auto") or "auto"
+
+
+def use_admin_url(url: str) -> None:
+    """Point the suite (and, through the environment, its workers) at another server."""
+    global ADMIN_URL  # noqa: PLW0603 - the one switch, made before any test runs
+    ADMIN_URL = url
+    os.environ["TEST_POSTGRES_URL"] = url
+
+
+def admin_port() -> int:
+    """The port of the suite's PostgreSQL server (5432 unless it runs on a cluster)."""
+    return make_url(ADMIN_URL).port or 5432
 
 
 def postgres_problem() -> str | None:

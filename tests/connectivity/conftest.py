@@ -60,7 +60,7 @@ def running_cluster(cluster: ThrowawayCluster) -> ThrowawayCluster:
 def bouncer() -> Iterator[PgBouncer]:
     require_postgres()
     require_private_servers(needs_pgbouncer=True)
-    with pgbouncer(upstream_port=5432, pool_size=4) as server:
+    with pgbouncer(upstream_port=databases.admin_port(), pool_size=4) as server:
         yield server
 
 

@@ -8,7 +8,8 @@
   temporary folder, in front of a PostgreSQL server.
 
 Both run as the user running the tests; as root they run as the `postgres` user instead
-(initdb and postgres refuse to run as root).
+(initdb and postgres refuse to run as root), or `nobody` where there is no `postgres` user
+(a machine with only the pgserver wheel's binaries), or TASKTRACKER_SERVER_USER.
 - `DelayedProxy`: a TCP forwarder that starts listening only after a delay (a server that
   "wakes up" while the client retries).
 - `NoSslServer`: answers the PostgreSQL SSL request with "no", and counts connection attempts.
@@ -19,6 +20,7 @@ Every wait is bounded; every helper stops what it started.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import select
@@ -36,18 +38,58 @@ from urllib.parse import quote
 import psycopg
 
 
+def pgserver_bin() -> Path | None:
+    """The server binaries bundled in the `pgserver` wheel (PostgreSQL 16), if installed.
+
+    Found without importing `pgserver` (its import touches the user's runtime folders)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return folder if (folder / "initdb").exists() else None
+
+
+def system_pg_bins() -> list[Path]:
+    """Every Debian install's binaries folder, oldest major version first."""
+    found = Path("/usr/lib/postgresql").glob("*/bin/initdb")
+    return [path.parent for path in sorted(found, key=lambda p: int(p.parts[-3]))]
+
+
 def _pg_bin() -> Path | None:
-    """The folder of `initdb` and `pg_ctl`: TASKTRACKER_PG_BIN, else the newest Debian
-    install, else whatever `initdb` the PATH finds; None when there is none."""
+    """The folder of `initdb` and `pg_ctl`: TASKTRACKER_PG_BIN (`pgserver` names the wheel's),
+    else the newest Debian install, else whatever `initdb` the PATH finds, else the
+    `pgserver` wheel's; None when there is none."""
     if configured := os.environ.get("TASKTRACKER_PG_BIN"):
-        return Path(configured)
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
-    )
-    if versions:
-        return versions[-1].parent
+        return pgserver_bin() if configured == "pgserver" else Path(configured)
+    if versions := system_pg_bins():
+        return versions[-1]
     on_path = shutil.which("initdb")
-    return Path(on_path).parent if on_path else None
+    return Path(on_path).parent if on_path else pgserver_bin()
+
+
+def server_version(bin_dir: Path) -> str:
+    """`16.2`, `15.20`: from `postgres --version` of the binaries in `bin_dir`."""
+    out = subprocess.run(
+        [bin_dir / "postgres", "--version"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    return out.split("(PostgreSQL)", 1)[-1].split()[0]  # "... 15.20 (Debian 15.20-0+deb12u1)"
+
+
+def built_with_ssl(bin_dir: Path) -> bool:
+    """Whether `postgres` in `bin_dir` links OpenSSL: Debian's does, the pgserver wheel's
+    (configured without `--with-ssl`) does not, and refuses `ssl = on`."""
+    try:
+        return b"libssl.so" in (bin_dir / "postgres").read_bytes()
+    except OSError:
+        return False
+
+
+def _ssl_pg_bin() -> Path | None:
+    """The binaries of the SSL cluster: PG_BIN if built with SSL, else the newest Debian
+    install that is (so a PostgreSQL 16 run from pgserver keeps its SSL tests, on 15)."""
+    candidates = [PG_BIN] if PG_BIN is not None else []
+    candidates += reversed(system_pg_bins())
+    return next((path for path in candidates if built_with_ssl(path)), None)
 
 
 def _pgbouncer_bin() -> Path | None:
@@ -56,21 +98,44 @@ def _pgbouncer_bin() -> Path | None:
 
 
 PG_BIN = _pg_bin()
+SSL_PG_BIN = _ssl_pg_bin()
 PGBOUNCER_BIN = _pgbouncer_bin()
 LOOPBACK = "127.0.0.1"
 AS_ROOT = os.geteuid() == 0
-SERVER_USER = "postgres"  # who runs the servers when the tests run as root
+
+
+def _server_user() -> str:
+    """Who runs the servers when the tests run as root: TASKTRACKER_SERVER_USER, else
+    `postgres` (Debian's packages create it), else `nobody` (a machine with only the
+    pgserver wheel's binaries has no `postgres` user; initdb needs only a user it is not)."""
+    if configured := os.environ.get("TASKTRACKER_SERVER_USER"):
+        return configured
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name).pw_name
+    return "postgres"
+
+
+SERVER_USER = _server_user()
 INSTALL_HINT = "apt-get install postgresql pgbouncer openssl (Debian; see README 'Tests')"
 
 
-def missing_server_component(needs_pgbouncer: bool = False) -> str | None:
+def missing_server_component(
+    needs_pgbouncer: bool = False, needs_openssl: bool = True
+) -> str | None:
     """Why a private server cannot be started here, with how to fix it; None if it can."""
     if PG_BIN is None or not (PG_BIN / "initdb").exists():
-        where = PG_BIN or "/usr/lib/postgresql/*/bin or the PATH"
+        where = PG_BIN or "/usr/lib/postgresql/*/bin, the PATH or the pgserver wheel"
         return f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where}: " + (
-            f"{INSTALL_HINT}, or set TASKTRACKER_PG_BIN to their folder"
+            f"{INSTALL_HINT}, or pip install -e '.[test-pg]' (the pgserver wheel's), "
+            "or set TASKTRACKER_PG_BIN to their folder"
         )
-    if shutil.which("openssl") is None:
+    if needs_openssl and SSL_PG_BIN is None:
+        return (
+            f"the server binaries in {PG_BIN} were built without SSL (the pgserver wheel's"
+            f" are), and the SSL cluster needs ones built with it: {INSTALL_HINT}"
+        )
+    if needs_openssl and shutil.which("openssl") is None:
         return f"openssl not found (it makes the test CA): {INSTALL_HINT}"
     if needs_pgbouncer and PGBOUNCER_BIN is None:
         return f"pgbouncer not found: {INSTALL_HINT}"
@@ -78,7 +143,10 @@ def missing_server_component(needs_pgbouncer: bool = False) -> str | None:
         try:
             pwd.getpwnam(SERVER_USER)
         except KeyError:
-            return f"running as root, and there is no '{SERVER_USER}' user to run servers as"
+            return (
+                f"running as root, and there is no '{SERVER_USER}' user to run servers as"
+                " (TASKTRACKER_SERVER_USER names another)"
+            )
     return None
 
 
@@ -100,7 +168,11 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 
 def _give_to_server_user(path: Path) -> None:
     if AS_ROOT:
-        shutil.chown(path, SERVER_USER, SERVER_USER)
+        shutil.chown(path, SERVER_USER, _server_group())
+
+
+def _server_group() -> int:
+    return pwd.getpwnam(SERVER_USER).pw_gid
 
 
 def _server_owned_dir(prefix: str) -> Path:
@@ -157,15 +229,22 @@ class Certificates:
 
 
 class ThrowawayCluster:
-    """A private PostgreSQL cluster: SCRAM auth for `user`, SSL on, 127.0.0.1 only."""
+    """A private PostgreSQL cluster: SCRAM auth for `user`, SSL on, 127.0.0.1 only.
+
+    `stock=True` makes one configured like a stock server instead (trust on loopback, no
+    SSL, 100 connections): the suite's PostgreSQL when it runs on a cluster of its own
+    (tests/databases.py, TASKTRACKER_TEST_POSTGRES). By default an SSL one runs from
+    SSL_PG_BIN, a stock one from PG_BIN."""
 
     user = "tt_app"
     password = "tt-Pa55word-9f3c"  # grep-able: tests assert it never appears in output
     database = "tt_app"
 
-    def __init__(self) -> None:
-        assert PG_BIN is not None, missing_server_component()
-        self.bin = PG_BIN
+    def __init__(self, bin_dir: Path | None = None, stock: bool = False) -> None:
+        bin_dir = bin_dir or (PG_BIN if stock else SSL_PG_BIN)
+        assert bin_dir is not None, missing_server_component(needs_openssl=not stock)
+        self.bin = bin_dir
+        self.stock = stock
         self.directory = _server_owned_dir("tasktracker-cluster-")
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
@@ -173,30 +252,42 @@ class ThrowawayCluster:
         self.certs = Certificates(self.directory)
 
     def create(self) -> None:
-        self.certs.generate()
+        if not self.stock:
+            self.certs.generate()
         _as_server_user(
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
             "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions",
+            *(("--locale=C.UTF-8",) if self.stock else ()),  # like the shared server's
         )  # fmt: skip
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"listen_addresses = '{LOOPBACK}'\n"
                 f"port = {self.port}\n"
                 f"unix_socket_directories = '{self.directory}'\n"
-                "ssl = on\n"
-                f"ssl_cert_file = '{self.certs.server_cert}'\n"
-                f"ssl_key_file = '{self.certs.server_key}'\n"
                 "password_encryption = 'scram-sha-256'\n"
-                "max_connections = 60\n"
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             )
+            if self.stock:
+                conf.write("max_connections = 100\n")
+            else:
+                conf.write(
+                    "ssl = on\n"
+                    f"ssl_cert_file = '{self.certs.server_cert}'\n"
+                    f"ssl_key_file = '{self.certs.server_key}'\n"
+                    "max_connections = 60\n"
+                )
+        host_auth = "trust" if self.stock else "scram-sha-256"
         (self.data / "pg_hba.conf").write_text(
-            f"local all postgres trust\nhost all all {LOOPBACK}/32 scram-sha-256\n"
+            f"local all postgres trust\nhost all all {LOOPBACK}/32 {host_auth}\n"
         )
         self.start()
         with self.admin() as admin:
             admin.execute(f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'")
             admin.execute(f"CREATE DATABASE {self.database} OWNER {self.user}")
+
+    def admin_url(self) -> str:
+        """The superuser over TCP (a stock cluster trusts loopback), like the shared server's."""
+        return f"postgresql://postgres@{LOOPBACK}:{self.port}/postgres"
 
     def start(self) -> None:
         pg_ctl = self.bin / "pg_ctl"
@@ -274,7 +365,7 @@ class PgBouncer:
             _give_to_server_user(path)
         assert PGBOUNCER_BIN is not None, missing_server_component(needs_pgbouncer=True)
         as_server_user: dict[str, Any] = (
-            {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []} if AS_ROOT else {}
+            {"user": SERVER_USER, "group": _server_group(), "extra_groups": []} if AS_ROOT else {}
         )
         self.process = subprocess.Popen(
             [PGBOUNCER_BIN, ini],
@@ -391,8 +482,10 @@ class NoSslServer:
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[ThrowawayCluster]:
-    cluster = ThrowawayCluster()
+def throwaway_cluster(
+    bin_dir: Path | None = None, stock: bool = False
+) -> Iterator[ThrowawayCluster]:
+    cluster = ThrowawayCluster(bin_dir, stock)
     try:
         cluster.create()
         yield cluster

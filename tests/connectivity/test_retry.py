@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tasktracker.db.errors import DatabaseUnavailableError
+from tests import databases
 from tests.connectivity.helpers import DRIVERS, failure_records, retry_records, scalar
 from tests.connectivity.servers import DelayedProxy, ThrowawayCluster, free_port
 
@@ -53,7 +54,7 @@ def test_closed_port_exactly_n_attempts_with_growing_delays(
 def test_server_that_comes_up_during_the_retries_is_connected_to(
     db_log: pytest.LogCaptureFixture, driver: str, postgres_admin_url: str
 ) -> None:
-    with DelayedProxy(upstream_port=5432, delay=1.0) as proxy:
+    with DelayedProxy(upstream_port=databases.admin_port(), delay=1.0) as proxy:
         started = time.monotonic()
         value = scalar(
             f"postgresql://postgres@127.0.0.1:{proxy.port}/postgres",
