@@ -12,7 +12,7 @@ trap 'rm -rf "$tools"' EXIT
 python3 -m venv "$tools/uv" && "$tools/uv/bin/pip" install -q uv
 rm -rf "$venv"
 python3 -m venv "$venv"
-"$tools/uv/bin/uv" pip install -q --python "$venv/bin/python" --resolution lowest-direct '.[test]'
+"$tools/uv/bin/uv" pip install -q --python "$venv/bin/python" --resolution lowest-direct '.[test,test-pg]'
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as metadata
 import pathlib
