@@ -180,9 +180,8 @@ class ConversationRepository(TenantRepository[Conversation]):
 
     def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
         """Every message of the conversation, oldest first."""
-        criteria = MessageFilter(conversation_id=conversation_id).criteria()
-        oldest_first = _MESSAGES.ordering(MessageOrder.OLDEST_FIRST).order_by
-        statement = select(Message).where(*criteria).order_by(*oldest_first)
+        filter = MessageFilter(conversation_id=conversation_id)
+        statement = _MESSAGES.ordered(select(Message), filter, sort=MessageOrder.OLDEST_FIRST)
         return self._found(conversation_id, list(self.session.scalars(statement).all()))
 
     def message_page(
