@@ -166,15 +166,6 @@ class ListingFilter(Input):
             cls._criteria = tuple(found)
         return cls._criteria
 
-    def _set(self) -> list[tuple[str, Criterion, Any]]:
-        """The fields that set a criterion, with their criterion and value."""
-        values = self.__dict__
-        return [
-            (name, criterion, values[name])
-            for name, criterion in self.criteria_by_field()
-            if values[name] is not None and criterion.applies(values[name])
-        ]
-
     def shape(self) -> tuple[Hashable, ...]:
         """Which criteria are set and how: filters of one shape share one statement (and
         one compiled query), differing only in `parameters()`."""
@@ -191,7 +182,7 @@ class ListingFilter(Input):
         parameters: dict[str, Any] = {}
         for name, criterion in self.criteria_by_field():
             value = values[name]
-            if value is None or not criterion.applies(value):
+            if not _sets(criterion, value):
                 shape.append(None)
             else:
                 shape.append(criterion.shape(value))
@@ -200,7 +191,18 @@ class ListingFilter(Input):
 
     def criteria(self) -> list[ColumnElement[bool]]:
         """The WHERE criteria, their parameters bound to this filter's values."""
-        return [criterion.clause(name, value) for name, criterion, value in self._set()]
+        values = self.__dict__
+        return [
+            criterion.clause(name, values[name])
+            for name, criterion in self.criteria_by_field()
+            if _sets(criterion, values[name])
+        ]
+
+
+def _sets(criterion: Criterion, value: Any) -> bool:
+    """Whether the field's value sets its criterion (None never does: checked first, as
+    most fields of a filter are unset)."""
+    return value is not None and criterion.applies(value)
 
 
 FilterT = TypeVar("FilterT", bound=ListingFilter)
