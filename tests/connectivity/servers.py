@@ -19,13 +19,16 @@ Every wait is bounded; every helper stops what it started.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import importlib.util
 import os
 import pwd
 import select
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -37,7 +40,10 @@ from urllib.parse import quote
 
 import psycopg
 
+AS_ROOT = os.geteuid() == 0
 
+
+@functools.cache
 def pgserver_bin() -> Path | None:
     """The server binaries bundled in the `pgserver` wheel (PostgreSQL 16), if installed.
 
@@ -45,8 +51,30 @@ def pgserver_bin() -> Path | None:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    return folder if (folder / "initdb").exists() else None
+    install = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+    if not (install / "bin" / "initdb").exists():
+        return None
+    return _reachable_by_server_user(install) / "bin"
+
+
+def _reachable_by_server_user(install: Path) -> Path:
+    """`install` itself if the servers' user can reach it, else a copy this run owns.
+
+    As root the servers run as another user, who cannot enter a private checkout (a clone
+    in `mktemp -d`, mode 700) to run a wheel's binaries from its virtualenv. The copy (about
+    40 MB) keeps the wheel's layout: the binaries find their libraries and data files beside
+    them, and the shared libraries the wheel vendors in `pgserver.libs`, by relative paths.
+    It goes in a fresh folder of root's that others may read, removed when the process ends."""
+    if not AS_ROOT or all(folder.stat().st_mode & stat.S_IXOTH for folder in install.parents):
+        return install
+    copy = Path(tempfile.mkdtemp(prefix="tasktracker-pgserver-"))
+    copy.chmod(0o755)
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    package = install.parent
+    vendored = package.parent / f"{package.name}.libs"
+    if vendored.is_dir():
+        shutil.copytree(vendored, copy / vendored.name, symlinks=True)
+    return Path(shutil.copytree(install, copy / package.name / install.name, symlinks=True))
 
 
 def system_pg_bins() -> list[Path]:
@@ -101,7 +129,6 @@ PG_BIN = _pg_bin()
 SSL_PG_BIN = _ssl_pg_bin()
 PGBOUNCER_BIN = _pgbouncer_bin()
 LOOPBACK = "127.0.0.1"
-AS_ROOT = os.geteuid() == 0
 
 
 def _server_user() -> str:
