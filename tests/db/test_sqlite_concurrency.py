@@ -25,7 +25,7 @@ from tasktracker.chat.models import Conversation, Message, MessageRole
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db import engines
 from tasktracker.db.engines import create_engine
-from tasktracker.db.errors import ConflictError, TaskTrackerError
+from tasktracker.db.errors import ConflictError, LockTimeoutError
 from tasktracker.db.sessions import AsyncDatabase, Database, run
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
@@ -333,8 +333,9 @@ def test_wal_on_files_only(url: str, journal: str, tmp_path: Path) -> None:
 def test_a_writer_whose_begin_times_out_returns_its_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process holds the write lock past the busy timeout: the unit fails with our
-    error, and its connection is back in the pool at once (not when garbage collected)."""
+    """Another process holds the write lock past the busy timeout: the unit fails with a
+    lock timeout (as PostgreSQL's `lock_timeout` does), and its connection is back in the
+    pool at once (not when garbage collected)."""
     monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 50)
     path = tmp_path / "held.db"
     databases.migrate_to(f"sqlite:///{path}")
@@ -342,7 +343,7 @@ def test_a_writer_whose_begin_times_out_returns_its_connection(
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
-        with pytest.raises(TaskTrackerError, match=r"locked|busy"), db.session():
+        with pytest.raises(LockTimeoutError, match=r"locked|busy"), db.session():
             pass
         assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         holder.execute("ROLLBACK")

@@ -25,6 +25,7 @@ from tasktracker.db.errors import (
     ConflictError,
     DatabaseUnavailableError,
     IntegrityError,
+    LockTimeoutError,
     QueryTimeoutError,
     StorageFullError,
     TaskTrackerError,
@@ -107,6 +108,15 @@ def _violation(constraint_name: str | None, kind: str, fallback: str) -> TaskTra
     return IntegrityError(f"a referenced row does not exist: {fallback}")
 
 
+_CONNECTION_ENDED = {
+    "57P01",  # admin_shutdown: terminated, or the server is shutting down
+    "57P02",  # crash_shutdown
+    "57P03",  # cannot_connect_now
+    "57P05",  # idle_session_timeout
+    "25P03",  # idle_in_transaction_session_timeout
+}
+
+
 def _from_postgres(orig: Any) -> TaskTrackerError | None:
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     diag = getattr(orig, "diag", None)
@@ -131,9 +141,11 @@ def _from_postgres(orig: Any) -> TaskTrackerError | None:
         return StorageFullError(STORAGE_FULL)
     if sqlstate == "57014":
         return QueryTimeoutError(f"statement cancelled: {message}")
+    if sqlstate == "55P03":
+        return LockTimeoutError(f"lock not available: {message}")
     if sqlstate in {"40001", "40P01"}:
         return ConflictError(f"concurrent update, try again: {message}")
-    if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:
+    if sqlstate.startswith("08") or sqlstate in _CONNECTION_ENDED:
         return DatabaseUnavailableError(f"database connection lost: {message}")
     if sqlstate.startswith("P0"):
         return IntegrityError(message)
@@ -156,8 +168,10 @@ def _from_sqlite(orig: sqlite3.Error) -> TaskTrackerError | None:
         return IntegrityError("a referenced row does not exist, or the row is still referenced")
     if code == "SQLITE_CONSTRAINT_TRIGGER" or code.startswith("SQLITE_CONSTRAINT"):
         return IntegrityError(detail or message)
-    if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
-        return DatabaseUnavailableError(f"database is busy: {message}")
+    if code == "SQLITE_BUSY_SNAPSHOT":  # a read snapshot older than another's commit
+        return ConflictError(f"concurrent update, try again: {message}")
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return LockTimeoutError(f"database is busy: {message}")
     if code == "SQLITE_FULL":
         return StorageFullError(STORAGE_FULL)
     if code == "SQLITE_TOOBIG":

@@ -88,6 +88,12 @@ class QueryTimeoutError(TaskTrackerError):
     """The statement ran longer than the configured statement timeout and was cancelled."""
 
 
+class LockTimeoutError(QueryTimeoutError):
+    """A lock the statement needed was not free in time: PostgreSQL's `lock_timeout` (or
+    `NOWAIT`), SQLite's busy timeout on the write lock. Nothing of the statement was done;
+    retrying later may succeed. A deadlock is a `ConflictError` instead."""
+
+
 class StorageFullError(TaskTrackerError):
     """The database's storage is full (PostgreSQL `disk_full`, SQLite `SQLITE_FULL`): the
     write was not made. Retrying cannot help until someone frees or adds space.

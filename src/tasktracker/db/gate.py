@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import Pool
 
 from tasktracker.db.engines import POOL_LIMITS_OPTION, SQLITE_BUSY_TIMEOUT_MS
-from tasktracker.db.errors import DatabaseUnavailableError, PoolTimeoutError
+from tasktracker.db.errors import LockTimeoutError, PoolTimeoutError
 
 log = logging.getLogger("tasktracker.db")
 
@@ -49,7 +49,7 @@ class FairGate:
         """Hold a permit for the block; `PoolTimeoutError` after `timeout` seconds."""
         if not self._acquire():
             if self.writers_only:
-                raise DatabaseUnavailableError(
+                raise LockTimeoutError(
                     f"database is busy: another unit of work held the write lock for "
                     f"{self.timeout:g} s"
                 )
