@@ -323,6 +323,28 @@ class ThrowawayCluster:
     def stop(self, mode: str = "fast") -> None:
         _as_server_user(self.bin / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop")
 
+    def restart(self) -> None:
+        """A fast restart: every session is terminated, the server is away for a moment."""
+        pg_ctl = self.bin / "pg_ctl"
+        _as_server_user(
+            pg_ctl, "-D", self.data, "-l", self.log, "-m", "fast", "-w", "-t", "30", "restart"
+        )  # fmt: skip
+
+    def start_in_recovery(self) -> None:
+        """Start as a standby with hot standby off: the server runs but refuses every
+        connection ("the database system is not accepting connections", 57P03, as while it
+        starts up) until `promote()`."""
+        _as_server_user("touch", self.data / "standby.signal")
+        pg_ctl = self.bin / "pg_ctl"
+        _as_server_user(
+            pg_ctl, "-D", self.data, "-l", self.log, "-o", "-c hot_standby=off",
+            "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def promote(self) -> None:
+        """End the recovery `start_in_recovery` began: the server accepts connections."""
+        _as_server_user(self.bin / "pg_ctl", "-D", self.data, "-w", "-t", "30", "promote")
+
     def is_running(self) -> bool:
         result = subprocess.run(
             _server_command(self.bin / "pg_ctl", "-D", self.data, "status"),

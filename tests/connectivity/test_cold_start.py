@@ -15,8 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tasktracker.db.errors import DatabaseUnavailableError
-from tasktracker.db.sessions import AsyncDatabase, Database
-from tests.connectivity.helpers import failure_records, fast_settings, retry_records
+from tests.connectivity.helpers import DRIVERS, driver_units, failure_records, retry_records
 from tests.connectivity.servers import ThrowawayCluster
 
 BUDGET = {
@@ -44,62 +43,30 @@ def _start_later(cluster: ThrowawayCluster, delay: float) -> threading.Thread:
     return thread
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_unit_of_work_survives_a_cold_start(
-    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture, driver: str
 ) -> None:
-    db = Database.from_settings(fast_settings(stopped_cluster.url(sslmode="require"), **BUDGET))
     starter = _start_later(stopped_cluster, delay=1.0)
     started = time.monotonic()
     try:
-        with db.session() as session:
-            assert session.scalar(text("SELECT 1")) == 1
+        with driver_units(stopped_cluster.url(sslmode="require"), driver, **BUDGET) as units:
+            assert units.unit(lambda session: session.scalar(text("SELECT 1"))) == 1
     finally:
-        db.dispose()
         starter.join(timeout=30)
     assert time.monotonic() - started >= 1.0
     assert retry_records(db_log)
     assert failure_records(db_log) == []
 
 
-async def test_async_unit_of_work_survives_a_cold_start(
-    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
-) -> None:
-    url = stopped_cluster.url(sslmode="require")
-    db = AsyncDatabase.from_settings(fast_settings(url, "asyncpg", **BUDGET))
-    starter = _start_later(stopped_cluster, delay=1.0)
-    try:
-        async with db.session() as session:
-            assert await session.scalar(text("SELECT 1")) == 1
-    finally:
-        await db.dispose()
-        starter.join(timeout=30)
-    assert retry_records(db_log)
-
-
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_down_past_the_budget_is_unavailable_after_the_expected_attempts(
-    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
+    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture, driver: str
 ) -> None:
-    db = Database.from_settings(fast_settings(stopped_cluster.url(sslmode="require")))
-    try:
-        with (
-            pytest.raises(DatabaseUnavailableError, match=r"after 3 attempt\(s\)"),
-            db.session() as s,
-        ):
-            s.execute(text("SELECT 1"))
-    finally:
-        db.dispose()
+    with (
+        pytest.raises(DatabaseUnavailableError, match=r"after 3 attempt\(s\)"),
+        driver_units(stopped_cluster.url(sslmode="require"), driver) as units,
+    ):
+        units.unit(lambda session: session.execute(text("SELECT 1")))
     assert [attempt for attempt, _, _ in retry_records(db_log)] == [1, 2]
     assert len(failure_records(db_log)) == 1
-
-
-async def test_async_down_past_the_budget_is_unavailable(
-    stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture
-) -> None:
-    db = AsyncDatabase.from_settings(fast_settings(stopped_cluster.url(sslmode="require")))
-    try:
-        with pytest.raises(DatabaseUnavailableError, match=r"after 3 attempt\(s\)"):
-            async with db.session() as session:
-                await session.execute(text("SELECT 1"))
-    finally:
-        await db.dispose()
-    assert [attempt for attempt, _, _ in retry_records(db_log)] == [1, 2]

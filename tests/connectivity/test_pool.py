@@ -1,6 +1,7 @@
 """The pool on the shared server: exhaustion gives a clear error and recovers, dead
 connections are replaced (pre-ping), a connection killed mid-transaction fails that unit of
-work cleanly, and the statement timeout cancels slow statements.
+work cleanly; statement timeouts, lock timeouts and deadlocks give their own errors. Each on
+psycopg sync, psycopg async and asyncpg, with the same outcome.
 
 Only connections these tests opened themselves are terminated.
 """
@@ -11,17 +12,24 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from tasktracker.accounts.models import User
-from tasktracker.db.errors import DatabaseUnavailableError, PoolTimeoutError, QueryTimeoutError
+from tasktracker.db.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    LockTimeoutError,
+    PoolTimeoutError,
+    QueryTimeoutError,
+)
 from tasktracker.db.sessions import AsyncDatabase, Database
 from tests import databases
-from tests.connectivity.helpers import DRIVERS, fast_settings
+from tests.connectivity.helpers import DRIVERS, driver_units, fast_settings
 
 ASYNC_DRIVERS = ("psycopg-async", "asyncpg")
 PID = text("SELECT pg_backend_pid()")
@@ -52,9 +60,14 @@ def new_user() -> User:
     return User(email=f"{name}@example.com", username=name, password_hash="not-a-real-hash")
 
 
-def user_exists(db: Database, user_id: uuid.UUID) -> bool:
-    with db.session() as session:
-        return session.scalar(select(func.count()).where(User.id == user_id)) == 1
+def backend_pid(session: Session) -> int:
+    pid = session.scalar(PID)
+    assert isinstance(pid, int)
+    return pid
+
+
+def counting_users(user_id: uuid.UUID) -> Callable[[Session], int | None]:
+    return lambda session: session.scalar(select(func.count()).where(User.id == user_id))
 
 
 # --- pool exhaustion -----------------------------------------------------------------------
@@ -140,154 +153,150 @@ async def test_async_third_checkout_times_out_and_the_pool_recovers(
 # --- pre-ping ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_killed_idle_connection_is_replaced_transparently(
-    pg_url: str, admin: psycopg.Connection[tuple[object, ...]]
-) -> None:
-    db = Database.from_settings(
-        fast_settings(pg_url, database_pool_size=1, database_max_overflow=0)
-    )
-    try:
-        with db.session() as session:
-            first = session.scalar(PID)
-        terminate(admin, first)
-        with db.session() as session:  # no error: pre-ping found it dead and reconnected
-            second = session.scalar(PID)
-    finally:
-        db.dispose()
-    assert second != first
-
-
-@pytest.mark.parametrize("driver", ASYNC_DRIVERS)
-async def test_async_killed_idle_connection_is_replaced_transparently(
     pg_url: str, admin: psycopg.Connection[tuple[object, ...]], driver: str
 ) -> None:
-    settings = fast_settings(pg_url, driver, database_pool_size=1, database_max_overflow=0)
-    db = AsyncDatabase.from_settings(settings)
-    try:
-        async with db.session() as session:
-            first = await session.scalar(PID)
+    with driver_units(pg_url, driver, database_pool_size=1, database_max_overflow=0) as units:
+        first = units.unit(backend_pid)
         terminate(admin, first)
-        async with db.session() as session:
-            second = await session.scalar(PID)
-    finally:
-        await db.dispose()
+        second = units.unit(backend_pid)  # no error: pre-ping found it dead and reconnected
     assert second != first
 
 
 # --- killed mid-transaction ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_connection_killed_mid_transaction(
-    pg_url: str, admin: psycopg.Connection[tuple[object, ...]]
-) -> None:
-    db = Database.from_settings(
-        fast_settings(pg_url, database_pool_size=1, database_max_overflow=0)
-    )
-    user = new_user()
-    try:
-        with pytest.raises(DatabaseUnavailableError, match="connection lost"), db.session() as s:
-            s.add(user)
-            s.flush()  # the INSERT is on the server, uncommitted
-            terminate(admin, s.scalar(PID))
-            s.execute(text("SELECT 1"))
-        assert not user_exists(db, user.id)  # the next unit of work succeeds, nothing written
-        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    finally:
-        db.dispose()
-
-
-def test_connection_killed_before_commit(
-    pg_url: str, admin: psycopg.Connection[tuple[object, ...]]
-) -> None:
-    db = Database.from_settings(
-        fast_settings(pg_url, database_pool_size=1, database_max_overflow=0)
-    )
-    user = new_user()
-    try:
-        with pytest.raises(DatabaseUnavailableError), db.session() as session:
-            session.add(user)
-            session.flush()
-            terminate(admin, session.scalar(PID))  # the COMMIT is what fails
-        assert not user_exists(db, user.id)
-    finally:
-        db.dispose()
-
-
-@pytest.mark.parametrize("driver", ASYNC_DRIVERS)
-async def test_async_connection_killed_mid_transaction(
     pg_url: str, admin: psycopg.Connection[tuple[object, ...]], driver: str
 ) -> None:
-    settings = fast_settings(pg_url, driver, database_pool_size=1, database_max_overflow=0)
-    db = AsyncDatabase.from_settings(settings)
     user = new_user()
-    try:
+
+    def killed_after_the_insert(session: Session) -> None:
+        session.add(user)
+        session.flush()  # the INSERT is on the server, uncommitted
+        terminate(admin, backend_pid(session))
+        session.execute(text("SELECT 1"))
+
+    with driver_units(pg_url, driver, database_pool_size=1, database_max_overflow=0) as units:
         with pytest.raises(DatabaseUnavailableError, match="connection lost"):
-            async with db.session() as session:
-                session.add(user)
-                await session.flush()
-                terminate(admin, await session.scalar(PID))
-                await session.execute(text("SELECT 1"))
-        async with db.session() as session:
-            assert await session.scalar(select(func.count()).where(User.id == user.id)) == 0
-        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    finally:
-        await db.dispose()
+            units.unit(killed_after_the_insert)
+        assert units.unit(counting_users(user.id)) == 0  # the next unit works; nothing written
+        assert units.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-# --- statement timeout ---------------------------------------------------------------------
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_connection_killed_before_commit(
+    pg_url: str, admin: psycopg.Connection[tuple[object, ...]], driver: str
+) -> None:
+    user = new_user()
+
+    def killed_before_the_commit(session: Session) -> None:
+        session.add(user)
+        session.flush()
+        terminate(admin, backend_pid(session))  # the COMMIT is what fails
+
+    with driver_units(pg_url, driver, database_pool_size=1, database_max_overflow=0) as units:
+        with pytest.raises(DatabaseUnavailableError):
+            units.unit(killed_before_the_commit)
+        assert units.unit(counting_users(user.id)) == 0
+
+
+# --- statement timeout, lock timeout, deadlock --------------------------------------------
+
+
+def _sleep_past_the_timeout(session: Session) -> None:
+    session.execute(text("SELECT pg_sleep(5)"))
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_statement_timeout_cancels_and_the_connection_stays_usable(
     pg_url: str, driver: str
 ) -> None:
-    settings = fast_settings(
-        pg_url,
-        driver,
-        database_statement_timeout_ms=300,
-        database_pool_size=1,
-        database_max_overflow=0,
-    )
-    if driver == "psycopg":
-        pids, elapsed = _sync_timeout_run(settings)
-    else:
-        pids, elapsed = asyncio.run(_async_timeout_run(settings))
+    settings = {"database_statement_timeout_ms": 300, "database_pool_size": 1}
+    with driver_units(pg_url, driver, database_max_overflow=0, **settings) as units:
+        first = units.unit(backend_pid)
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError, match="statement cancelled") as info:
+            units.unit(_sleep_past_the_timeout)
+        elapsed = time.monotonic() - started
+        second = units.unit(backend_pid)
+        timeout = units.unit(lambda s: s.scalar(text("SHOW statement_timeout")))
+    assert type(info.value) is QueryTimeoutError  # not a lock timeout
     assert elapsed < 2  # cancelled after 0.3 s, not after the 5 s sleep
-    assert pids[0] == pids[1]  # the same connection served on
+    assert first == second  # the same connection served on
+    assert timeout == "300ms"
 
 
-def _sync_timeout_run(settings: object) -> tuple[list[int], float]:
-    db = Database.from_settings(settings)  # type: ignore[arg-type]
-    pids = []
-    try:
-        with db.session() as session:
-            pids.append(session.scalar(PID))
+LOCK = 7_300_001  # an advisory lock key of these tests' own
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_lock_timeout_is_a_lock_timeout_error(
+    pg_url: str, driver: str, holding_lock: Callable[[], None]
+) -> None:
+    def wait_for_the_lock(session: Session) -> None:
+        session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
+
+    with driver_units(pg_url, driver) as units:
+        holding_lock()
         started = time.monotonic()
-        with pytest.raises(QueryTimeoutError, match="statement cancelled"), db.session() as s:
-            s.execute(text("SELECT pg_sleep(5)"))
+        with pytest.raises(LockTimeoutError, match="lock not available") as info:
+            units.unit(wait_for_the_lock)
         elapsed = time.monotonic() - started
-        with db.session() as session:
-            pids.append(session.scalar(PID))
-            assert session.scalar(text("SHOW statement_timeout")) == "300ms"
-    finally:
-        db.dispose()
-    return pids, elapsed
+        assert units.unit(backend_pid)  # the unit was rolled back; the next one works
+    assert isinstance(info.value, QueryTimeoutError)
+    assert "lock timeout" in str(info.value)
+    assert elapsed < 2
 
 
-async def _async_timeout_run(settings: object) -> tuple[list[int], float]:
-    db = AsyncDatabase.from_settings(settings)  # type: ignore[arg-type]
-    pids = []
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_nowait_on_a_locked_row_is_a_lock_timeout_error(pg_url: str, driver: str) -> None:
+    user = new_user()
+    with driver_units(pg_url, driver) as units:
+        units.unit(lambda session: session.add(user))
+        lock_row = text("SELECT 1 FROM users WHERE id = :id FOR UPDATE NOWAIT")
+        with psycopg.connect(databases._libpq(pg_url)) as other:  # a transaction, open
+            other.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user.id,))
+            with pytest.raises(LockTimeoutError, match="could not obtain lock"):
+                units.unit(lambda session: session.execute(lock_row, {"id": user.id}))
+        assert units.unit(lambda session: session.scalar(lock_row, {"id": user.id})) == 1
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_deadlock_is_a_conflict_for_one_unit_and_the_other_commits(
+    pg_url: str, driver: str
+) -> None:
+    def locking(first: int, second: int) -> Callable[[Session], str]:
+        def work(session: Session) -> str:
+            session.execute(text("SET LOCAL deadlock_timeout = '100ms'"))
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": first})
+            session.execute(text("SELECT pg_sleep(0.3)"))  # the other takes its first lock
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": second})
+            return "committed"
+
+        return work
+
+    with driver_units(pg_url, driver, database_pool_size=2) as units:
+        outcomes = units.concurrently(locking(LOCK, LOCK + 1), locking(LOCK + 1, LOCK))
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert outcomes.count("committed") == 1, outcomes
+    assert len(failed) == 1
+    assert isinstance(failed[0], ConflictError)
+    assert "deadlock detected" in str(failed[0])
+
+
+@pytest.fixture
+def holding_lock(pg_url: str) -> Iterator[Callable[[], None]]:
+    """Call to take `LOCK` in another session, held until the test ends."""
+    holder = psycopg.connect(databases._libpq(pg_url), autocommit=True)
+
+    def take() -> None:
+        holder.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
+
     try:
-        async with db.session() as session:
-            pids.append(await session.scalar(PID))
-        started = time.monotonic()
-        with pytest.raises(QueryTimeoutError, match="statement cancelled"):
-            async with db.session() as session:
-                await session.execute(text("SELECT pg_sleep(5)"))
-        elapsed = time.monotonic() - started
-        async with db.session() as session:
-            pids.append(await session.scalar(PID))
-            assert await session.scalar(text("SHOW statement_timeout")) == "300ms"
+        yield take
     finally:
-        await db.dispose()
-    return pids, elapsed
+        holder.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from tasktracker.admin import schema
@@ -58,33 +59,51 @@ def _pool_usage(engine: Engine) -> PoolUsage | None:
 
 def check_health(engine: Engine) -> HealthReport:
     """Reachability, latency, version, SSL, pool usage, and migration revision versus head."""
-    url, backend = mask_url(engine.url), engine.dialect.name
-    head = schema.head_revision()
     try:
         with engine.connect() as connection:
-            started = time.perf_counter()
-            connection.execute(text("SELECT 1"))
-            latency = (time.perf_counter() - started) * 1000
-            if engine.dialect.name == "postgresql":
-                version = connection.scalar(text("SHOW server_version"))
-                ssl = connection.scalar(
-                    text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-                )
-            else:
-                version = connection.scalar(text("SELECT sqlite_version()"))
-                ssl = None
-            revision = schema.current_revision(connection)
-            connection.rollback()
+            report = _probe(connection)
     except TaskTrackerError as exc:
-        return HealthReport(False, url, backend, head=head, error=str(exc))
+        return _unreachable(engine, exc)
+    return replace(report, pool=_pool_usage(engine))  # the probe's connection is back
+
+
+async def check_health_async(engine: AsyncEngine) -> HealthReport:
+    """The same report as `check_health`, for an async engine (any async driver): the same
+    probe, run on the async connection by SQLAlchemy's `run_sync`."""
+    try:
+        async with engine.connect() as connection:
+            report = await connection.run_sync(_probe)
+    except TaskTrackerError as exc:
+        return _unreachable(engine.sync_engine, exc)
+    return replace(report, pool=_pool_usage(engine.sync_engine))
+
+
+def _unreachable(engine: Engine, exc: TaskTrackerError) -> HealthReport:
+    url, backend = mask_url(engine.url), engine.dialect.name
+    return HealthReport(False, url, backend, head=schema.head_revision(), error=str(exc))
+
+
+def _probe(connection: Connection) -> HealthReport:
+    """The report of a reachable database, without the pool's usage."""
+    engine = connection.engine
+    started = time.perf_counter()
+    connection.execute(text("SELECT 1"))
+    latency = (time.perf_counter() - started) * 1000
+    if engine.dialect.name == "postgresql":
+        version = connection.scalar(text("SHOW server_version"))
+        ssl = connection.scalar(text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+    else:
+        version = connection.scalar(text("SELECT sqlite_version()"))
+        ssl = None
+    revision = schema.current_revision(connection)
+    connection.rollback()
     return HealthReport(
         True,
-        url,
-        backend,
+        mask_url(engine.url),
+        engine.dialect.name,
         latency_ms=round(latency, 3),
         server_version=str(version),
         ssl=bool(ssl) if ssl is not None else None,
-        pool=_pool_usage(engine),
         revision=revision,
-        head=head,
+        head=schema.head_revision(),
     )

@@ -14,10 +14,10 @@ import asyncio
 import importlib
 import logging
 import select
-import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 from sqlalchemy import Engine, event
@@ -37,7 +37,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from tasktracker.db import driver_errors
+from tasktracker.db import connect_failures, driver_errors
 from tasktracker.db.caseless import register_sqlite_function
 from tasktracker.db.errors import ConfigurationError, DatabaseUnavailableError
 from tasktracker.db.settings import Settings, get_settings, mask_url
@@ -47,7 +47,18 @@ sql_log = logging.getLogger("tasktracker.sql")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PING_AFTER_IDLE_SECONDS = 5.0
-_ASYNCPG_SSL_PARAMS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "channel_binding")
+# libpq's SSL parameters that asyncpg reads from a DSN (`_asyncpg_ssl_dsn`).
+_ASYNCPG_SSL_PARAMS = (
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslcrl",
+    "sslpassword",
+    "sslnegotiation",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+)
 
 
 def sync_url(settings: Settings) -> URL:
@@ -101,15 +112,37 @@ def _psycopg_connect_args(settings: Settings, url: URL) -> dict[str, Any]:
     return args
 
 
-def _asyncpg_ssl(query: dict[str, Any]) -> ssl.SSLContext | str | None:
-    mode = query.get("sslmode")
-    if mode in {"verify-ca", "verify-full"}:
-        context = ssl.create_default_context(cafile=query.get("sslrootcert"))
-        context.check_hostname = mode == "verify-full"
-        if query.get("sslcert"):
-            context.load_cert_chain(query["sslcert"], query.get("sslkey"))
-        return context
-    return mode
+def _asyncpg_ssl_dsn(query: Mapping[str, Any]) -> str | None:
+    """libpq's SSL parameters of the URL as a DSN of their own, for asyncpg to read.
+
+    asyncpg applies libpq's rules when it reads them from a DSN (`require` with a root
+    certificate verifies the chain, the `~/.postgresql` files and `PGSSL*` variables are
+    the defaults), but SQLAlchemy passes a URL's query as keyword arguments, which asyncpg
+    does not take for these. So they travel as a DSN with nothing else in it; the host,
+    user and database SQLAlchemy passes as arguments, which take precedence over a DSN.
+    """
+    values = {key: query[key] for key in _ASYNCPG_SSL_PARAMS if key in query}
+    if values.get("sslrootcert") == "system":
+        raise ConfigurationError(
+            "DATABASE_URL: sslrootcert=system is libpq's (PostgreSQL 16) and asyncpg cannot "
+            "honour it; name the CA file instead (sslrootcert=/etc/ssl/certs/ca-certificates.crt "
+            "on Debian) or use postgresql:// (psycopg)"
+        )
+    return f"postgresql://?{urlencode(values)}" if values else None
+
+
+def _refuse_channel_binding(query: Mapping[str, Any]) -> None:
+    """asyncpg cannot bind SCRAM to the TLS channel (no SCRAM-SHA-256-PLUS): connecting
+    anyway when the URL requires it would authenticate weaker than asked."""
+    mode = query.get("channel_binding")
+    if mode not in {None, "disable", "prefer", "require"}:
+        raise ConfigurationError("DATABASE_URL: channel_binding must be disable, prefer or require")
+    if mode == "require":
+        raise ConfigurationError(
+            "DATABASE_URL: channel_binding=require cannot be honoured by asyncpg, which does "
+            "not implement SCRAM channel binding; use postgresql:// (psycopg, sync and async, "
+            "honours it) or drop channel_binding from the URL"
+        )
 
 
 def _require_asyncpg() -> None:
@@ -136,48 +169,10 @@ def _asyncpg_url_and_args(settings: Settings, url: URL) -> tuple[URL, dict[str, 
     elif settings.database_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
     args["server_settings"] = server_settings
-    ssl_arg = _asyncpg_ssl(query)
-    if ssl_arg is not None:
-        args["ssl"] = ssl_arg
-    return url.difference_update_query(_ASYNCPG_SSL_PARAMS), args
-
-
-# Connection failures that waiting cannot heal: wrong credentials or database, refused or
-# unverifiable SSL. libpq reports them without an SQLSTATE, hence the message markers.
-_PERMANENT_MARKERS = (
-    "authentication failed",
-    "no pg_hba.conf entry",
-    "no password supplied",
-    "channel binding",
-    "does not exist",  # database or role
-    "does not support ssl",  # libpq: sslmode=require against a plain server
-    "rejected ssl upgrade",  # asyncpg: the same
-    "certificate",  # unverifiable or unreadable certificate
-    "does not match host name",
-    "unsupported startup parameter",  # a pooler refusing a connection option
-)
-
-
-def _is_transient(dbapi: Any) -> Callable[[BaseException], bool]:
-    """Whether a failed connection attempt is worth retrying (server down, starting, busy)."""
-
-    def transient(exc: BaseException) -> bool:
-        sqlstate = getattr(exc, "sqlstate", None) or ""
-        if sqlstate.startswith(("28", "3D")) or isinstance(exc, ssl.SSLCertVerificationError):
-            return False
-        if any(marker in str(exc).lower() for marker in _PERMANENT_MARKERS):
-            return False
-        if isinstance(exc, OSError | TimeoutError | asyncio.TimeoutError):
-            return True
-        if isinstance(exc, getattr(dbapi, "OperationalError", ())):
-            return True
-        return type(exc).__name__ in {
-            "CannotConnectNowError",
-            "ConnectionDoesNotExistError",
-            "TooManyConnectionsError",
-        }
-
-    return transient
+    _refuse_channel_binding(query)
+    if ssl_dsn := _asyncpg_ssl_dsn(query):
+        args["dsn"] = ssl_dsn
+    return url.difference_update_query((*_ASYNCPG_SSL_PARAMS, "channel_binding")), args
 
 
 def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool) -> None:
@@ -213,7 +208,7 @@ def _install_connect_retry(engine: Engine, settings: Settings, *, is_async: bool
                 max=settings.database_retry_max_delay,
                 jitter=settings.database_retry_initial_delay,
             ),
-            retry=retry_if_exception(_is_transient(dialect.loaded_dbapi)),
+            retry=retry_if_exception(connect_failures.can_heal),
             sleep=sleep,
             before_sleep=log_retry,
             reraise=True,
