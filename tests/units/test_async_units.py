@@ -197,3 +197,42 @@ async def test_an_unscoped_unit_refuses_tenant_repositories(
         assert (await unit.users.get(user)).id == user
         with pytest.raises(ScopeError):
             await unit.tasks.count()
+
+
+async def test_test_engineering_through_the_unit(udb: AsyncDatabase, password_hash: str) -> None:
+    """The testspec repositories and services, awaited on one unit: a specification with a
+    step bound to a command, traced to a requirement, read resolved and exported."""
+    user = await add_user(udb, password_hash)
+    async with udb.user_scope(user) as unit:
+        channel = await unit.parameters.create({"name": "channel", "data_type": "integer"})
+        command = await unit.commands.create(
+            {
+                "name": "SELECT",
+                "syntax": "SELECT {channel}",
+                "signature": [{"parameter_id": channel.id}],
+            }
+        )
+        spec = await unit.specifications.create({"key": "TS-001", "title": "Power up"})
+        requirement = await unit.requirements.create(
+            {"key": "REQ-001", "title": "Power", "statement": "The unit shall power up."}
+        )
+        step = await unit.steps.insert(
+            spec.id,
+            {
+                "action": "select",
+                "command_id": command.id,
+                "arguments": [{"parameter_id": channel.id, "value": "2"}],
+            },
+        )
+        await unit.traceability.link(requirement.id, spec.id)
+        with pytest.raises(ValidationError):
+            await unit.steps.move(step.id, 5)
+    async with udb.user_scope(user, read_only=True) as unit:
+        resolved = await unit.specifications.read_resolved(spec.id)
+        uncovered = await unit.traceability.uncovered_requirements()
+        exported = await unit.exchange.export(spec.id)
+        users = await unit.usage.steps_using_command(command.id)
+    assert [s.invocation for s in resolved.steps] == ["SELECT 2"]
+    assert uncovered == []
+    assert [s.action for s in exported.steps] == ["select"]
+    assert [s.id for s in users] == [step.id]
