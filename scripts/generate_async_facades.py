@@ -207,8 +207,6 @@ def facade_method(
     assert self_argument.arg == "self", (sync_class, name)
     assert not arguments.posonlyargs, (sync_class, name)
     arguments.args = rest
-    if arguments.defaults and len(arguments.defaults) > len(rest):
-        raise TypeError(f"{sync_class.__name__}.{name}: a default for self")
     parameters = ast.unparse(transformer.visit(arguments))
     returns = ast.unparse(transformer.visit(node.returns)) if node.returns else None
     if returns is None:
