@@ -1,4 +1,5 @@
-"""Async callers use the same repository through the `run` bridge."""
+"""Async callers use the same repository: as the unit's `conversations` (awaited), and
+through the `run` bridge for custom sync code."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from tasktracker.chat.models import Conversation, Message, MessageRole
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.chat.schemas import ConversationCreate, MessageCreate
 from tasktracker.db.errors import IntegrityError, NotFoundError, ValidationError
-from tasktracker.db.pagination import Page
 from tasktracker.db.sessions import AsyncDatabase, run
+from tasktracker.units import AsyncDatabase as UnitDatabase
 
 
 async def _user(adb: AsyncDatabase, password_hash: str) -> uuid.UUID:
@@ -38,22 +39,21 @@ def _reply(session: Session, conversation_id: uuid.UUID, content: str) -> Messag
     return ConversationRepository(session).append(conversation_id, message)
 
 
-def _latest(session: Session, conversation_id: uuid.UUID, limit: int) -> Page[Message]:
-    return ConversationRepository(session).latest_messages(conversation_id, limit=limit)
-
-
 async def test_async_chat_round_trip(adb: AsyncDatabase, password_hash: str) -> None:
     alice = await _user(adb, password_hash)
-    async with adb.user_scope(alice) as session:
-        conversation = await run(session, _start, "async", "hello")
-        for i in range(3):
-            await run(session, _reply, conversation.id, f"reply {i}")
-    async with adb.user_scope(alice) as session:
-        latest = await run(session, _latest, conversation.id, 2)
-        page = await run(session, lambda s: ConversationRepository(s).list())
-        loaded = await run(
-            session, lambda s: ConversationRepository(s).get_with_messages(conversation.id)
+    units = UnitDatabase(adb.bind)
+    async with units.user_scope(alice) as unit:
+        first = MessageCreate(role=MessageRole.USER, content="hello")
+        conversation = await unit.conversations.start(
+            ConversationCreate(title="async", first_message=first)
         )
+        for i in range(3):
+            reply = MessageCreate(role=MessageRole.ASSISTANT, content=f"reply {i}")
+            await unit.conversations.append(conversation.id, reply)
+    async with units.user_scope(alice) as unit:
+        latest = await unit.conversations.latest_messages(conversation.id, limit=2)
+        page = await unit.conversations.list()
+        loaded = await unit.conversations.get_with_messages(conversation.id)
     assert [m.content for m in latest] == ["reply 1", "reply 2"]
     assert latest.next_cursor is not None
     [summary] = page.items

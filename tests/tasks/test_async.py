@@ -1,4 +1,5 @@
-"""The same repositories serve async callers, through the unit of work's `run` bridge."""
+"""The same repositories serve async callers: as the unit's typed attributes
+(`await unit.tasks.create(...)`), and, for custom sync code, through `run`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from tasktracker.accounts.models import User
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.sessions import AsyncDatabase, run
 from tasktracker.tasks.models import Task, TaskStatus
-from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository
+from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.tasks.schemas import CategoryCreate, TaskCreate, TaskUpdate
+from tasktracker.units import AsyncDatabase as UnitDatabase
 
 
 async def _user(adb: AsyncDatabase, name: str, password_hash: str) -> object:
@@ -26,31 +28,25 @@ async def test_async_create_list_update_and_isolation(
 ) -> None:
     alice = await _user(adb, "alice_async", password_hash)
     bob = await _user(adb, "bob_async", password_hash)
-    async with adb.user_scope(alice) as session:
-        category = await run(
-            session, lambda s: CategoryRepository(s).create(CategoryCreate(name="Home"))
-        )
-        task = await run(
-            session,
-            lambda s: TaskRepository(s).create(TaskCreate(title="async", category_id=category.id)),
-        )
-    async with adb.user_scope(alice) as session:
-        await run(
-            session,
-            lambda s: TaskRepository(s).update(task.id, TaskUpdate(status=TaskStatus.COMPLETED)),
-        )
-        page = await run(session, lambda s: TaskRepository(s).list(TaskFilter(completed=True)))
+    units = UnitDatabase(adb.bind)
+    async with units.user_scope(alice) as unit:
+        category = await unit.categories.create(CategoryCreate(name="Home"))
+        task = await unit.tasks.create(TaskCreate(title="async", category_id=category.id))
+    async with units.user_scope(alice) as unit:
+        await unit.tasks.update(task.id, TaskUpdate(status=TaskStatus.COMPLETED))
+        page = await unit.tasks.list(TaskFilter(completed=True))
         assert [t.title for t in page] == ["async"]
         assert page.items[0].completed_at is not None
-    async with adb.user_scope(bob) as session:
+    async with units.user_scope(bob) as unit:
         with pytest.raises(NotFoundError):
-            await run(session, lambda s: TaskRepository(s).get(task.id))
-        assert (await session.scalars(select(Task))).all() == []
+            await unit.tasks.get(task.id)
+        assert (await unit.scalars(select(Task))).all() == []
 
 
 async def test_async_bad_input_rolls_back_the_whole_unit(
     adb: AsyncDatabase, password_hash: str
 ) -> None:
+    """Through `run`, the bridge for custom sync code, on the core's plain `AsyncSession`."""
     alice = await _user(adb, "carol_async", password_hash)
     with pytest.raises(ValidationError):
         async with adb.user_scope(alice) as session:

@@ -17,9 +17,13 @@ its own: compiled reads borrow a pooled connection per statement (a single-state
 read is one round trip), and the ORM, if used, takes one for the rest of the unit, which
 the compiled reads then share.
 
-Async callers use `AsyncDatabase` with the same semantics and run the (sync) repositories
-through `AsyncSession.run_sync`, SQLAlchemy's documented bridge: one source of truth for
-every query, no generated twin.
+Async callers use `AsyncDatabase` with the same semantics; the (sync) repositories run
+through `AsyncSession.run_sync`, SQLAlchemy's documented bridge, one source of truth for
+every query.
+
+Both are generic over the session class their units yield (`session_class`): here, the
+core's own (`TaskTrackerSession`, `AsyncSession`), which know no domain; `tasktracker.units`
+binds the unit classes that carry the repositories (`unit.tasks`, `unit.conversations`).
 
 The policy (session options, nesting, commit ordering, rollback, release, error
 translation) is written once, in `db.units`; `Database` and `AsyncDatabase` only do its
@@ -49,11 +53,12 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from tasktracker.db.engines import create_async_engine, create_engine, reader, writer
 from tasktracker.db.gate import gate_for
@@ -63,30 +68,41 @@ from tasktracker.db.units import OpenUnits, UnitKind, UnitTransaction, translati
 
 T = TypeVar("T")
 P = ParamSpec("P")
+SessionT_co = DefaultTypeVar(
+    "SessionT_co", bound=TaskTrackerSession, default=TaskTrackerSession, covariant=True
+)
+AsyncSessionT_co = DefaultTypeVar(
+    "AsyncSessionT_co", bound=AsyncSession, default=AsyncSession, covariant=True
+)
 
 
-class Database:
-    """A sync engine and its units of work."""
+class Database(Generic[SessionT_co]):
+    """A sync engine and its units of work, which yield sessions of `session_class`."""
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        session_class: type[SessionT_co] = TaskTrackerSession,  # type: ignore[assignment]
+    ) -> None:
         self.bind = bind
+        self.session_class = session_class
         self.engine = bind if isinstance(bind, Engine) else bind.engine
         self._reader_bind = reader(bind) if isinstance(bind, Engine) else bind
         self._writer_bind = writer(self.engine)
         self._gate = gate_for(bind) if isinstance(bind, Engine) else None
-        self._open_units: OpenUnits[Session] = OpenUnits(f"uow-{id(self)}")
+        self._open_units: OpenUnits[SessionT_co] = OpenUnits(f"uow-{id(self)}")
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Database:
+    def from_settings(cls, settings: Settings | None = None) -> Self:
         return cls(create_engine(settings))
 
-    def session(self) -> AbstractContextManager[Session]:
+    def session(self) -> AbstractContextManager[SessionT_co]:
         """An unscoped unit of work (administration, sign-up, migrations, seeding)."""
         return self._unit_of_work(UnitKind(None))
 
     def user_scope(
         self, user_id: uuid.UUID, *, read_only: bool = False
-    ) -> AbstractContextManager[Session]:
+    ) -> AbstractContextManager[SessionT_co]:
         """A unit of work in which every tenant query is limited to `user_id`.
 
         `read_only=True` is for reads that need no common snapshot (one query, or queries
@@ -96,7 +112,7 @@ class Database:
         return self._unit_of_work(UnitKind(user_id, read_only))
 
     @contextmanager
-    def _unit_of_work(self, kind: UnitKind) -> Iterator[Session]:
+    def _unit_of_work(self, kind: UnitKind) -> Iterator[SessionT_co]:
         outer = self._open_units.outer()
         if outer is not None:
             with outer.begin_nested() if kind.needs_savepoint_in(outer.info) else nullcontext():
@@ -108,10 +124,10 @@ class Database:
         with gate.permit() if gate is not None else nullcontext():
             yield from self._unit(kind)
 
-    def _unit(self, kind: UnitKind) -> Iterator[Session]:
+    def _unit(self, kind: UnitKind) -> Iterator[SessionT_co]:
         with translating():
             bind, unit = self._open(kind)
-        session = TaskTrackerSession(bind, **kind.session_options(self._gate))
+        session = self.session_class(bind, **kind.session_options(self._gate))
         try:
             with self._open_units.opened(session), translating():
                 try:
@@ -136,36 +152,42 @@ class Database:
         self.engine.dispose()
 
 
-class AsyncDatabase:
-    """An async engine and its units of work: the same policy as `Database`, through
-    `AsyncSession.run_sync`; its differences, and why, are in this module's docstring."""
+class AsyncDatabase(Generic[AsyncSessionT_co]):
+    """An async engine and its units of work, which yield sessions of `session_class`: the
+    same policy as `Database`, through `AsyncSession.run_sync`; its differences, and why,
+    are in this module's docstring."""
 
-    def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
+    def __init__(
+        self,
+        bind: AsyncEngine | AsyncConnection,
+        session_class: type[AsyncSessionT_co] = AsyncSession,  # type: ignore[assignment]
+    ) -> None:
         self.bind = bind
+        self.session_class = session_class
         self.engine = bind if isinstance(bind, AsyncEngine) else bind.engine
         self._reader_bind = bind
         if isinstance(bind, AsyncEngine):
             self._reader_bind = AsyncEngine(reader(bind.sync_engine))
         self._writer_bind = AsyncEngine(writer(self.engine.sync_engine))
-        self._open_units: OpenUnits[AsyncSession] = OpenUnits(
+        self._open_units: OpenUnits[AsyncSessionT_co] = OpenUnits(
             f"async-uow-{id(self)}", owner=asyncio.current_task
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> AsyncDatabase:
+    def from_settings(cls, settings: Settings | None = None) -> Self:
         return cls(create_async_engine(settings))
 
-    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
+    def session(self) -> AbstractAsyncContextManager[AsyncSessionT_co]:
         return self._unit_of_work(UnitKind(None))
 
     def user_scope(
         self, user_id: uuid.UUID, *, read_only: bool = False
-    ) -> AbstractAsyncContextManager[AsyncSession]:
+    ) -> AbstractAsyncContextManager[AsyncSessionT_co]:
         """As `Database.user_scope`."""
         return self._unit_of_work(UnitKind(user_id, read_only))
 
     @asynccontextmanager
-    async def _unit_of_work(self, kind: UnitKind) -> AsyncIterator[AsyncSession]:
+    async def _unit_of_work(self, kind: UnitKind) -> AsyncIterator[AsyncSessionT_co]:
         outer = self._open_units.outer()
         if outer is not None:
             async with (
@@ -175,7 +197,7 @@ class AsyncDatabase:
             return
         with translating():
             bind, unit = await self._open(kind)
-        session = AsyncSession(
+        session = self.session_class(
             bind, sync_session_class=TaskTrackerSession, **kind.session_options()
         )
         try:
