@@ -25,16 +25,23 @@ PAGES = {f"page_{sort.value}" for sort in TaskSort}
 PEERED = {"page_newest", "page_due_soonest", "get_task", "latest_messages", "insert_task"}
 """With `--peers`: the fast path, the ORM path and both peers."""
 CONCURRENCY = {"threads_20", "threads_100", "asyncio_20", "asyncio_100"}
+ASYNC = {"async_get_task", "async_page", "async_latest_messages", "async_insert_task"}
+"""One operation at a time in an async unit, against the raw driver's async connection."""
 CONTENDERS = (
-    {key: {"fast", "orm"} for key in PAGES | {"keyset_page", "specification"} | CONCURRENCY}
+    {key: {"fast", "orm"} for key in PAGES | {"keyset_page", "specification"} | CONCURRENCY | ASYNC}
     | {key: {"fast", "orm", "peer_core", "peer_orm"} for key in PEERED}
     | {"counts_by_status": {"fast", "peer_core", "peer_orm"}, "bulk_load": {"fast"}}
 )
 OPERATIONS = set(CONTENDERS) | {"offset_vs_keyset"}
-ROWS = {key: 50 for key in PAGES | {"keyset_page", "latest_messages"}} | {
+ROWS = {
+    key: 50
+    for key in PAGES | {"keyset_page", "latest_messages", "async_page", "async_latest_messages"}
+} | {
     "get_task": 1,
     "insert_task": 1,
     "specification": 12,
+    "async_get_task": 1,
+    "async_insert_task": 1,
 }
 """What the raw driver returned in the check before timing (every other contender must
 return the same): a full page, one task, one written row, every step."""

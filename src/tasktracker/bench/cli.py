@@ -201,6 +201,7 @@ def _run(
     peers: bool,
 ) -> tuple[list[Result], list[Layer]]:
     from tasktracker.bench.anatomy import measure as measure_layers
+    from tasktracker.bench.asynchronous import measure_async
     from tasktracker.bench.operations import Bench
     from tasktracker.bench.pooled import concurrent
     from tasktracker.bench.profiling import profile
@@ -232,6 +233,7 @@ def _run(
                 if profile_dir is not None:
                     for path in (p for p in PROJECT if p in op.paths):
                         out.print(f"  profile: {profile(op, path, profile_dir)}")
+            results += measure_async(bench, only, announce=out.print)
         finally:
             bench.remove_inserted()
             bench.remove_sink()
@@ -252,7 +254,9 @@ def _run(
 
 
 def _refuse_unknown(only: set[str], keys: set[str]) -> None:
-    known = keys | {"offset_vs_keyset", *CONCURRENCY}
+    from tasktracker.bench.asynchronous import KEYS
+
+    known = keys | {"offset_vs_keyset", *CONCURRENCY, *KEYS}
     known |= {f"{mode}_{workers}" for mode in CONCURRENCY for workers in WORKERS}
     if unknown := only - known:
         raise TaskTrackerError(

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -42,7 +42,7 @@ from tasktracker.bench.results import (
     side,
     with_ratio,
 )
-from tasktracker.bench.timing import Budget, Stats, interleaved
+from tasktracker.bench.timing import Budget, Samples, Stats, interleaved
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.engines import sync_url
@@ -281,22 +281,22 @@ class Bench:
             with self.db.user_scope(p[0]) as session:
                 return TaskRepository(session).create({"title": p[1]})
 
-        def written(result: Any) -> list[tuple[Any, ...]]:
-            """The row a contender wrote for the first parameters, read back by the raw
-            driver, without its id and timestamps (title to completed_at)."""
-            task_id = result if isinstance(result, uuid.UUID) else result.id
-            row = self.raw.task(self.read_connection, self.user(0), task_id)
-            return [] if row is None else [tuple(row[2:9])]
-
         return Op(
             "insert_task",
             "insert one task and commit",
             lambda p: self.raw.insert_task(self.write_connection, *p),
             {FAST: fast, ORM: orm, **self._peers(Peers.insert)},
             lambda i: (self.user(i), f"{INSERT_TITLE} {i}"),
-            written,
+            self.written,
             scoped_read=False,
         )
+
+    def written(self, result: Any) -> list[tuple[Any, ...]]:
+        """The row a contender of the insert wrote for the first parameters, read back by
+        the raw driver, without its id and timestamps (title to completed_at)."""
+        task_id = result if isinstance(result, uuid.UUID) else result.id
+        row = self.raw.task(self.read_connection, self.user(0), task_id)
+        return [] if row is None else [tuple(row[2:9])]
 
     def remove_inserted(self) -> int:
         """Delete the tasks the insert benchmark made (the data set stays as loaded)."""
@@ -409,49 +409,10 @@ class Bench:
 
     def measure(self, op: Op) -> Result:
         same_rows, rows = compare(op)
-        notes = [
-            f"MISMATCH: the {LABELS[name]} and the raw driver returned different rows"
-            for name, same in same_rows.items()
-            if not same
-        ]
         samples = interleaved(
             {RAW: op.raw, **op.paths}, op.params, op.budget or self.budget, after=op.after
         )
-        stats = {name: Stats.of(wall) for name, wall in samples.wall.items()}
-        base = stats[RAW].median
-        per_call = op.rows_per_call
-
-        def summary(name: str) -> dict[str, Any]:
-            extra = {"rows_per_second": round(per_call / stats[name].median)} if per_call else {}
-            return side(stats[name], samples.cpu[name], **extra)
-
-        # Throughput (rows per second) is the inverse of the latency.
-        ratios = {
-            name: base / stats[name].median if per_call else stats[name].median / base
-            for name in op.paths
-        }
-        bounds = targets.bounds(op.key, postgres=self.driver.is_postgres)
-        floor = per_call is not None
-        target = targets.describe(bounds, floor=floor)
-        met = targets.met(bounds, ratios, floor=floor)
-        if op.scoped_read and self.driver.is_postgres:
-            notes += [
-                f"{LABELS[name]} p95 {stats[name].p95 * 1000:.2f} ms >= {USER_SCOPED_P95_MS} ms"
-                for name in PROJECT
-                if name in stats and stats[name].p95 * 1000 >= USER_SCOPED_P95_MS
-            ]
-        return Result(
-            op.key,
-            op.title,
-            "throughput" if per_call else "latency",
-            summary(RAW),
-            {name: with_ratio(summary(name), ratios[name]) for name in op.paths},
-            target,
-            met,
-            same_rows,
-            rows,
-            notes,
-        )
+        return result_of(op, samples, same_rows, rows, postgres=self.driver.is_postgres)
 
     def offset_versus_keyset(self) -> Result:
         """Raw OFFSET paging to `depth` against a raw keyset page at the same depth."""
@@ -474,3 +435,70 @@ class Bench:
             {"offset": with_ratio(offset.as_dict(), offset.median / keyset.median)},
             notes=["raw: the keyset page; offset: OFFSET paging to the same depth"],
         )
+
+
+class Timed(Protocol):
+    """What a result needs to know of its operation (`Op`, `bench.asynchronous.AsyncOp`)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def paths(self) -> Mapping[str, object]: ...
+    @property
+    def scoped_read(self) -> bool: ...
+    @property
+    def rows_per_call(self) -> int | None: ...
+
+
+def result_of(
+    op: Timed,
+    samples: Samples,
+    same_rows: dict[str, bool],
+    rows: int | None,
+    *,
+    postgres: bool,
+) -> Result:
+    """What `op`'s timing comes to: every side's statistics, its ratio to the raw side's,
+    the target and whether it is met, and notes (a mismatch, a slow p95)."""
+    notes = [
+        f"MISMATCH: the {LABELS[name]} and the raw driver returned different rows"
+        for name, same in same_rows.items()
+        if not same
+    ]
+    stats = {name: Stats.of(wall) for name, wall in samples.wall.items()}
+    base = stats[RAW].median
+    per_call = op.rows_per_call
+
+    def summary(name: str) -> dict[str, Any]:
+        extra = {"rows_per_second": round(per_call / stats[name].median)} if per_call else {}
+        return side(stats[name], samples.cpu[name], **extra)
+
+    # Throughput (rows per second) is the inverse of the latency.
+    ratios = {
+        name: base / stats[name].median if per_call else stats[name].median / base
+        for name in op.paths
+    }
+    bounds = targets.bounds(op.key, postgres=postgres)
+    floor = per_call is not None
+    target = targets.describe(bounds, floor=floor)
+    met = targets.met(bounds, ratios, floor=floor)
+    if op.scoped_read and postgres:
+        notes += [
+            f"{LABELS[name]} p95 {stats[name].p95 * 1000:.2f} ms >= {USER_SCOPED_P95_MS} ms"
+            for name in PROJECT
+            if name in stats and stats[name].p95 * 1000 >= USER_SCOPED_P95_MS
+        ]
+    return Result(
+        op.key,
+        op.title,
+        "throughput" if per_call else "latency",
+        summary(RAW),
+        {name: with_ratio(summary(name), ratios[name]) for name in op.paths},
+        target,
+        met,
+        same_rows,
+        rows,
+        notes,
+    )

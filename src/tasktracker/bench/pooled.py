@@ -25,9 +25,10 @@ from tasktracker.bench.raw import PAGE, RawDriver, RawQueries
 from tasktracker.bench.results import FAST, LABELS, ORM, PROJECT, RAW, Result, with_ratio
 from tasktracker.bench.timing import Stats
 from tasktracker.db.engines import create_engine
-from tasktracker.db.sessions import AsyncDatabase, Database, run
+from tasktracker.db.sessions import Database
 from tasktracker.db.settings import Settings
 from tasktracker.tasks.repository import TaskRepository
+from tasktracker.units import AsyncDatabase
 
 if TYPE_CHECKING:
     from tasktracker.bench.operations import Bench
@@ -62,16 +63,25 @@ def concurrent(
     target: str | None = None
     met: dict[str, bool] = {}
     if is_pg:
-        # Within the pool a throughput floor per path; beyond it only no errors, no hang.
-        bounds = targets.bounds("pooled_page", postgres=True) if workers <= pool_size else {}
+        # Within the pool a throughput floor per path; beyond it no errors, no hang, and
+        # for asyncio tasks a p99 within a multiple of the raw pool's.
+        within = workers <= pool_size
+        bounds = targets.bounds("pooled_page", postgres=True) if within else {}
+        p99_bound = targets.POOLED_P99 if mode == "asyncio" and not within else None
         target = f"{targets.describe(bounds, floor=True) or 'no floor'}; 0 errors, no hang"
+        if p99_bound is not None:
+            target += f"; p99 <= {p99_bound}x raw's"
         ratios = {
             name: rounds[name].throughput / raw.throughput if raw.throughput else 0.0
             for name in PROJECT
         }
         floors = targets.met(bounds, ratios, floor=True)
+        raw_p99 = Stats.of(raw.latencies).p99
         met = {
-            name: floors.get(name, True) and not rounds[name].errors and not rounds[name].hung
+            name: floors.get(name, True)
+            and not rounds[name].errors
+            and not rounds[name].hung
+            and (p99_bound is None or Stats.of(rounds[name].latencies).p99 <= p99_bound * raw_p99)
             for name in PROJECT
             if raw.throughput
         }
@@ -149,20 +159,15 @@ async def _async_rounds(
     async def raw(worker: int, i: int) -> object:
         return await raw_pool.page_of_open_tasks(bench.raw, user(worker, i))
 
-    def fast_page(session: Any) -> object:
-        return TaskRepository(session).read_page(OPEN, limit=PAGE)
+    async def fast(worker: int, i: int) -> object:
+        async with adb.user_scope(user(worker, i), read_only=True) as unit:
+            return await unit.tasks.read_page(OPEN, limit=PAGE)
 
-    def orm_page(session: Any) -> object:
-        return TaskRepository(session).list(OPEN, limit=PAGE)
+    async def orm(worker: int, i: int) -> object:
+        async with adb.user_scope(user(worker, i), read_only=True) as unit:
+            return await unit.tasks.list(OPEN, limit=PAGE)
 
-    def scoped(page: Callable[[Any], object]) -> Callable[[int, int], Awaitable[object]]:
-        async def call(worker: int, i: int) -> object:
-            async with adb.user_scope(user(worker, i), read_only=True) as session:
-                return await run(session, page)
-
-        return call
-
-    sides = {RAW: raw, FAST: scoped(fast_page), ORM: scoped(orm_page)}
+    sides: dict[str, Callable[[int, int], Awaitable[object]]] = {RAW: raw, FAST: fast, ORM: orm}
     try:
         for side in sides.values():
             await concurrency.run_tasks(side, workers, min(1.0, seconds))

@@ -315,6 +315,15 @@ class RawQueries:
     # Writes: BEGIN, statement(s), COMMIT.
 
     def insert_task(self, connection: Any, user_id: uuid.UUID, title: str) -> uuid.UUID:
+        task_id, params = self.insert_parameters(user_id, title)
+        with self.transaction(connection):
+            connection.execute(self.insert, params)
+        return task_id
+
+    def insert_parameters(
+        self, user_id: uuid.UUID, title: str
+    ) -> tuple[uuid.UUID, tuple[Any, ...]]:
+        """A new task's id, and the parameters of `insert` that write it."""
         d = self.driver
         task_id = new_id()
         now = d.time(datetime.now(UTC))
@@ -322,9 +331,7 @@ class RawQueries:
             d.uuid(user_id), d.uuid(task_id), title, None, "pending", "medium",
             None, None, None, now, now,
         )  # fmt: skip
-        with self.transaction(connection):
-            connection.execute(self.insert, params)
-        return task_id
+        return task_id, params
 
     def bulk_tasks(self, connection: Any, rows: Iterable[dict[str, Any]]) -> int:
         """COPY (PostgreSQL) or `executemany` (SQLite) of new tasks, in one transaction.

@@ -14,7 +14,7 @@ import gc
 import math
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +113,7 @@ def interleaved(
     started = clock()
     deadline = started + budget.seconds
     for i in range(budget.rounds):
-        turn = i % len(names)
-        for name in names[turn:] + names[:turn]:
+        for name in _turn(names, i):
             fn, p = sides[name], params(i)
             c0 = cpu()
             t0 = clock()
@@ -126,6 +125,43 @@ def interleaved(
             break
     result.seconds = clock() - started
     return result
+
+
+async def interleaved_async(
+    sides: Mapping[str, Callable[[Any], Awaitable[object]]],
+    params: Callable[[int], Any],
+    budget: Budget,
+) -> Samples:
+    """`interleaved` for coroutine functions, awaited one at a time in the running loop:
+    a side's latency is from the call to the end of its await."""
+    names = list(sides)
+    clock = time.perf_counter
+    for i in range(budget.warmup):
+        for name in names:
+            await sides[name](params(i))
+    gc.collect()
+    cpu = time.process_time
+    result = Samples({name: [] for name in names}, {name: [] for name in names})
+    started = clock()
+    deadline = started + budget.seconds
+    for i in range(budget.rounds):
+        for name in _turn(names, i):
+            fn, p = sides[name], params(i)
+            c0 = cpu()
+            t0 = clock()
+            await fn(p)
+            result.wall[name].append(clock() - t0)
+            result.cpu[name].append(cpu() - c0)
+        if clock() >= deadline:
+            break
+    result.seconds = clock() - started
+    return result
+
+
+def _turn(names: list[str], i: int) -> list[str]:
+    """Round `i`'s order: A B C, then B C A, then C A B, ..."""
+    turn = i % len(names)
+    return names[turn:] + names[:turn]
 
 
 def _then(after: Callable[[], None] | None) -> None:
