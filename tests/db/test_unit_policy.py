@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 
 from tasktracker.accounts.models import User
 from tasktracker.db.engines import READ_ONLY_OPTION, WRITER_OPTION
-from tasktracker.db.gate import gate_for
+from tasktracker.db.gate import async_gate_for
 from tasktracker.db.sessions import AsyncDatabase, Database
 from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID
 from tasktracker.tasks.models import Task
@@ -299,15 +299,17 @@ async def test_units_on_a_callers_connection_follow_the_policy(
     assert seen == expected(KINDS[kind], backend, on_callers_connection=True)
 
 
-async def test_only_sync_units_go_through_the_fair_gate(
+async def test_units_go_through_the_fair_gate_of_their_kind(
     real_db: Database,
     real_adb: AsyncDatabase,
     committed_url: str,
 ) -> None:
-    """The deliberate difference (`db.sessions`): a sync unit that may write holds a permit
-    of its pool's gate (on SQLite, the write permit) for its life; a sync read-only unit
-    takes none, and passes the pool's gate, not SQLite's write permit, to its compiled
-    reads. Async units do neither, though SQLite's write permit exists for their pool too."""
+    """A unit that may write holds a permit of its pool's gate for its life (sync: a
+    `FairGate`, on SQLite the write permit; async on PostgreSQL: an `AsyncFairGate`); a
+    read-only unit takes none when it opens and passes the pool's gate, never SQLite's
+    write permit, to its compiled reads and its first ORM query (`db.units.PERMIT`), which
+    holds its permit until the unit ends. Async units on SQLite take no permit: their
+    writers wait in SQLite's busy handler."""
     user = await _new_user(SyncUnits(real_db))
     backend = _backend(committed_url)
     gate = real_db._gate
@@ -318,10 +320,19 @@ async def test_only_sync_units_go_through_the_fair_gate(
     with real_db.user_scope(user, read_only=True) as session:
         seen = session.info.get(GATE)
         assert (gate._free, seen) == (free, gate if backend == "postgresql" else None)
-    async_gate = gate_for(real_adb.engine.sync_engine)  # the factory sizes sync engines only
-    assert (async_gate is not None) == (backend == "sqlite")
+        session.scalar(select(func.count()).select_from(Task))  # an ORM query
+        assert gate._free == (free - 1 if backend == "postgresql" else free)
+    assert gate._free == free
+    async_gate = async_gate_for(real_adb.engine.sync_engine)
+    assert (async_gate is not None) == (backend == "postgresql")
     async_free = async_gate._free if async_gate else None
-    for read_only in (False, True):
-        async with real_adb.user_scope(user, read_only=read_only) as session:
-            assert GATE not in session.info
-            assert (async_gate._free if async_gate else None) == async_free
+    async with real_adb.user_scope(user) as session:
+        assert GATE not in session.info
+        if async_gate is not None:
+            assert async_gate._free == async_free - 1  # type: ignore[operator]
+    async with real_adb.user_scope(user, read_only=True) as session:
+        assert session.info.get(GATE) is async_gate
+        await session.scalar(select(func.count()).select_from(Task))
+        if async_gate is not None:
+            assert async_gate._free == async_free - 1  # type: ignore[operator]
+    assert (async_gate._free if async_gate else None) == async_free

@@ -481,6 +481,11 @@ def _install_transaction_timeout(engine: Engine, timeout_ms: int) -> None:
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
 
 
+POOL_LIMITS_OPTION = "tasktracker_pool_limits"
+"""Execution option of a pooled engine (of an async one, its `sync_engine`): (pool size,
+max overflow, checkout timeout), for the fair gate of its units of work (`db.gate`)."""
+
+
 def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
     if engine.dialect.name == "sqlite":
         _install_sqlite_pragmas(engine)
@@ -493,12 +498,13 @@ def _configure(engine: Engine, settings: Settings, *, is_async: bool) -> None:
         timeout_ms = settings.database_statement_timeout_ms
         if timeout_ms and _behind_pooler(settings, engine.url):
             _install_transaction_timeout(engine, timeout_ms)
+        limits = (
+            settings.database_pool_size,
+            settings.database_max_overflow,
+            settings.database_pool_timeout,
+        )
+        engine.update_execution_options(**{POOL_LIMITS_OPTION: limits})
     _install_observability(engine, settings)
-
-
-POOL_LIMITS_OPTION = "tasktracker_pool_limits"
-"""Execution option of a pooled sync engine: (pool size, max overflow, checkout timeout),
-for the fair gate of its units of work (`db.gate`)."""
 
 
 def create_engine(settings: Settings | None = None) -> Engine:
@@ -507,13 +513,6 @@ def create_engine(settings: Settings | None = None) -> Engine:
     url, options = _engine_options(settings, sync_url(settings), is_async=False)
     engine = sa_create_engine(url, **options)
     _configure(engine, settings, is_async=False)
-    if "pool_size" in options:
-        limits = (
-            settings.database_pool_size,
-            settings.database_max_overflow,
-            settings.database_pool_timeout,
-        )
-        engine.update_execution_options(**{POOL_LIMITS_OPTION: limits})
     log.debug("sync engine for %s", mask_url(url))
     return engine
 

@@ -10,6 +10,13 @@ and gives it back after the connection is returned, and a permit given back whil
 wait goes to the first of them. A thread that finds waiters queues behind them even if a
 permit is free, which is what makes it fair.
 
+asyncio tasks need the same, for the same reason: SQLAlchemy's async pool queues its
+connections in an `asyncio.Queue`, and a task that returns one and loops straight back
+takes it again before the waiter it woke has run (100 tasks on a pool of 20: p50 13 ms,
+p99 3 s). `AsyncFairGate` is the gate for them: the permit passes to the first waiting
+task. Its `permit()` also serves the sync code an async unit runs through `run_sync`
+(the compiled reads of a read-only unit), by SQLAlchemy's greenlet bridge.
+
 On SQLite the gate is the one write permit of the units that may write (read-only units
 do not take it): a queue in front of SQLite's write lock, whose busy handler polls, so a
 thread that has just committed took the lock again before the sleeping waiters (20
@@ -19,20 +26,32 @@ still wait in the busy handler.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.pool import Pool
+from sqlalchemy.util import await_only
 
 from tasktracker.db.engines import POOL_LIMITS_OPTION, SQLITE_BUSY_TIMEOUT_MS
 from tasktracker.db.errors import LockTimeoutError, PoolTimeoutError
 
 log = logging.getLogger("tasktracker.db")
+
+
+class Gate(Protocol):
+    """What a unit of work and the compiled reads need of a gate, sync or async."""
+
+    @property
+    def writers_only(self) -> bool: ...
+
+    def permit(self) -> AbstractContextManager[None]: ...
 
 
 class FairGate:
@@ -85,6 +104,68 @@ class FairGate:
                 self._free += 1
 
 
+class AsyncFairGate:
+    """`FairGate` for asyncio tasks: one permit per pooled connection, handed to the first
+    waiting task; `PoolTimeoutError` after `timeout` seconds of waiting."""
+
+    writers_only = False
+
+    def __init__(self, size: int, overflow: int, timeout: float) -> None:
+        self.limit = f"size {size} overflow {overflow}"
+        self.timeout = timeout
+        self._free = size + overflow
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def apermit(self) -> AsyncIterator[None]:
+        """Hold a permit for the block (an async unit of work that holds a connection)."""
+        await self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
+
+    @contextmanager
+    def permit(self) -> Iterator[None]:
+        """`apermit` for sync code run in an async unit (`AsyncSession.run_sync`)."""
+        await_only(self._acquire())
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self) -> None:
+        if self._free and not self._waiting:
+            self._free -= 1
+            return
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(handed)
+        try:
+            async with asyncio.timeout(self.timeout):
+                await handed
+        except TimeoutError:
+            if not handed.cancelled():
+                return  # the permit was handed over just as the wait timed out
+            detail = f"pool limit of {self.limit} reached, waited {self.timeout:g} s"
+            log.warning("pool exhausted: %s", detail)
+            raise PoolTimeoutError(f"no free database connection: {detail}") from None
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self._release()  # handed over to a task that no longer wants it: pass it on
+            raise
+        finally:
+            if handed in self._waiting:
+                self._waiting.remove(handed)
+
+    def _release(self) -> None:
+        while self._waiting:
+            handed = self._waiting.popleft()
+            if not handed.done():
+                handed.set_result(None)  # the permit passes to the first waiter
+                return
+        self._free += 1
+
+
 _GATES: weakref.WeakKeyDictionary[Pool, FairGate] = weakref.WeakKeyDictionary()
 _GATES_LOCK = threading.Lock()
 
@@ -102,3 +183,19 @@ def gate_for(engine: Engine) -> FairGate | None:
         if gate is None:
             gate = _GATES[engine.pool] = FairGate(*limits, writers_only=sqlite)
         return gate
+
+
+_ASYNC_GATES: weakref.WeakKeyDictionary[Pool, AsyncFairGate] = weakref.WeakKeyDictionary()
+
+
+def async_gate_for(engine: Engine) -> AsyncFairGate | None:
+    """The gate of an async engine's pool (its `sync_engine`): None on SQLite (async units
+    wait for its write lock in SQLite's busy handler) or for an engine the factory did not
+    size."""
+    limits = engine.get_execution_options().get(POOL_LIMITS_OPTION)
+    if engine.dialect.name == "sqlite" or not limits:
+        return None
+    gate = _ASYNC_GATES.get(engine.pool)
+    if gate is None:
+        gate = _ASYNC_GATES[engine.pool] = AsyncFairGate(*limits)
+    return gate

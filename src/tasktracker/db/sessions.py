@@ -29,12 +29,12 @@ The policy (session options, nesting, commit ordering, rollback, release, error
 translation) is written once, in `db.units`; `Database` and `AsyncDatabase` only do its
 I/O, and differ on purpose in two things:
 
-- **The fair gate** (`db.gate`) is sync only. It makes threads queue first-come,
-  first-served for the pool and, on SQLite, for the write lock, by blocking the thread
-  that waits; in an event loop that thread runs every task. asyncio tasks did not starve
-  on the pool without it (docs/benchmarks.md); async units that may write on SQLite wait
-  for the write lock in SQLite's busy handler, as writers of other processes do. So no
-  async unit takes a permit, and its read-only sessions carry no gate (`tenancy.GATE`).
+- **The fair gate** (`db.gate`): threads queue at a `FairGate`, which blocks the thread
+  that waits; asyncio tasks at an `AsyncFairGate`, which suspends the task (SQLAlchemy's
+  async pool lets a task that has just returned a connection take it again before the
+  task it woke: 100 tasks over a pool of 20 had a p99 of 3 s). On SQLite async units take
+  no permit: those that may write wait for the write lock in SQLite's busy handler, as
+  writers of other processes do.
 - **Who owns an open unit**: for `Database` the context (a thread starts with a context
   of its own); for `AsyncDatabase` the context and the task, since a task spawned inside
   a unit inherits its context but must not share its session concurrently (it opens a
@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from tasktracker.db.engines import create_async_engine, create_engine, reader, writer
-from tasktracker.db.gate import gate_for
+from tasktracker.db.gate import async_gate_for, gate_for
 from tasktracker.db.settings import Settings
 from tasktracker.db.tenancy import TaskTrackerSession
 from tasktracker.db.units import OpenUnits, UnitKind, UnitTransaction, translating
@@ -169,6 +169,7 @@ class AsyncDatabase(Generic[AsyncSessionT_co]):
         if isinstance(bind, AsyncEngine):
             self._reader_bind = AsyncEngine(reader(bind.sync_engine))
         self._writer_bind = AsyncEngine(writer(self.engine.sync_engine))
+        self._gate = async_gate_for(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
         self._open_units: OpenUnits[AsyncSessionT_co] = OpenUnits(
             f"async-uow-{id(self)}", owner=asyncio.current_task
         )
@@ -195,21 +196,25 @@ class AsyncDatabase(Generic[AsyncSessionT_co]):
             ):
                 yield outer
             return
-        with translating():
-            bind, unit = await self._open(kind)
-        session = self.session_class(
-            bind, sync_session_class=TaskTrackerSession, **kind.session_options()
-        )
-        try:
-            with self._open_units.opened(session), translating():
-                try:
-                    yield session
-                    await session.run_sync(unit.commit)
-                except BaseException:
-                    await session.run_sync(unit.roll_back)
-                    raise
-        finally:
-            await session.run_sync(unit.release)
+        # As in `Database`: a unit that holds a connection takes its permit now, a read-only
+        # unit's compiled reads one each (`db.fastpath`, through `run_sync`).
+        gate = self._gate if kind.holds_connection else None
+        async with gate.apermit() if gate is not None else nullcontext():
+            with translating():
+                bind, unit = await self._open(kind)
+            session = self.session_class(
+                bind, sync_session_class=TaskTrackerSession, **kind.session_options(self._gate)
+            )
+            try:
+                with self._open_units.opened(session), translating():
+                    try:
+                        yield session
+                        await session.run_sync(unit.commit)
+                    except BaseException:
+                        await session.run_sync(unit.roll_back)
+                        raise
+            finally:
+                await session.run_sync(unit.release)
 
     async def _open(self, kind: UnitKind) -> tuple[AsyncEngine | AsyncConnection, UnitTransaction]:
         if isinstance(self.bind, AsyncConnection):

@@ -21,19 +21,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
-from sqlalchemy import Connection, Transaction
+from sqlalchemy import Connection, Transaction, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.session import JoinTransactionMode
 
 from tasktracker.db.errors import NestedScopeError, PoolTimeoutError, TaskTrackerError
-from tasktracker.db.gate import FairGate
-from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID
+from tasktracker.db.gate import Gate
+from tasktracker.db.tenancy import GATE, READ_ONLY, USER_ID, TaskTrackerSession
 
 S = TypeVar("S")
 
@@ -65,7 +65,7 @@ class UnitKind:
         session is bound to the reader engine, which begins nothing."""
         return not self.read_only
 
-    def session_options(self, gate: FairGate | None = None) -> SessionOptions:
+    def session_options(self, gate: Gate | None = None) -> SessionOptions:
         """Objects stay loaded after the commit (callers read them after the block). The
         session joins the unit's transaction and leaves it to the unit (`rollback_only`),
         so the ORM and compiled statements on the connection (`db.fastpath`) share it.
@@ -149,6 +149,28 @@ class UnitTransaction:
             session.close()
         if self.connection is not None:
             self.connection.close()
+        permit: ExitStack | None = session.info.pop(PERMIT, None)
+        if permit is not None:
+            permit.close()  # after the connection is back in the pool
+
+
+PERMIT = "tasktracker.permit"
+"""In a read-only unit's `info`: the gate's permit of its ORM queries, held from the first
+one to the unit's end, as the connection the session takes for them is."""
+
+
+@event.listens_for(TaskTrackerSession, "do_orm_execute")
+def _queue_read_only_orm(state: ORMExecuteState) -> None:
+    """A read-only unit's first ORM query waits its turn at the pool's fair gate before its
+    session checks a connection out, as each compiled read does (`tenancy.GATE`); the
+    units that hold a connection took their permit when they opened."""
+    info = state.session.info
+    gate: Gate | None = info.get(GATE)
+    if gate is None or PERMIT in info:
+        return
+    permit = ExitStack()
+    permit.enter_context(gate.permit())
+    info[PERMIT] = permit
 
 
 class OpenUnits(Generic[S]):

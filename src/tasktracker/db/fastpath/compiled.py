@@ -49,7 +49,7 @@ from tasktracker.db.driver_errors import transaction_lost, translate_driver_erro
 from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.fastpath.decoding import Converter, Decoders, RowT, decode_rows, decoders
-from tasktracker.db.gate import FairGate
+from tasktracker.db.gate import Gate
 from tasktracker.db.sqlalchemy_internals import (
     bind_names,
     fire_cursor_event,
@@ -210,7 +210,7 @@ class CompiledQuery(Generic[RowT]):
             return self._send(connection, connection.connection, parameters, fetch)
         engine = session.get_bind()
         assert isinstance(engine, Engine), "a read-only unit's session is bound to its engine"
-        gate: FairGate | None = session.info.get(GATE)
+        gate: Gate | None = session.info.get(GATE)
         with gate.permit() if gate is not None else nullcontext():
             if cursor_events_observed(engine):
                 with engine.connect() as connection:  # the listeners are given a Connection
