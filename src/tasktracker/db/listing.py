@@ -35,7 +35,15 @@ from typing_extensions import TypeVar
 from tasktracker.db.base import Input
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
-from tasktracker.db.pagination import Ordering, Page, entity, make_page, page_parameters, paginate
+from tasktracker.db.pagination import (
+    Ordering,
+    Page,
+    appended_keys,
+    entity,
+    make_page,
+    page_parameters,
+    paginate,
+)
 
 ModelT = TypeVar("ModelT")
 RowT = TypeVar("RowT", bound=tuple[Any, ...], default=tuple[()])
@@ -225,8 +233,9 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         self.orderings = dict(orderings)
         fields: Sequence[str] = getattr(row, "_fields", ())
         self.columns = tuple(getattr(model, name) for name in fields)
+        self._row = row
         self._make_row: Callable[[Sequence[Any]], RowT] | None = getattr(row, "_make", None)
-        self._compiled: QueryCache[CompiledQuery[tuple[Any, ...]]] = QueryCache()
+        self._compiled: QueryCache[CompiledQuery[Any]] = QueryCache()
         self._statements: QueryCache[Select[Any]] = QueryCache()
 
     @functools.cache  # noqa: B019 (listings are module-level constants)
@@ -303,14 +312,16 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
             raise TypeError("a listing without a read row has no fast path")
         call = self._call(filter, sort, limit, cursor)
 
-        def build() -> CompiledQuery[tuple[Any, ...]]:
+        def build() -> CompiledQuery[Any]:
             statement = select(*self.columns).where(*call.filter.criteria())
             paged = paginate(statement, call.ordering, limit, cursor, columns_only=True)
-            return CompiledQuery(paged, tuple)
+            # Decoded straight into read rows, unless sort keys follow the row's columns.
+            return CompiledQuery(paged, tuple if appended_keys(paged) else self._row)
 
         query = self._compiled.get(call.shape, build)
         rows = query.all(session, **call.parameters)
-        return make_page(rows, query.statement, limit, self._make_row)
+        made = not appended_keys(query.statement)
+        return make_page(rows, query.statement, limit, None if made else self._make_row)
 
     def _call(
         self, filter: FilterT | None, sort: SortT, limit: int, cursor: str | None

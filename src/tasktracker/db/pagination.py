@@ -263,21 +263,34 @@ def paginate(
 
 
 def make_page(
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Any],
     statement: Executable,
     limit: int,
-    item: Callable[[Sequence[Any]], T],
+    item: Callable[[Sequence[Any]], T] | None,
 ) -> Page[T]:
     """The page of the first `limit` rows of the `paginate` statement `statement`, each
-    made by `item` from the row's own columns, and the cursor after the last one if there
-    are more: the sort keys the database returned with it."""
+    made by `item` from the row's own columns (`None`: the rows are the items already,
+    which needs a statement that appended no sort key), and the cursor after the last one
+    if there are more: the sort keys the database returned with it."""
     keyset: Keyset = statement.get_execution_options()[KEYSET_OPTION]
-    own = slice(-keyset.appended) if keyset.appended else slice(None)
-    items = [item(row[own]) for row in rows[:limit]]
+    if item is None:
+        assert not keyset.appended, "rows with appended sort keys are not items"
+        items: list[T] = list(rows[:limit])
+    elif keyset.appended:
+        own = slice(-keyset.appended)
+        items = [item(row[own]) for row in rows[:limit]]
+    else:
+        items = [item(row) for row in rows[:limit]]
     if len(rows) <= limit or not items:
         return Page(items)
     last = rows[limit - 1]
     return Page(items, encode_cursor(keyset.ordering, [last[p] for p in keyset.positions]))
+
+
+def appended_keys(statement: Executable) -> int:
+    """How many sort-key columns the `paginate` statement selects after its own."""
+    keyset: Keyset = statement.get_execution_options()[KEYSET_OPTION]
+    return keyset.appended
 
 
 def entity(columns: Sequence[Any]) -> Any:
