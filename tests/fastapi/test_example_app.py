@@ -85,7 +85,8 @@ async def test_keyset_paging_visits_every_task_once(
             break
         params["cursor"] = page["next_cursor"]
     assert pages == 5
-    assert len(seen) == len(titles) and set(seen) == titles  # no duplicate, none missing
+    assert len(seen) == len(titles)  # no duplicate...
+    assert set(seen) == titles  # ...and none missing
     assert seen == sorted(titles, reverse=True)  # newest first
 
 
