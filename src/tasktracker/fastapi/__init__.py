@@ -4,6 +4,14 @@ statuses, and a health endpoint. The decisions, and why, are in docs/fastapi.md.
 
 Not imported by `tasktracker`: only an app that uses FastAPI pays for importing it."""
 
+try:
+    import fastapi as _fastapi  # noqa: F401 - only to name the extra when it is missing
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(
+        "tasktracker.fastapi needs FastAPI: pip install 'tasktracker[fastapi]'"
+    ) from missing
+
+
 from tasktracker.fastapi.dependencies import (
     DatabaseDependency,
     database,
