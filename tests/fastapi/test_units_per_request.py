@@ -50,7 +50,7 @@ def fault_app(settings: Settings) -> FastAPI:
     app = FastAPI(lifespan=database_lifespan(settings))
     install_error_handlers(app)
     app.include_router(health_router())
-    app.state.release = asyncio.Event()
+    app.state.holding, app.state.release = asyncio.Event(), asyncio.Event()
 
     @app.post("/write/{title}", status_code=201)
     async def write(unit: Unit, title: str) -> dict[str, str]:
@@ -79,6 +79,7 @@ def fault_app(settings: Settings) -> FastAPI:
     @app.post("/hold/{title}", status_code=201)
     async def hold(unit: Unit, title: str) -> None:
         await unit.tasks.create_row({"title": title})
+        app.state.holding.set()
         await app.state.release.wait()
 
     return app
@@ -218,7 +219,7 @@ async def test_a_full_pool_is_a_503(api_url: str, api_backend: str, new_user: Ne
     user = headers(new_user())
     async with serving(app) as client:
         held = asyncio.ensure_future(client.post("/hold/held", headers=user))
-        await asyncio.sleep(0.1)  # the held request has the pool's only connection
+        await asyncio.wait_for(app.state.holding.wait(), 10)  # the pool's only connection
         waiting = await client.post("/write/waiting", headers=user)
         app.state.release.set()
         assert (await held).status_code == 201
