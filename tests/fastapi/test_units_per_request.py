@@ -246,3 +246,13 @@ async def test_an_unreachable_database_is_a_503_and_an_unhealthy_report() -> Non
     for response in (answer, health):
         assert "s3cret" not in response.text  # neither the password...
     assert "nowhere" not in answer.text  # ...nor, in an error, where the database is
+
+
+async def test_the_lifespan_owns_the_database(api_url: str) -> None:
+    app = fault_app(api_settings(api_url))
+    async with serving(app) as client:
+        adb = app.state.tasktracker_database
+        assert adb.engine.url.database == make_url(api_url).database
+        assert (await client.get("/health")).status_code == 200
+        assert adb.engine.sync_engine.pool.checkedout() == 0  # the probe gave its connection back
+    assert not hasattr(app.state, "tasktracker_database")  # gone, and its engine disposed
