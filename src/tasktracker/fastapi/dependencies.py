@@ -46,8 +46,9 @@ def user_unit(current_user: CurrentUser, *, read_only: bool = False) -> DependsM
 
         Unit = Annotated[AsyncUnit, user_unit(current_user)]
 
-    The marker carries `scope="function"`; wrapping the dependency in a `Depends` of
-    another scope would send responses before the commit."""
+    The marker carries `scope="function"`, so the commit comes before the response. A
+    `yield` dependency of the app's that takes the unit must have that scope too (FastAPI
+    refuses a request-scoped one)."""
 
     async def open_unit(
         adb: DatabaseDependency, user_id: Annotated[uuid.UUID, Depends(current_user)]
