@@ -24,7 +24,8 @@ assert "site-packages" in package.parts, f"not the installed wheel: {package}"
 assert (package / "py.typed").exists(), "the wheel has no py.typed"
 assert (package / "migrations" / "versions").is_dir(), "the wheel has no migrations"
 names = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "pydantic", "pydantic-settings",
-         "tenacity", "pwdlib", "uuid-utils", "aiosqlite", "typer", "rich", "faker", "asyncpg")
+         "tenacity", "pwdlib", "uuid-utils", "aiosqlite", "typer", "rich", "faker", "asyncpg",
+         "fastapi", "httpx")
 print("lowest versions:", ", ".join(f"{name} {metadata.version(name)}" for name in names))
 PY
 "$venv/bin/pytest" -q -p no:cacheprovider --no-cov -p no:randomly

@@ -1,0 +1,1 @@
+"""The FastAPI example app: `uvicorn examples.fastapi.app:app` (README.md here)."""
