@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tasktracker.db import DatabaseUnavailableError as DatabaseUnavailableError
     from tasktracker.db import FieldError as FieldError
     from tasktracker.db import IntegrityError as IntegrityError
+    from tasktracker.db import LockTimeoutError as LockTimeoutError
     from tasktracker.db import NestedScopeError as NestedScopeError
     from tasktracker.db import NotFoundError as NotFoundError
     from tasktracker.db import PoolTimeoutError as PoolTimeoutError
@@ -48,6 +49,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "FieldError",
     "IntegrityError",
+    "LockTimeoutError",
     "NestedScopeError",
     "NotFoundError",
     "PoolTimeoutError",

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+import tasktracker
 from tasktracker import Database as RootDatabase
+from tasktracker import db as core
 from tasktracker.accounts.models import User
 from tasktracker.db import sessions
 from tasktracker.db.errors import ConflictError, NotFoundError, ReadOnlyUnitError, ScopeError
@@ -40,6 +42,13 @@ def _user(udb: Database, password_hash: str) -> uuid.UUID:
 def test_the_package_root_exports_the_unit_carrying_databases() -> None:
     assert RootDatabase is Database
     assert issubclass(Database, sessions.Database)
+
+
+def test_the_package_root_exports_every_name_of_the_core() -> None:
+    """The root's `__all__` is a literal (for type checkers and linters); it must not fall
+    behind the core's (`LockTimeoutError` once did)."""
+    assert set(core.__all__) <= set(tasktracker.__all__)
+    assert set(tasktracker.__all__) - set(core.__all__) == {"AsyncUnit", "Unit"}
 
 
 def test_a_unit_carries_its_repositories(udb: Database, password_hash: str) -> None:
