@@ -147,13 +147,8 @@ def migrated_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[s
     """A database per backend, migrated to head once per test session."""
     if request.param == "postgresql":
         require_postgres()
-        with databases.fresh_postgres_database() as url:
-            databases.migrate_to(url)
-            yield url
-    else:
-        with databases.fresh_sqlite_database(sqlite_dir) as url:
-            databases.migrate_to(url)
-            yield url
+    with databases.migrated_database(request.param, sqlite_dir) as url:
+        yield url
 
 
 @pytest.fixture

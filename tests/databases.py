@@ -94,6 +94,16 @@ def fresh_sqlite_database(directory: Path) -> Iterator[str]:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+@contextmanager
+def migrated_database(backend: str, sqlite_dir: Path, prefix: str = "tt") -> Iterator[str]:
+    """A new database of `backend` ("postgresql" or "sqlite"), migrated to head; yields its
+    URL, removes it afterwards."""
+    fresh = fresh_postgres_database(prefix) if backend == "postgresql" else None
+    with fresh or fresh_sqlite_database(sqlite_dir) as url:
+        migrate_to(url)
+        yield url
+
+
 def migrate_to(url: str, revision: str = "head") -> None:
     from tasktracker.admin import schema
 

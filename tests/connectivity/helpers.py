@@ -213,6 +213,18 @@ def driver_units(url: str, driver: str, **overrides: Any) -> DriverUnits:
     return DriverUnits(fast_settings(url, driver, **overrides), driver)
 
 
+def later(seconds: float, action: Callable[[], None]) -> threading.Thread:
+    """Run `action` in a daemon thread after `seconds`; the thread, to join."""
+
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def retry_reasons(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The failure each announced connection retry gave as its reason."""
     return [

@@ -7,7 +7,6 @@ Runs against the throwaway cluster, which these tests stop and start.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -15,7 +14,13 @@ import pytest
 from sqlalchemy import text
 
 from tasktracker.db.errors import DatabaseUnavailableError
-from tests.connectivity.helpers import DRIVERS, driver_units, failure_records, retry_records
+from tests.connectivity.helpers import (
+    DRIVERS,
+    driver_units,
+    failure_records,
+    later,
+    retry_records,
+)
 from tests.connectivity.servers import ThrowawayCluster
 
 BUDGET = {
@@ -33,21 +38,11 @@ def stopped_cluster(running_cluster: ThrowawayCluster) -> Iterator[ThrowawayClus
         running_cluster.start()
 
 
-def _start_later(cluster: ThrowawayCluster, delay: float) -> threading.Thread:
-    def start() -> None:
-        time.sleep(delay)
-        cluster.start()
-
-    thread = threading.Thread(target=start, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_unit_of_work_survives_a_cold_start(
     stopped_cluster: ThrowawayCluster, db_log: pytest.LogCaptureFixture, driver: str
 ) -> None:
-    starter = _start_later(stopped_cluster, delay=1.0)
+    starter = later(1.0, stopped_cluster.start)
     started = time.monotonic()
     try:
         with driver_units(stopped_cluster.url(sslmode="require"), driver, **BUDGET) as units:

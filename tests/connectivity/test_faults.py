@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -27,6 +27,7 @@ from tests.connectivity.helpers import (
     DRIVERS,
     driver_units,
     failure_records,
+    later,
     retry_reasons,
     retry_records,
 )
@@ -42,16 +43,6 @@ AWAY = 1.0  # seconds the server refuses connections
 
 def select_one(session: Session) -> object:
     return session.scalar(text("SELECT 1"))
-
-
-def later(seconds: float, action: Callable[[], None]) -> threading.Thread:
-    def run() -> None:
-        time.sleep(seconds)
-        action()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def connect_within_budget(

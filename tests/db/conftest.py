@@ -25,13 +25,8 @@ def committed_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[
     """A migrated database per backend of its own: commits land for real (unlike `db`)."""
     if request.param == "postgresql":
         require_postgres()
-        with databases.fresh_postgres_database("ttcore") as url:
-            databases.migrate_to(url)
-            yield url
-    else:
-        with databases.fresh_sqlite_database(sqlite_dir) as url:
-            databases.migrate_to(url)
-            yield url
+    with databases.migrated_database(request.param, sqlite_dir, "ttcore") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

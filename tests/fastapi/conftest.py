@@ -31,13 +31,8 @@ def api_url(request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[str]:
     """A migrated database per backend that the apps under test commit into."""
     if request.param == "postgresql":
         require_postgres()
-        with databases.fresh_postgres_database("tt_api") as url:
-            databases.migrate_to(url)
-            yield url
-    else:
-        with databases.fresh_sqlite_database(sqlite_dir) as url:
-            databases.migrate_to(url)
-            yield url
+    with databases.migrated_database(request.param, sqlite_dir, "tt_api") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from tasktracker.accounts.models import User
 from tasktracker.db.engines import create_async_engine
 from tasktracker.units import AsyncDatabase
 from tests import databases
+from tests.connectivity.helpers import with_driver
 
 DRIVERS = pytest.mark.parametrize(
     ("migrated_url", "driver"),
@@ -21,16 +22,9 @@ DRIVERS = pytest.mark.parametrize(
 """Mark a test to run once per async driver, each on its backend's migrated database."""
 
 
-def driver_url(url: str, driver: str) -> str:
-    """`url` for `driver`: the package picks psycopg and aiosqlite by itself."""
-    if driver == "asyncpg":
-        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    return url
-
-
 @pytest.fixture
 async def driver_engine(migrated_url: str, driver: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(databases.test_settings(driver_url(migrated_url, driver)))
+    engine = create_async_engine(databases.test_settings(with_driver(migrated_url, driver)))
     assert engine.dialect.driver == driver
     yield engine
     await engine.dispose()

@@ -27,7 +27,8 @@ from tasktracker.db.types import utc_now
 from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.units import AsyncDatabase, AsyncUnit
-from tests.units.conftest import DRIVERS, add_user, driver_url
+from tests.connectivity.helpers import with_driver
+from tests.units.conftest import DRIVERS, add_user
 
 pytestmark = DRIVERS
 
@@ -35,7 +36,7 @@ pytestmark = DRIVERS
 @pytest.fixture
 def settings_url(monkeypatch: pytest.MonkeyPatch, migrated_url: str, driver: str) -> Iterator[str]:
     """The driver's URL of the migrated database as `DATABASE_URL`, for `from_settings()`."""
-    url = driver_url(migrated_url, driver)
+    url = with_driver(migrated_url, driver)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
     yield url
