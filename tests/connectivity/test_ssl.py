@@ -16,6 +16,7 @@ from tasktracker.admin import schema
 from tasktracker.admin.health import HealthReport, check_health, check_health_async
 from tasktracker.db.engines import create_async_engine, create_engine
 from tasktracker.db.errors import ConfigurationError, DatabaseUnavailableError
+from tasktracker.db.settings import Settings
 from tests.connectivity.helpers import (
     DRIVERS,
     SSL_IN_USE,
@@ -125,15 +126,7 @@ def test_health_is_the_same_report_on_every_driver(
         finally:
             engine.dispose()
     else:
-
-        async def probe() -> HealthReport:
-            engine = create_async_engine(settings)
-            try:
-                return await check_health_async(engine)
-            finally:
-                await engine.dispose()
-
-        report = asyncio.run(probe())
+        report = async_health(settings)
     assert report.reachable, report.error
     assert (report.backend, report.ssl, report.up_to_date) == ("postgresql", True, True)
     assert report.revision == schema.head_revision()
@@ -145,9 +138,8 @@ def test_health_is_the_same_report_on_every_driver(
     assert running_cluster.password not in str(report.to_dict())
 
 
-@pytest.mark.parametrize("driver", ["psycopg-async", "asyncpg"])
-def test_async_health_of_an_unreachable_server(driver: str) -> None:
-    settings = fast_settings(f"postgresql://app:{SECRET}@127.0.0.1:{free_port()}/tasks", driver)
+def async_health(settings: Settings) -> HealthReport:
+    """`check_health_async` on a new async engine of `settings`, disposed after."""
 
     async def probe() -> HealthReport:
         engine = create_async_engine(settings)
@@ -156,7 +148,13 @@ def test_async_health_of_an_unreachable_server(driver: str) -> None:
         finally:
             await engine.dispose()
 
-    report = asyncio.run(probe())
+    return asyncio.run(probe())
+
+
+@pytest.mark.parametrize("driver", ["psycopg-async", "asyncpg"])
+def test_async_health_of_an_unreachable_server(driver: str) -> None:
+    settings = fast_settings(f"postgresql://app:{SECRET}@127.0.0.1:{free_port()}/tasks", driver)
+    report = async_health(settings)
     assert not report.reachable
     assert not report.healthy
     assert report.error
