@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import (
     BindParameter,
     Engine,
+    ForeignKey,
     Integer,
     bindparam,
     delete,
@@ -22,9 +23,18 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import ORMExecuteState, Session, selectinload
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import col
 
@@ -197,3 +207,73 @@ def test_replaced_parameters_are_the_ones_executed(engine: Engine) -> None:
     with Session(engine) as session:
         event.listen(session, "do_orm_execute", hook)
         assert session.scalar(select(bindparam("x", type_=Integer)), {"x": 1}) == 2
+
+
+def test_plain_mapping_tells_what_the_loader_does_more_for() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Parent(Base):
+        __tablename__ = "parent"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        eager: Mapped[list[Child]] = relationship(lazy="selectin")
+
+    class Child(Base):
+        __tablename__ = "child"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        parent_id: Mapped[int] = mapped_column(ForeignKey("parent.id"))
+        note: Mapped[str] = mapped_column(deferred=True)
+
+    class Versioned(Base):
+        __tablename__ = "versioned"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        version: Mapped[int] = mapped_column()
+        __mapper_args__ = {"version_id_col": version}
+
+    assert internals.plain_mapping(sa_inspect(Task))
+    for model in (Parent, Child, Versioned):
+        assert not internals.plain_mapping(sa_inspect(model)), model.__name__
+
+
+def test_load_persistent_makes_what_the_loader_makes(engine: Engine) -> None:
+    """The state of an object it makes matches one the ORM's loader made of the same row."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "tt_internals_note"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        text: Mapped[str]
+
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        Base.metadata.create_all(connection)
+        connection.execute(insert(Note), [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}])
+        with Session(connection) as session:
+            by_orm = session.get(Note, 1)
+            made = internals.load_persistent(
+                session, sa_inspect(Note), ("id", "text"), (0,), [(2, "b"), (1, "x")]
+            )
+            assert made is not None
+            second, first = made
+            assert first is by_orm  # held: returned as held, its attributes unchanged
+            assert first.text == "a"
+            ours, theirs = sa_inspect(second), sa_inspect(by_orm)
+            for name in ("identity_token", "session_id", "persistent", "modified", "expired"):
+                assert getattr(ours, name) == getattr(theirs, name), name
+            assert ours.key == (Note, (2,), None)
+            assert ours.persistent
+            assert session.identity_map.get(ours.key) is second
+            second.text = "c"
+            assert second in session.dirty
+            session.flush()
+            assert connection.scalar(select(Note.text).where(Note.id == 2)) == "c"
+            session.expire(first)
+            assert (
+                internals.load_persistent(
+                    session, sa_inspect(Note), ("id", "text"), (0,), [(1, "a")]
+                )
+                is None
+            )
+        transaction.rollback()

@@ -35,6 +35,7 @@ from typing_extensions import TypeVar
 from tasktracker.db.base import Input
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
+from tasktracker.db.fastpath.entities import entities
 from tasktracker.db.pagination import (
     Ordering,
     Page,
@@ -237,6 +238,7 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         self._make_row: Callable[[Sequence[Any]], RowT] | None = getattr(row, "_make", None)
         self._compiled: QueryCache[CompiledQuery[Any]] = QueryCache()
         self._statements: QueryCache[Select[Any]] = QueryCache()
+        self._entity_queries: QueryCache[CompiledQuery[Any]] = QueryCache()
 
     @functools.cache  # noqa: B019 (listings are module-level constants)
     def _no_filter(self) -> FilterT:
@@ -287,16 +289,34 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         limit: int,
         cursor: str | None = None,
     ) -> Page[ModelT]:
-        """A page of tracked models (the ORM path)."""
+        """A page of tracked models (the ORM path): read by a compiled query and made into
+        the models the ORM's loader would make (`fastpath.entities`), else through the ORM."""
         call = self._call(filter, sort, limit, cursor)
+        tracked = entities(self.model)
+        if tracked.plain:
+
+            def compile() -> CompiledQuery[Any]:
+                statement = select(*tracked.columns).where(*call.filter.criteria())
+                paged = paginate(statement, call.ordering, limit, cursor, columns_only=True)
+                return CompiledQuery(paged, tuple)
+
+            query = self._entity_queries.get(call.shape, compile)
+            rows = query.all(session, **call.parameters)
+            page = make_page(
+                rows, query.statement, limit, tuple if appended_keys(query.statement) else None
+            )
+            loaded = tracked.load(session, page.items)
+            if loaded is not None:
+                return Page(loaded, page.next_cursor)
 
         def build() -> Select[Any]:
             statement = select(self.model).where(*call.filter.criteria())
             return paginate(statement, call.ordering, limit, cursor)
 
         statement = self._statements.get(call.shape, build)
-        rows = session.execute(statement, call.parameters).all()
-        return make_page(rows, statement, limit, entity)
+        return make_page(
+            session.execute(statement, call.parameters).all(), statement, limit, entity
+        )
 
     def rows(
         self,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from tasktracker.db.base import TenantModel, validation_error
 from tasktracker.db.errors import ConflictError, NotFoundError, ValidationError
+from tasktracker.db.fastpath.entities import entities
 from tasktracker.db.tenancy import check_writable, scope_user_id
 
 ModelT = TypeVar("ModelT", bound=TenantModel)
@@ -70,10 +71,19 @@ class TenantRepository(Generic[ModelT]):
     def get(self, id: uuid.UUID, *, for_update: bool = False) -> ModelT:
         """The row with this id in the user's scope, or `NotFoundError`."""
         id = self.checked_id(id)
-        obj = self.session.get(self.model, (self.user_id, id), with_for_update=for_update or None)
+        identity = (self.user_id, id)
+        if for_update:
+            obj = self.session.get(self.model, identity, with_for_update=True)
+        else:
+            obj = entities(self.model).get(self.session, identity)
         if obj is None:
             raise NotFoundError(f"{self.model.__name__} {id} not found")
         return obj  # type: ignore[no-any-return]
+
+    def _tracked(self, values: Mapping[str, Any]) -> ModelT:
+        """The model of a row this unit has just written by a compiled INSERT with these
+        values (every column's but the owner's), tracked as if the unit had loaded it."""
+        return entities(self.model).track(self.session, {**values, "user_id": self.user_id})  # type: ignore[no-any-return]
 
     def checked_id(self, id: object) -> uuid.UUID:
         """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""

@@ -15,11 +15,11 @@ Public API (`compile()`, `construct_params`, the type's bind and result processo
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy import Column, Connection, Engine, Insert
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase, ValuesBase
@@ -135,3 +135,86 @@ def fire_cursor_event(
     listeners, with the arguments SQLAlchemy's own execution gives them (no execution
     context, not executemany)."""
     getattr(connection.dispatch, event)(connection, cursor, sql, parameters, None, False)
+
+
+# -- tracked models from compiled rows: the fast path's entities ----------------------------
+
+_EAGER = frozenset({"joined", "selectin", "subquery", "immediate"})
+
+
+def plain_mapping(mapper: Mapper[Any]) -> bool:
+    """Whether the ORM's loader makes this mapper's objects from a row by setting each
+    column attribute to its column's value, and nothing more (what `load_persistent`
+    does): every column attribute one column of the mapped table, none deferred, no
+    version counter, no inheritance, no relationship loaded eagerly, no `always_refresh`."""
+    table = mapper.local_table
+    return (
+        mapper.inherits is None
+        and not mapper.polymorphic_map
+        and mapper.version_id_col is None
+        and not mapper.always_refresh
+        and all(
+            len(prop.columns) == 1
+            and isinstance(prop.columns[0], Column)
+            and prop.columns[0].table is table
+            and not prop.deferred
+            for prop in mapper.column_attrs
+        )
+        and all(prop.lazy not in _EAGER for prop in mapper.relationships)
+    )
+
+
+def load_persistent(
+    session: Session,
+    mapper: Mapper[Any],
+    keys: Sequence[str],
+    identity: Sequence[int],
+    rows: Iterable[Sequence[Any]],
+) -> list[Any] | None:
+    """The objects of `rows` (the values of the attributes `keys`, `identity` the positions
+    of the primary key's), made persistent in `session` as the ORM's loader makes a plain
+    mapping's (`sqlalchemy.orm.loading`, `_instance`: new instance and its state, identity
+    key, session, identity map, column values in its dict); the session's own object for
+    an identity it holds. None, having made perhaps some, where the ORM's loader would do
+    more: a `load` or `loaded_as_persistent` listener, or a held object with expired
+    attributes.
+
+    Inlined as the loader inlines it: the identity map's dict is written directly, and
+    the instance is made as `ClassManager.new_instance` makes it, its state stored in its
+    `__dict__`, where SQLModel's `__setattr__` would store it."""
+    manager = mapper.class_manager
+    if manager.dispatch.load or session.dispatch.loaded_as_persistent:
+        return None
+    identity_map = session.identity_map
+    states: dict[Any, Any] = identity_map._dict
+    held = states.get if states else None  # a new unit's map is empty: nothing to look up
+    weak_map = identity_map._wr
+    model = mapper.class_
+    new: Callable[[type[Any]], Any] = model.__new__  # type: ignore[assignment]
+    new_state = manager._state_constructor
+    state_attribute = manager.STATE_ATTR
+    identity_class = mapper._identity_class
+    session_id = session.hash_key
+    objects = []
+    for values in rows:
+        key = (identity_class, tuple([values[i] for i in identity]), None)
+        if held is not None:
+            found: Any = held(key)
+            obj = None if found is None else found.obj()
+            if obj is not None:
+                if found.expired or found.expired_attributes:
+                    return None
+                objects.append(obj)
+                continue
+        obj = new(model)
+        state = new_state(obj, manager)
+        state.key = key
+        state.identity_token = None
+        state.session_id = session_id
+        state._instance_dict = weak_map
+        attributes = obj.__dict__
+        attributes.update(zip(keys, values, strict=True))
+        attributes[state_attribute] = state
+        states[key] = state
+        objects.append(obj)
+    return objects

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Uuid
+from sqlalchemy import Float, Numeric, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
@@ -74,7 +74,18 @@ def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Converter | None
             return _utc_from_text
     if isinstance(column_type, Uuid) and dialect.name == "sqlite":
         return uuid_from_hex
-    return column_type.dialect_impl(dialect).result_processor(dialect, None)
+    # The PostgreSQL drivers' numeric processors depend on the column's type code, which
+    # the cursor gives at execution: a plan knows it from the column's type.
+    code = (
+        _NUMERIC_CODE[isinstance(column_type, Float)]
+        if isinstance(column_type, Float | Numeric)
+        else None
+    )
+    return column_type.dialect_impl(dialect).result_processor(dialect, code)
+
+
+_NUMERIC_CODE = {True: 701, False: 1700}
+"""PostgreSQL's type codes (OIDs) of a `Float` column (double precision) and a `Numeric`."""
 
 
 def decoders(types: Iterable[TypeEngine[Any]], dialect: Dialect) -> Decoders:
