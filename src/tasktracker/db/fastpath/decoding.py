@@ -124,13 +124,21 @@ def _decoded(
             values[index] = decode(values[index])
         return [make_row(values)]
     # Column by column: one `map` per decoded column instead of a loop per value, and
-    # none for a column that is all NULL (`completed_at` of open tasks).
+    # none for a column that is all NULL (`completed_at` of open tasks) or whose values
+    # are final already: psycopg gives every timestamp of a column of one result the same
+    # time zone, the session's, so the first tells (UTC, unless a pooler kept the server's).
     by_column: list[Iterable[Any]] = list(zip(*rows, strict=True))
     for index, decode in decoders:
         column = by_column[index]
-        if column.count(None) != len(rows):  # type: ignore[attr-defined]
-            by_column[index] = map(decode, column)
+        first = next(filter(_is_not_none, column), None)
+        if first is None or (decode is _as_utc and first.tzinfo is UTC):
+            continue
+        by_column[index] = map(decode, column)
     return list(map(make_row, zip(*by_column, strict=True)))
+
+
+def _is_not_none(value: object) -> bool:
+    return value is not None
 
 
 def _unreadable(rows: Sequence[Any], decoders: Decoders, columns: Sequence[str]) -> str | None:
