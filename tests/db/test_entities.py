@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -136,3 +137,22 @@ def test_another_users_task_is_not_found(db: Database, demo: uuid.UUID, make_use
         with pytest.raises(NotFoundError):
             repository.get(adas.id)
         assert repository.list(TaskFilter(), sort="newest", limit=50).items == []
+
+
+def test_a_session_in_another_time_zone_still_reads_utc(
+    db: Database, demo: uuid.UUID, backend: str
+) -> None:
+    """Behind a pooler the session keeps the server's time zone (docs/connectivity.md):
+    psycopg then returns timestamps in it, and both read paths give them in UTC."""
+    if backend != "postgresql":
+        pytest.skip("SQLite stores UTC text: no session time zone")
+    assert isinstance(db.bind, Connection)
+    db.bind.exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Kathmandu'")  # +05:45
+    with db.user_scope(demo, read_only=True) as session:
+        repository = TaskRepository(session)
+        rows = repository.read_page(TaskFilter(), sort="newest", limit=5).items
+        tasks = repository.list(TaskFilter(), sort="newest", limit=5).items
+    stamps = [row.created_at for row in rows] + [task.created_at for task in tasks]
+    assert stamps
+    assert {stamp.tzinfo for stamp in stamps} == {UTC}
+    assert [row.created_at for row in rows] == [task.created_at for task in tasks]
