@@ -19,7 +19,8 @@ from tasktracker.accounts.schemas import UserCreate, UserUpdate
 
 class AsyncUserRepository:
     """`UserRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

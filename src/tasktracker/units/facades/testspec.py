@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -62,7 +63,8 @@ from tasktracker.testspec.services.traceability import TraceabilityMatrix, Trace
 
 class AsyncRequirementRepository:
     """`RequirementRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -166,7 +168,8 @@ class AsyncRequirementRepository:
 
 class AsyncTestSpecificationRepository:
     """`TestSpecificationRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -217,8 +220,9 @@ class AsyncTestSpecificationRepository:
         """The specification resolved for a run (the fast path: no identity map), equal to
         `resolve_specification(load(id))`, or `NotFoundError`. `READ_RESOLVED_STATEMENTS`
         compiled statements whatever the number of steps, in a read-only unit too."""
-        return await self._session.run_sync(
-            lambda s: TestSpecificationRepository(s).read_resolved(id)
+        return await run_steps_async(
+            self._session,
+            TestSpecificationRepository(self._session.sync_session)._read_resolved(id),
         )
 
     async def load_by_key(self, key: str) -> TestSpecification:
@@ -273,7 +277,8 @@ class AsyncTestSpecificationRepository:
 
 class AsyncStepService:
     """`StepService`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -306,7 +311,8 @@ class AsyncStepService:
 
 class AsyncGenericCommandRepository:
     """`GenericCommandRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -409,7 +415,8 @@ class AsyncGenericCommandRepository:
 
 class AsyncCommandCategoryRepository:
     """`CommandCategoryRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -497,7 +504,8 @@ class AsyncCommandCategoryRepository:
 
 class AsyncParameterRepository:
     """`ParameterRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -584,7 +592,8 @@ class AsyncParameterRepository:
 
 class AsyncVariantRepository:
     """`VariantRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -672,7 +681,8 @@ class AsyncVariantRepository:
 
 class AsyncParameterCategoryRepository:
     """`ParameterCategoryRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -760,7 +770,8 @@ class AsyncParameterCategoryRepository:
 
 class AsyncUsageQueries:
     """`UsageQueries`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -809,7 +820,8 @@ class AsyncUsageQueries:
 
 class AsyncTraceabilityService:
     """`TraceabilityService`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -856,7 +868,8 @@ class AsyncTraceabilityService:
 
 class AsyncSpecificationExchange:
     """`SpecificationExchange`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
