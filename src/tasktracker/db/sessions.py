@@ -209,12 +209,14 @@ class AsyncDatabase(Generic[AsyncSessionT_co]):
                 with self._open_units.opened(session), translating():
                     try:
                         yield session
-                        await session.run_sync(unit.commit)
+                        if not unit.idle(session.sync_session):
+                            await session.run_sync(unit.commit)
                     except BaseException:
                         await session.run_sync(unit.roll_back)
                         raise
             finally:
-                await session.run_sync(unit.release)
+                if not unit.idle(session.sync_session):
+                    await session.run_sync(unit.release)
 
     async def _open(self, kind: UnitKind) -> tuple[AsyncEngine | AsyncConnection, UnitTransaction]:
         if isinstance(self.bind, AsyncConnection):
