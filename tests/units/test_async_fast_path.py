@@ -8,8 +8,10 @@ Either way they answer as the sync fast path does, in the unit's transaction and
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from tasktracker.db.errors import (
 )
 from tasktracker.db.fastpath.compiled import CompiledQuery
 from tasktracker.db.fastpath.steps import Steps, run_steps, run_steps_async
+from tasktracker.db.gate import async_gate_for
 from tasktracker.db.sessions import run
 from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
@@ -268,3 +271,29 @@ async def test_pending_orm_changes_are_flushed_first(
         created = await unit.tasks.create_row({"title": "compiled"})
         assert {row.title for row in await unit.tasks.read_page()} == {"pending", "compiled"}
         assert (await unit.tasks.get(created.id)).title == "compiled"
+
+
+async def test_a_read_only_units_compiled_reads_wait_at_the_fair_gate(
+    edb: AsyncDatabase, owner: uuid.UUID
+) -> None:
+    """With every permit of the pool's gate held, a compiled read waits, and runs when
+    one is given back."""
+    gate = async_gate_for(edb.engine.sync_engine)
+    if gate is None:
+        pytest.skip("async units on SQLite take no permit")
+    async with edb.user_scope(owner) as unit:
+        row = await unit.tasks.create_row({"title": "gated"})
+
+    async def read() -> object:
+        async with edb.user_scope(owner, read_only=True) as unit:
+            return await unit.tasks.read(row.id)
+
+    free = gate._free
+    async with AsyncExitStack() as held:
+        for _ in range(free):
+            await held.enter_async_context(gate.apermit())
+        waiting = asyncio.create_task(read())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+    assert await asyncio.wait_for(waiting, 5) == row
+    assert gate._free == free
