@@ -9,15 +9,18 @@ Either way they answer as the sync fast path does, in the unit's transaction and
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tasktracker.chat.repository import ConversationRepository
+from tasktracker.db.engines import create_async_engine
 from tasktracker.db.errors import (
     NotFoundError,
     ReadOnlyUnitError,
@@ -32,6 +35,8 @@ from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskFilter, TaskRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.units import AsyncDatabase
+from tests import databases
+from tests.connectivity.helpers import with_driver
 from tests.db.test_compiled import NEW_CATEGORY, NEW_TASK, category, task
 from tests.units.conftest import DRIVERS, add_user
 
@@ -297,3 +302,38 @@ async def test_a_read_only_units_compiled_reads_wait_at_the_fair_gate(
         assert not waiting.done()
     assert await asyncio.wait_for(waiting, 5) == row
     assert gate._free == free
+
+
+async def test_slow_statements_are_logged_and_cursor_events_fire(
+    migrated_url: str, driver: str, password_hash: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The engine's slow-query log sees the compiled statements, and a listener of the
+    cursor events (tracing, statement counting) is given them."""
+    url = with_driver(migrated_url, driver)
+    engine = create_async_engine(databases.test_settings(url, database_slow_query_ms=0.000_001))
+    seen: list[str] = []
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            logged = AsyncDatabase(connection)
+            user = await add_user(logged, password_hash)
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, "tasktracker.sql"):
+                async with logged.user_scope(user, read_only=True) as unit:
+                    await unit.tasks.read_page()
+            event.listen(engine.sync_engine, "before_cursor_execute", _recorder(seen))
+            async with logged.user_scope(user) as unit:
+                await unit.tasks.create_row({"title": "observed"})
+            await transaction.rollback()
+    finally:
+        await engine.dispose()
+    slow = [r.getMessage() for r in caplog.records if r.name == "tasktracker.sql"]
+    assert any("slow query" in m and "tasks.user_id" in m for m in slow), slow
+    assert [s for s in seen if s.startswith("INSERT INTO tasks")], seen
+
+
+def _recorder(seen: list[str]) -> Any:
+    def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        seen.append(statement)
+
+    return record
