@@ -282,11 +282,15 @@ def facade_class(sync_class: type, imports: Imports) -> str:
     body = "\n".join(
         facade_method(sync_class, name, method, shadowed, imports) for name, method in methods
     )
+    fast = (
+        ", a fast-path method's steps on the driver's\n    async cursor (`run_steps_async`)"
+        if "run_steps_async(" in body
+        else ""
+    )
     return (
         f"class {facade_name(sync_class)}:\n"
         f'    """`{sync_class.__name__}`, awaited: each method runs the sync one on the unit\'s\n'
-        f"    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's\n"
-        f'    async cursor (`run_steps_async`)."""\n\n'
+        f'    session (`AsyncSession.run_sync`){fast}."""\n\n'
         "    def __init__(self, session: AsyncSession) -> None:\n"
         "        self._session = session\n\n"
         f"{body}"

@@ -19,8 +19,7 @@ from tasktracker.accounts.schemas import UserCreate, UserUpdate
 
 class AsyncUserRepository:
     """`UserRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

@@ -29,8 +29,7 @@ from tasktracker.tasks.schemas import (
 
 class AsyncCategoryRepository:
     """`CategoryRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

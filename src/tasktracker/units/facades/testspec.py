@@ -63,8 +63,7 @@ from tasktracker.testspec.services.traceability import TraceabilityMatrix, Trace
 
 class AsyncRequirementRepository:
     """`RequirementRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -277,8 +276,7 @@ class AsyncTestSpecificationRepository:
 
 class AsyncStepService:
     """`StepService`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -311,8 +309,7 @@ class AsyncStepService:
 
 class AsyncGenericCommandRepository:
     """`GenericCommandRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -415,8 +412,7 @@ class AsyncGenericCommandRepository:
 
 class AsyncCommandCategoryRepository:
     """`CommandCategoryRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -504,8 +500,7 @@ class AsyncCommandCategoryRepository:
 
 class AsyncParameterRepository:
     """`ParameterRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -592,8 +587,7 @@ class AsyncParameterRepository:
 
 class AsyncVariantRepository:
     """`VariantRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -681,8 +675,7 @@ class AsyncVariantRepository:
 
 class AsyncParameterCategoryRepository:
     """`ParameterCategoryRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -770,8 +763,7 @@ class AsyncParameterCategoryRepository:
 
 class AsyncUsageQueries:
     """`UsageQueries`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -820,8 +812,7 @@ class AsyncUsageQueries:
 
 class AsyncTraceabilityService:
     """`TraceabilityService`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -868,8 +859,7 @@ class AsyncTraceabilityService:
 
 class AsyncSpecificationExchange:
     """`SpecificationExchange`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
-    async cursor (`run_steps_async`)."""
+    session (`AsyncSession.run_sync`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
