@@ -337,3 +337,19 @@ def _recorder(seen: list[str]) -> Any:
         seen.append(statement)
 
     return record
+
+
+async def test_a_refused_first_write_leaves_the_unit_usable(
+    edb: AsyncDatabase, owner: uuid.UUID
+) -> None:
+    """A write refused as the unit's first statement (on PostgreSQL it began the
+    transaction, and is undone by rolling that back) leaves the unit to go on and commit."""
+    async with edb.user_scope(owner) as unit:
+        with pytest.raises(ValidationError):
+            await run_steps_async(unit, _write(NEW_TASK, task("   ")))
+        kept = await unit.tasks.create_row({"title": "kept"})
+        with pytest.raises(ValidationError):
+            await run_steps_async(unit, _write(NEW_TASK, task("   ")))
+        also = await unit.tasks.create_row({"title": "also kept"})
+    async with edb.user_scope(owner, read_only=True) as unit:
+        assert {row.id for row in await unit.tasks.read_page()} == {kept.id, also.id}
