@@ -112,10 +112,6 @@ class CompiledQuery(Generic[RowT]):
         plan, rows = self._run(session, parameters, fetch=True)
         return self.decoded(plan, rows)
 
-    def one_or_none(self, session: Session, **parameters: Any) -> RowT | None:
-        rows = self.all(session, **parameters)
-        return rows[0] if rows else None
-
     def execute(self, session: Session, **parameters: Any) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         _, count = self._run(session, parameters, fetch=False)
