@@ -5,7 +5,11 @@ Unit` (`tasks` → `TaskRepository`), this writes a class `AsyncTaskRepository` 
 `src/tasktracker/units/facades/<domain>.py`: for every public method of the sync class
 (inherited ones included), an `async def` with the same parameters, defaults and annotations
 (the sync source's text, with the base's type variables bound: `ModelT` → `Task`) that runs
-the sync method on the unit's session through `AsyncSession.run_sync`.
+the sync method on the unit's session through `AsyncSession.run_sync`, except for the
+fast-path methods: a sync method whose body is `return run_steps(self.session,
+self._steps(...))` (`db.fastpath.steps`) gets a facade that awaits the same steps on the
+driver's async cursor, `run_steps_async(self._session, Repo(self._session.sync_session).
+_steps(...))`. The steps stay the one source of truth, in the sync class.
 
     .venv/bin/python scripts/generate_async_facades.py           # write the facades
     .venv/bin/python scripts/generate_async_facades.py --check   # exit 1 if they differ
@@ -31,6 +35,8 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
+
+from tasktracker.db.fastpath.steps import run_steps, run_steps_async
 
 ROOT = Path(__file__).resolve().parents[1]
 FACADES = ROOT / "src" / "tasktracker" / "units" / "facades"
@@ -178,6 +184,39 @@ def _source_def(method: Callable[..., Any]) -> ast.FunctionDef:
     return node
 
 
+def _is_run_steps(node: ast.expr, namespace: dict[str, Any]) -> bool:
+    return isinstance(node, ast.Name) and namespace.get(node.id) is run_steps
+
+
+def _steps_call(node: ast.FunctionDef, method: Callable[..., Any]) -> ast.Call | None:
+    """The steps a fast-path method runs: `self._steps(...)` in a body that is exactly
+    `return run_steps(self.session, self._steps(...))` (after the docstring); None for a
+    method that does not use `run_steps`, which any other use of it is refused as."""
+    namespace = method.__globals__
+    uses = any(_is_run_steps(n, namespace) for n in ast.walk(node) if isinstance(n, ast.Name))
+    if not uses:
+        return None
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    match body:
+        case [
+            ast.Return(
+                value=ast.Call(
+                    func=runner,
+                    args=[
+                        ast.Attribute(value=ast.Name(id="self"), attr="session"),
+                        ast.Call(func=ast.Attribute(value=ast.Name(id="self"))) as steps,
+                    ],
+                    keywords=[],
+                )
+            )
+        ] if _is_run_steps(runner, namespace):
+            return steps
+    raise TypeError(
+        f"{method.__qualname__}: a fast-path method is `return run_steps(self.session, "
+        "self._steps(...))`, for its facade to await the same steps"
+    )
+
+
 def _call_arguments(arguments: ast.arguments) -> str:
     passed = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
     if arguments.vararg:
@@ -213,10 +252,23 @@ def facade_method(
         raise TypeError(f"{sync_class.__name__}.{name} has no return annotation")
     if "s" in {a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)}:
         raise TypeError(f"{sync_class.__name__}.{name}: a parameter named s, the lambda's")
+    steps = _steps_call(node, method)
+    if steps is None:
+        passed = _call_arguments(arguments)
+        call = f"self._session.run_sync(lambda s: {sync_class.__name__}(s).{name}({passed}))"
+    else:
+        assert isinstance(steps.func, ast.Attribute)
+        steps.func.value = ast.Call(  # the sync class on the unit's sync session
+            ast.Name(sync_class.__name__, ast.Load()),
+            [ast.Attribute(ast.Attribute(ast.Name("self"), "_session"), "sync_session")],
+            [],
+        )
+        steps.args = [transformer.visit(a) for a in steps.args]
+        steps.keywords = [transformer.visit(k) for k in steps.keywords]
+        imports.add("run_steps_async", run_steps_async, run_steps_async.__module__)
+        call = f"run_steps_async(self._session, {ast.unparse(steps)})"
     for alias, value, seen_from in transformer.used:
         imports.add(alias, value, seen_from)
-    passed = _call_arguments(arguments)
-    call = f"self._session.run_sync(lambda s: {sync_class.__name__}(s).{name}({passed}))"
     doc = _docstring(method)
     body = f"await {call}" if returns == "None" else f"return await {call}"
     separator = ", " if parameters else ""
@@ -230,10 +282,15 @@ def facade_class(sync_class: type, imports: Imports) -> str:
     body = "\n".join(
         facade_method(sync_class, name, method, shadowed, imports) for name, method in methods
     )
+    fast = (
+        ", a fast-path method's steps on the driver's\n    async cursor (`run_steps_async`)"
+        if "run_steps_async(" in body
+        else ""
+    )
     return (
         f"class {facade_name(sync_class)}:\n"
         f'    """`{sync_class.__name__}`, awaited: each method runs the sync one on the unit\'s\n'
-        f'    session (`AsyncSession.run_sync`)."""\n\n'
+        f'    session (`AsyncSession.run_sync`){fast}."""\n\n'
         "    def __init__(self, session: AsyncSession) -> None:\n"
         "        self._session = session\n\n"
         f"{body}"

@@ -5,7 +5,9 @@ The facades in `src/tasktracker/units/facades/` are generated from the sync clas
 writes now (a sync method added, removed or changed without regenerating), and check by
 inspection, independently of the generator, that `AsyncUnit` mirrors `Unit`: the same
 attribute names, each the facade of the sync class, with an `async def` twin of every
-public method, of the same signature, and nothing else.
+public method, of the same signature, and nothing else; and that a fast-path method (its
+sync body runs `run_steps`) has a facade that awaits `run_steps_async`, never `run_sync`,
+and every other method the reverse.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib.util
 import inspect
 import sys
 import typing
+import uuid
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +25,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasktracker.db.fastpath.steps import run_steps
 from tasktracker.tasks.repository import TaskRepository
 from tasktracker.tasks.schemas import TaskRow
 from tasktracker.units import AsyncUnit, Unit
@@ -63,6 +67,39 @@ def test_the_check_fails_when_a_sync_method_changes(monkeypatch: pytest.MonkeyPa
     assert "+    async def newest_row(self) -> TaskRow:" in drift
     assert "return await self._session.run_sync(lambda s: TaskRepository(s).newest_row())" in drift
     assert generator.main(["--check"]) == 1
+
+
+def test_a_new_fast_path_method_gets_a_direct_facade(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new sync method that runs steps gets a facade awaiting them: the check fails
+    until the facades are regenerated, and the generated one does not go through
+    `run_sync`."""
+    generator = _generator()
+
+    def first_row(self: TaskRepository, id: uuid.UUID) -> TaskRow:
+        """One task, as `read`."""
+        return run_steps(self.session, self._read(id))
+
+    monkeypatch.setattr(TaskRepository, "first_row", first_row, raising=False)
+    [drift] = generator.differences(generator.facade_modules())
+    added = [line for line in drift.splitlines() if line.startswith("+ ")]
+    assert "+    async def first_row(self, id: uuid.UUID) -> TaskRow:" in added
+    assert any("run_steps_async(" in line for line in added), added
+    assert any("TaskRepository(self._session.sync_session)._read(id)" in line for line in added)
+    assert not any("run_sync" in line for line in added), added
+
+
+def test_steps_run_any_other_way_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync method that runs steps but not as `return run_steps(self.session,
+    self._steps(...))` would get a `run_sync` facade: the generator refuses it instead."""
+    generator = _generator()
+
+    def read_twice(self: TaskRepository, id: uuid.UUID) -> TaskRow:
+        run_steps(self.session, self._read(id))
+        return run_steps(self.session, self._read(id))
+
+    monkeypatch.setattr(TaskRepository, "read_twice", read_twice, raising=False)
+    with pytest.raises(TypeError, match="read_twice: a fast-path method is"):
+        generator.facade_modules()
 
 
 def _carried(unit_class: type) -> dict[str, type]:
@@ -140,3 +177,30 @@ def test_every_sync_method_has_an_async_twin_of_the_same_signature(name: str) ->
         assert inspect.iscoroutinefunction(twin), f"{facade.__name__}.{method} is not async"
         assert not inspect.iscoroutinefunction(function)
         assert _shape(twin, {}) == _shape(function, bindings), f"{facade.__name__}.{method}"
+        fast = "run_steps" in function.__code__.co_names
+        bridged = (
+            "run_steps_async" in twin.__code__.co_names,
+            "run_sync" in twin.__code__.co_names,
+        )
+        assert bridged == (fast, not fast), f"{facade.__name__}.{method}: fast path {fast}"
+
+
+FAST_PATH = {
+    "tasks": {"create_row", "read", "read_page"},
+    "conversations": {"read_latest_messages"},
+    "specifications": {"read_resolved"},
+}
+
+
+def test_the_fast_path_methods_are_the_issues() -> None:
+    """The methods whose facades await the driver: those of issue 17 (the check above
+    keys on the sync source, this one on the list)."""
+    found = {
+        name: {
+            method
+            for method, function in _public_methods(sync_class).items()
+            if "run_steps" in function.__code__.co_names
+        }
+        for name, sync_class in _carried(Unit).items()
+    }
+    assert {name: methods for name, methods in found.items() if methods} == FAST_PATH

@@ -30,6 +30,7 @@ from tasktracker.chat.schemas import (
     MessageRow,
 )
 from tasktracker.db.errors import NotFoundError
+from tasktracker.db.fastpath.steps import OnSession, Steps, run_steps
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated, write
@@ -202,11 +203,18 @@ class ConversationRepository(TenantRepository[Conversation]):
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[MessageRow]:
         """As `latest_messages`, as read rows: the fast path for callers that only read."""
+        return run_steps(self.session, self._read_latest_messages(conversation_id, limit, cursor))
+
+    def _read_latest_messages(
+        self, conversation_id: uuid.UUID, limit: int, cursor: str | None
+    ) -> Steps[Page[MessageRow]]:
         filter = MessageFilter(conversation_id=conversation_id)
-        page = _MESSAGES.rows(
-            self.session, filter, sort=MessageOrder.NEWEST_FIRST, limit=limit, cursor=cursor
+        page = yield from _MESSAGES.row_steps(
+            filter, sort=MessageOrder.NEWEST_FIRST, limit=limit, cursor=cursor
         )
-        return self._found(conversation_id, Page(page.items[::-1], page.next_cursor))
+        if not page:  # no messages, or no such conversation: the ORM tells
+            yield OnSession(lambda: self.get(conversation_id))
+        return Page(page.items[::-1], page.next_cursor)
 
     def _messages(
         self, conversation_id: uuid.UUID, order: MessageOrder, limit: int, cursor: str | None

@@ -14,8 +14,9 @@ asyncio tasks need the same, for the same reason: SQLAlchemy's async pool queues
 connections in an `asyncio.Queue`, and a task that returns one and loops straight back
 takes it again before the waiter it woke has run (100 tasks on a pool of 20: p50 13 ms,
 p99 3 s). `AsyncFairGate` is the gate for them: the permit passes to the first waiting
-task. Its `permit()` also serves the sync code an async unit runs through `run_sync`
-(the compiled reads of a read-only unit), by SQLAlchemy's greenlet bridge.
+task. `apermit()` serves async units and the async fast path (`db.fastpath.asynchronous`);
+`permit()` the sync code an async unit runs through `run_sync` (an asyncpg unit's compiled
+reads), by SQLAlchemy's greenlet bridge.
 
 On SQLite the gate is the one write permit of the units that may write (read-only units
 do not take it): a queue in front of SQLite's write lock, whose busy handler polls, so a

@@ -36,6 +36,7 @@ from tasktracker.db.base import Input
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery, QueryCache
 from tasktracker.db.fastpath.entities import entities
+from tasktracker.db.fastpath.steps import Steps, run_steps
 from tasktracker.db.pagination import (
     Ordering,
     Page,
@@ -328,6 +329,12 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         cursor: str | None = None,
     ) -> Page[RowT]:
         """A page of read rows (the fast path)."""
+        return run_steps(session, self.row_steps(filter, sort=sort, limit=limit, cursor=cursor))
+
+    def row_steps(
+        self, filter: FilterT | None = None, *, sort: SortT, limit: int, cursor: str | None = None
+    ) -> Steps[Page[RowT]]:
+        """`rows` as the steps of a fast-path method (`fastpath.steps`), sync or async."""
         if self._make_row is None:
             raise TypeError("a listing without a read row has no fast path")
         call = self._call(filter, sort, limit, cursor)
@@ -339,7 +346,7 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
             return CompiledQuery(paged, tuple if appended_keys(paged) else self._row)
 
         query = self._compiled.get(call.shape, build)
-        rows = query.all(session, **call.parameters)
+        rows = yield query.fetching(**call.parameters)
         made = not appended_keys(query.statement)
         return make_page(rows, query.statement, limit, None if made else self._make_row)
 

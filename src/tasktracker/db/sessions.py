@@ -19,7 +19,8 @@ the compiled reads then share.
 
 Async callers use `AsyncDatabase` with the same semantics; the (sync) repositories run
 through `AsyncSession.run_sync`, SQLAlchemy's documented bridge, one source of truth for
-every query.
+every query (the fast-path methods' compiled statements are awaited on the driver's async
+cursor instead: `db.fastpath.steps`).
 
 Both are generic over the session class their units yield (`session_class`): here, the
 core's own (`TaskTrackerSession`, `AsyncSession`), which know no domain; `tasktracker.units`
@@ -197,7 +198,7 @@ class AsyncDatabase(Generic[AsyncSessionT_co]):
                 yield outer
             return
         # As in `Database`: a unit that holds a connection takes its permit now, a read-only
-        # unit's compiled reads one each (`db.fastpath`, through `run_sync`).
+        # unit's compiled reads one each (`db.fastpath.asynchronous`).
         gate = self._gate if kind.holds_connection else None
         async with gate.apermit() if gate is not None else nullcontext():
             with translating():
@@ -209,12 +210,14 @@ class AsyncDatabase(Generic[AsyncSessionT_co]):
                 with self._open_units.opened(session), translating():
                     try:
                         yield session
-                        await session.run_sync(unit.commit)
+                        if not unit.idle(session.sync_session):
+                            await session.run_sync(unit.commit)
                     except BaseException:
                         await session.run_sync(unit.roll_back)
                         raise
             finally:
-                await session.run_sync(unit.release)
+                if not unit.idle(session.sync_session):
+                    await session.run_sync(unit.release)
 
     async def _open(self, kind: UnitKind) -> tuple[AsyncEngine | AsyncConnection, UnitTransaction]:
         if isinstance(self.bind, AsyncConnection):

@@ -140,6 +140,19 @@ class UnitTransaction:
             except Exception as exc:
                 log.debug("rollback after a failed unit of work also failed: %s", exc)
 
+    def idle(self, session: Session) -> bool:
+        """Whether ending the unit has nothing to do (`commit` and `release` would do
+        nothing): a read-only unit served by the compiled fast path alone, which began
+        nothing and holds no connection, object or permit. An async unit then ends without
+        a trip through the greenlet bridge."""
+        return (
+            self.transaction is None
+            and self.connection is None
+            and not session.in_transaction()
+            and not session.identity_map
+            and PERMIT not in session.info
+        )
+
     def release(self, session: Session) -> None:
         """Always: close the session, then the unit's connection (back to the pool). A
         session that never began and holds no object (a unit served by the compiled fast

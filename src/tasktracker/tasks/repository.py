@@ -14,6 +14,7 @@ from sqlmodel import col
 from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery
+from tasktracker.db.fastpath.steps import Steps, run_steps
 from tasktracker.db.listing import (
     AtLeast,
     Equals,
@@ -152,8 +153,11 @@ class TaskRepository(TenantRepository[Task]):
     def create_row(self, data: TaskCreate | Mapping[str, Any]) -> TaskRow:
         """A new task, inserted by one compiled INSERT and returned as a read row: the fast
         path for callers that do not go on to change the task in the same unit."""
+        return run_steps(self.session, self._create_row(data))
+
+    def _create_row(self, data: TaskCreate | Mapping[str, Any]) -> Steps[TaskRow]:
         data = validated(TaskCreate, data)
-        self._check_category(data.category_id)
+        yield from self._checked_category(data.category_id)
         now = utc_now()
         row = TaskRow(
             id=new_id(),
@@ -167,7 +171,7 @@ class TaskRepository(TenantRepository[Task]):
             created_at=now,
             updated_at=now,
         )
-        _INSERT.execute(self.session, **row._asdict())
+        yield _INSERT.changing(**row._asdict())
         return row
 
     def update(
@@ -195,10 +199,13 @@ class TaskRepository(TenantRepository[Task]):
 
     def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
-        row = _BY_ID.one_or_none(self.session, id=self.checked_id(id))
-        if row is None:
+        return run_steps(self.session, self._read(id))
+
+    def _read(self, id: uuid.UUID) -> Steps[TaskRow]:
+        rows = yield _BY_ID.fetching(id=self.checked_id(id))
+        if not rows:
             raise NotFoundError(f"Task {id} not found")
-        return row
+        return rows[0]  # type: ignore[no-any-return]
 
     def read_page(
         self,
@@ -209,7 +216,12 @@ class TaskRepository(TenantRepository[Task]):
         cursor: str | None = None,
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
-        return _TASKS.rows(self.session, filter, sort=sort, limit=limit, cursor=cursor)
+        return run_steps(self.session, self._read_page(filter, sort, limit, cursor))
+
+    def _read_page(
+        self, filter: TaskFilter | None, sort: TaskSort, limit: int, cursor: str | None
+    ) -> Steps[Page[TaskRow]]:
+        return _TASKS.row_steps(filter, sort=sort, limit=limit, cursor=cursor)
 
     def count(self, filter: TaskFilter | None = None) -> int:
         return _TASKS.count(self.session, filter)
@@ -222,6 +234,9 @@ class TaskRepository(TenantRepository[Task]):
         return counts
 
     def _check_category(self, category_id: uuid.UUID | None) -> None:
+        run_steps(self.session, self._checked_category(category_id))
+
+    def _checked_category(self, category_id: uuid.UUID | None) -> Steps[None]:
         """A friendly error before the database's composite foreign key would refuse it."""
-        if category_id is not None and _CATEGORY.one_or_none(self.session, id=category_id) is None:
+        if category_id is not None and not (yield _CATEGORY.fetching(id=category_id)):
             raise ValidationError.single("category_id", "no such category", model="Task")

@@ -18,7 +18,10 @@ compiles its statement once per dialect, then on each call:
 - turns rows into immutable read rows (`NamedTuple`s), decoding column by column
   (`fastpath.decoding`).
 
-What it reads of SQLAlchemy beyond its public API (the compiler's bind names and
+The plan of a statement (its SQL, bind processors, decoders: `fastpath.plans`) is built
+once per dialect and shared by the two executors: this one, and the async one
+(`fastpath.asynchronous`), which awaits the driver's async cursor with the same checks.
+What they read of SQLAlchemy beyond its public API (the compiler's bind names and
 positions, event dispatch) goes through `db.sqlalchemy_internals`.
 
 Isolation stays structural (`tenancy.compiled_scope`): a statement is checked as any
@@ -34,28 +37,31 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
-from tasktracker.db.driver_errors import transaction_lost, translate_driver_error
-from tasktracker.db.engines import SLOW_QUERY_OPTION, cursor_events_observed, log_if_slow
-from tasktracker.db.errors import ValidationError
-from tasktracker.db.fastpath.decoding import Converter, Decoders, RowT, decode_rows, decoders
-from tasktracker.db.gate import Gate
-from tasktracker.db.sqlalchemy_internals import (
-    bind_names,
-    fire_cursor_event,
-    positions,
-    prefetch_columns,
+from tasktracker.db.driver_errors import translate_driver_error
+from tasktracker.db.engines import cursor_events_observed
+from tasktracker.db.fastpath.decoding import RowT, decode_rows
+from tasktracker.db.fastpath.plans import (
+    RELEASE,
+    ROLLBACK_TO_SAVEPOINT,
+    SAVEPOINT,
+    AnySelect,
+    Plan,
+    check_complete,
+    finished,
+    lost_connection,
+    undo_for,
 )
+from tasktracker.db.fastpath.steps import Statement
+from tasktracker.db.gate import Gate
+from tasktracker.db.sqlalchemy_internals import fire_cursor_event
 from tasktracker.db.tenancy import (
     GATE,
     SCOPE_PARAMETER,
@@ -64,11 +70,6 @@ from tasktracker.db.tenancy import (
     scope_user_id,
 )
 
-_SAVEPOINT = "SAVEPOINT tasktracker_write"
-_RELEASE = "RELEASE SAVEPOINT tasktracker_write"
-_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT tasktracker_write"
-
-AnySelect = Select[*tuple[Any, ...]]
 QueryT = TypeVar("QueryT")
 
 
@@ -87,78 +88,6 @@ def unit_connection(session: Session) -> Connection | None:
     return session.connection() if session.in_transaction() else None
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """A statement compiled for one dialect, with what its parameters and rows need."""
-
-    compiled: SQLCompiler
-    sql: str
-    positions: tuple[str, ...] | None
-    processors: tuple[tuple[str, Converter], ...]
-    decoders: Decoders
-    columns: tuple[str, ...]
-
-    @classmethod
-    def of(cls, statement: AnySelect | Insert, dialect: Dialect) -> _Plan:
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler)
-        processors: dict[str, Converter] = {}
-        for bind, name in bind_names(compiled):
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                processors.setdefault(name, process)  # a name may be bound more than once
-        columns = statement.selected_columns if isinstance(statement, Select) else ()
-        return cls(
-            compiled,
-            compiled.string,
-            positions(compiled),
-            tuple(processors.items()),
-            decoders((column.type for column in columns), dialect),
-            tuple(column.key or "value" for column in columns),
-        )
-
-    def arguments(self, values: dict[str, Any]) -> Any:
-        """The driver's parameters: our values, converted by the column types."""
-        parameters = self.compiled.construct_params(values)
-        for name, process in self.processors:
-            try:
-                parameters[name] = process(parameters[name])
-            except ValidationError as exc:  # refused by one of our types (a naive datetime)
-                raise ValidationError.single(name, exc.errors[0].message) from None
-            except (TypeError, ValueError, AttributeError) as exc:
-                # What the ORM path reports as a statement error: a value the column's type
-                # cannot take (a naive datetime, a string where a UUID belongs).
-                reason = str(exc) if isinstance(exc, ValueError) else "has the wrong type"
-                raise ValidationError.single(name, reason) from None
-        if self.positions is None:
-            return parameters
-        return tuple(parameters[name] for name in self.positions)
-
-
-def _undo_for(fairy: PoolProxiedConnection) -> str:
-    """How a compiled write on PostgreSQL is undone if it fails, leaving the unit usable as
-    after a failed ORM write (`db.repository.write`): PostgreSQL aborts the whole
-    transaction on a failed statement (SQLite undoes only the statement by itself).
-
-    A write that begins the transaction (psycopg sends BEGIN with the unit's first
-    statement: the usual unit is one INSERT, then COMMIT) is undone by rolling that back:
-    nothing else is in it. Any other is sent in a savepoint, two more round trips."""
-    pgconn = getattr(fairy.driver_connection, "pgconn", None)  # psycopg's; asyncpg has none
-    if pgconn is not None and pgconn.transaction_status == TransactionStatus.IDLE:
-        return "ROLLBACK"
-    return _ROLLBACK_TO_SAVEPOINT
-
-
-def _check_complete(statement: Insert) -> None:
-    """A compiled INSERT runs no Python-side column defaults (SQLAlchemy's execution would
-    compute these "prefetch" columns first): it must give a value for each of them."""
-    compiled = statement.compile()
-    assert isinstance(compiled, SQLCompiler)
-    missing = prefetch_columns(compiled)
-    if missing:
-        raise ValueError(f"a compiled INSERT must give these columns: {', '.join(missing)}")
-
-
 class CompiledQuery(Generic[RowT]):
     """A tenant statement compiled once per dialect, run on the unit of work's connection.
 
@@ -168,43 +97,57 @@ class CompiledQuery(Generic[RowT]):
     """
 
     def __init__(self, statement: AnySelect | Insert, row: type[RowT] | None = None) -> None:
-        self._writes = not isinstance(statement, Select)
+        self.writes = not isinstance(statement, Select)
         if not isinstance(statement, Select):
-            _check_complete(statement)
+            check_complete(statement)
         self.statement = compiled_scope(statement)
         self._make_row: Callable[[Iterable[Any]], RowT] | None = (
             functools.partial(tuple.__new__, row) if row is not None else None
         )
         # By dialect instance (one per engine; the fast lookup) and by (name, driver, style).
-        self._plans: dict[Hashable, _Plan] = {}
+        self._plans: dict[Hashable, Plan] = {}
 
     def all(self, session: Session, **parameters: Any) -> list[RowT]:
         """Every row, as read rows."""
         plan, rows = self._run(session, parameters, fetch=True)
-        assert self._make_row is not None, "a statement without a row type returns no rows"
-        return decode_rows(rows, plan.decoders, plan.columns, self._make_row)
-
-    def one_or_none(self, session: Session, **parameters: Any) -> RowT | None:
-        rows = self.all(session, **parameters)
-        return rows[0] if rows else None
+        return self.decoded(plan, rows)
 
     def execute(self, session: Session, **parameters: Any) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         _, count = self._run(session, parameters, fetch=False)
         return int(count)
 
-    def _plan(self, dialect: Dialect) -> _Plan:
+    def fetching(self, **parameters: Any) -> Statement:
+        """`all` as a step of a fast-path method (`fastpath.steps`): its rows are sent back."""
+        return Statement(self, parameters, fetch=True)
+
+    def changing(self, **parameters: Any) -> Statement:
+        """`execute` as a step of a fast-path method: its row count is sent back."""
+        return Statement(self, parameters, fetch=False)
+
+    def plan(self, dialect: Dialect) -> Plan:
         plan = self._plans.get(dialect)
         if plan is None:
             key = (dialect.name, dialect.driver, dialect.paramstyle)
-            plan = self._plans.get(key) or _Plan.of(self.statement, dialect)
+            plan = self._plans.get(key) or Plan.of(self.statement, dialect)
             self._plans[key] = self._plans[dialect] = plan
         return plan
 
-    def _run(self, session: Session, parameters: dict[str, Any], *, fetch: bool) -> Any:
+    def bound(self, session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
+        """`parameters` with the scope's user id, from the unit of work (a caller can
+        neither supply nor omit it); a write is refused in a read-only unit."""
         parameters[SCOPE_PARAMETER] = scope_user_id(session)
-        if self._writes:
+        if self.writes:
             check_writable(session)
+        return parameters
+
+    def decoded(self, plan: Plan, rows: Any) -> list[RowT]:
+        """The driver's rows as read rows."""
+        assert self._make_row is not None, "a statement without a row type returns no rows"
+        return decode_rows(rows, plan.decoders, plan.columns, self._make_row)
+
+    def _run(self, session: Session, parameters: dict[str, Any], *, fetch: bool) -> Any:
+        self.bound(session, parameters)
         connection = unit_connection(session)
         if connection is not None:
             return self._send(connection, connection.connection, parameters, fetch)
@@ -227,11 +170,11 @@ class CompiledQuery(Generic[RowT]):
         fairy: PoolProxiedConnection,
         parameters: dict[str, Any],
         fetch: bool,
-    ) -> tuple[_Plan, Any]:
+    ) -> tuple[Plan, Any]:
         """Execute on `fairy`, a pooled connection held by `owner` (the unit's connection,
         or the engine it was borrowed from for this one statement)."""
         dialect = owner.dialect
-        plan = self._plan(dialect)
+        plan = self.plan(dialect)
         arguments = plan.arguments(parameters)
         cursor = fairy.cursor()
         # The engine's own slow-query log is applied here; the cursor events are dispatched
@@ -240,23 +183,21 @@ class CompiledQuery(Generic[RowT]):
         observed = isinstance(owner, Connection) and cursor_events_observed(owner)
         if observed:
             fire_cursor_event(owner, "before_cursor_execute", cursor, plan.sql, arguments)
-        undo = _undo_for(fairy) if self._writes and dialect.name == "postgresql" else None
-        savepoint = undo == _ROLLBACK_TO_SAVEPOINT
+        undo = undo_for(fairy, dialect) if self.writes else None
+        savepoint = undo == ROLLBACK_TO_SAVEPOINT
         try:
             if savepoint:
-                cursor.execute(_SAVEPOINT)
+                cursor.execute(SAVEPOINT)
             started = time.perf_counter()
             cursor.execute(plan.sql, arguments)
             result = cursor.fetchall() if fetch else cursor.rowcount
             elapsed = time.perf_counter() - started
             if savepoint:
-                cursor.execute(_RELEASE)
+                cursor.execute(RELEASE)
         except dialect.loaded_dbapi.Error as exc:
-            lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-            if isinstance(owner, Connection) and (lost or transaction_lost(owner)):
-                owner.invalidate(exc)
-            elif lost:
-                fairy.invalidate(exc)
+            lost, invalidate = lost_connection(owner, fairy, exc, cursor)
+            if invalidate is not None:
+                invalidate(exc)
             elif undo is not None:  # should this fail too, the write's error is still the one
                 with suppress(dialect.loaded_dbapi.Error):
                     cursor.execute(undo)
@@ -264,12 +205,9 @@ class CompiledQuery(Generic[RowT]):
         finally:
             with suppress(dialect.loaded_dbapi.Error):  # as it may, on a connection just dropped
                 cursor.close()
-        if observed:
-            fire_cursor_event(owner, "after_cursor_execute", cursor, plan.sql, arguments)
-        else:
-            threshold = owner.get_execution_options().get(SLOW_QUERY_OPTION)
-            if threshold is not None:
-                log_if_slow(plan.sql, elapsed, threshold)
+        finished(
+            owner, observed=observed, cursor=cursor, plan=plan, arguments=arguments, elapsed=elapsed
+        )
         return plan, result
 
 

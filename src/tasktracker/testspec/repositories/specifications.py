@@ -21,6 +21,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError
+from tasktracker.db.fastpath.steps import Steps, run_steps
 from tasktracker.db.listing import Listing, ListingFilter, OneOf
 from tasktracker.db.pagination import Ordering, SortKey
 from tasktracker.db.repository import TenantRepository, validated
@@ -37,7 +38,7 @@ from tasktracker.testspec.models import (
 from tasktracker.testspec.schemas import TestSpecificationCreate, TestSpecificationUpdate
 from tasktracker.testspec.services.resolution import (
     ResolvedSpecification,
-    read_resolved_specification,
+    resolved_specification,
 )
 
 LOAD_STATEMENTS = 5
@@ -123,7 +124,10 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
         """The specification resolved for a run (the fast path: no identity map), equal to
         `resolve_specification(load(id))`, or `NotFoundError`. `READ_RESOLVED_STATEMENTS`
         compiled statements whatever the number of steps, in a read-only unit too."""
-        return read_resolved_specification(self.session, id)
+        return run_steps(self.session, self._read_resolved(id))
+
+    def _read_resolved(self, id: uuid.UUID) -> Steps[ResolvedSpecification]:
+        return resolved_specification(id)
 
     def load_by_key(self, key: str) -> TestSpecification:
         return self._load(col(TestSpecification.key) == key, repr(key))

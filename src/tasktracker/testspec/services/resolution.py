@@ -5,9 +5,10 @@ Two ways to the same `ResolvedSpecification`:
 - `resolve_specification` works on a specification loaded by
   `TestSpecificationRepository.load` (a fixed number of statements, whatever the number of
   steps) and issues no SQL itself;
-- `read_resolved_specification` (`TestSpecificationRepository.read_resolved`), the fast
+- `resolved_specification` (`TestSpecificationRepository.read_resolved`), the fast
   path for callers that only read: `READ_RESOLVED_STATEMENTS` compiled statements
-  (`db.fastpath`) whatever the number of steps, read rows instead of ORM objects.
+  (`db.fastpath`) whatever the number of steps, read rows instead of ORM objects, as
+  steps (`db.fastpath.steps`) that sync and async units run.
 
 For each step invoking a command, every parameter of the signature gets its value from, in
 order: the step's literal `value`, the step's variant, the parameter's default variant, the
@@ -22,11 +23,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import BindParameter, bindparam, select
-from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery
+from tasktracker.db.fastpath.steps import Steps
 from tasktracker.testspec.enums import DataType
 from tasktracker.testspec.formats import PLACEHOLDER_PATTERN
 from tasktracker.testspec.models import (
@@ -273,14 +274,12 @@ _ARGUMENTS = CompiledQuery(
 )
 
 READ_RESOLVED_STATEMENTS = 4
-"""Statements `read_resolved_specification` issues for a visible specification: the
+"""Statements `resolved_specification` issues for a visible specification: the
 specification, its steps + commands, the signatures of those commands + parameters +
 default variants, the steps' arguments + variants (one, for a specification not found)."""
 
 
-def read_resolved_specification(
-    session: Session, specification_id: uuid.UUID
-) -> ResolvedSpecification:
+def resolved_specification(specification_id: uuid.UUID) -> Steps[ResolvedSpecification]:
     """The specification resolved as `resolve_specification(load(id))` resolves it, read
     with `READ_RESOLVED_STATEMENTS` compiled statements and no ORM object; `NotFoundError`
     if the scope cannot see it.
@@ -290,21 +289,22 @@ def read_resolved_specification(
     reads all of them from one snapshot."""
     if not isinstance(specification_id, uuid.UUID):
         raise ValidationError.single("id", "must be a UUID", model="TestSpecification")
-    found = _SPECIFICATION.one_or_none(session, specification_id=specification_id)
-    if found is None:
+    found: list[_SpecificationRow] = yield _SPECIFICATION.fetching(
+        specification_id=specification_id
+    )
+    if not found:
         raise NotFoundError(f"TestSpecification {specification_id} not found")
-    steps = _STEPS.all(session, specification_id=specification_id)
+    steps: list[_StepRow] = yield _STEPS.fetching(specification_id=specification_id)
     signatures: dict[uuid.UUID, list[_SignatureRow]] = {}
-    for entry in _SIGNATURES.all(session, specification_id=specification_id):
+    entries: list[_SignatureRow] = yield _SIGNATURES.fetching(specification_id=specification_id)
+    for entry in entries:
         signatures.setdefault(entry.command_id, []).append(entry)
-    given = {
-        (argument.test_step_id, argument.parameter_id): argument
-        for argument in _ARGUMENTS.all(session, specification_id=specification_id)
-    }
+    arguments: list[_ArgumentRow] = yield _ARGUMENTS.fetching(specification_id=specification_id)
+    given = {(argument.test_step_id, argument.parameter_id): argument for argument in arguments}
     return ResolvedSpecification(
-        id=found.id,
-        key=found.key,
-        title=found.title,
+        id=found[0].id,
+        key=found[0].key,
+        title=found[0].title,
         steps=tuple(_resolved_step(step, signatures, given) for step in steps),
     )
 

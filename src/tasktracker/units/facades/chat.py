@@ -23,12 +23,14 @@ from tasktracker.chat.schemas import (
     MessageCreate,
     MessageRow,
 )
+from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
 
 
 class AsyncConversationRepository:
     """`ConversationRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -106,10 +108,11 @@ class AsyncConversationRepository:
         self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[MessageRow]:
         """As `latest_messages`, as read rows: the fast path for callers that only read."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).read_latest_messages(
-                conversation_id, limit=limit, cursor=cursor
-            )
+        return await run_steps_async(
+            self._session,
+            ConversationRepository(self._session.sync_session)._read_latest_messages(
+                conversation_id, limit, cursor
+            ),
         )
 
     async def get(self, id: uuid.UUID, *, for_update: bool = False) -> Conversation:

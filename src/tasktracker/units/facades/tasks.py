@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
 from tasktracker.tasks.models import Category, Task, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
@@ -103,7 +104,8 @@ class AsyncCategoryRepository:
 
 class AsyncTaskRepository:
     """`TaskRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -117,7 +119,9 @@ class AsyncTaskRepository:
     async def create_row(self, data: TaskCreate | Mapping[str, Any]) -> TaskRow:
         """A new task, inserted by one compiled INSERT and returned as a read row: the fast path
         for callers that do not go on to change the task in the same unit."""
-        return await self._session.run_sync(lambda s: TaskRepository(s).create_row(data))
+        return await run_steps_async(
+            self._session, TaskRepository(self._session.sync_session)._create_row(data)
+        )
 
     async def update(
         self,
@@ -145,7 +149,9 @@ class AsyncTaskRepository:
 
     async def read(self, id: uuid.UUID) -> TaskRow:
         """One task as a read row (the fast path: no identity map), or `NotFoundError`."""
-        return await self._session.run_sync(lambda s: TaskRepository(s).read(id))
+        return await run_steps_async(
+            self._session, TaskRepository(self._session.sync_session)._read(id)
+        )
 
     async def read_page(
         self,
@@ -156,8 +162,9 @@ class AsyncTaskRepository:
         cursor: str | None = None,
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
-        return await self._session.run_sync(
-            lambda s: TaskRepository(s).read_page(filter, sort=sort, limit=limit, cursor=cursor)
+        return await run_steps_async(
+            self._session,
+            TaskRepository(self._session.sync_session)._read_page(filter, sort, limit, cursor),
         )
 
     async def count(self, filter: TaskFilter | None = None) -> int:

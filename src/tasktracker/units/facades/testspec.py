@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -166,7 +167,8 @@ class AsyncRequirementRepository:
 
 class AsyncTestSpecificationRepository:
     """`TestSpecificationRepository`, awaited: each method runs the sync one on the unit's
-    session (`AsyncSession.run_sync`)."""
+    session (`AsyncSession.run_sync`), a fast-path method's steps on the driver's
+    async cursor (`run_steps_async`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -217,8 +219,9 @@ class AsyncTestSpecificationRepository:
         """The specification resolved for a run (the fast path: no identity map), equal to
         `resolve_specification(load(id))`, or `NotFoundError`. `READ_RESOLVED_STATEMENTS`
         compiled statements whatever the number of steps, in a read-only unit too."""
-        return await self._session.run_sync(
-            lambda s: TestSpecificationRepository(s).read_resolved(id)
+        return await run_steps_async(
+            self._session,
+            TestSpecificationRepository(self._session.sync_session)._read_resolved(id),
         )
 
     async def load_by_key(self, key: str) -> TestSpecification:
