@@ -7,7 +7,7 @@ so a failing revision leaves the database at the previous one (PostgreSQL has
 transactional DDL; so does SQLite with the engine's explicit BEGIN).
 
 On PostgreSQL every migration transaction starts with `SET LOCAL lock_timeout` and
-`statement_timeout`: a migration that has to wait for a lock held by a long transaction
+`statement_timeout` (and the settings Citus needs for the revisions' DDL, `citus.py`): a migration that has to wait for a lock held by a long transaction
 fails after a few seconds (and is rolled back) instead of queueing every other query of
 the application behind it. Offline (`--sql`) scripts set both once, at the top.
 """
@@ -29,6 +29,7 @@ from tasktracker import models
 from tasktracker.db.engines import create_engine, leave_autocommit
 from tasktracker.db.settings import get_settings
 from tasktracker.db.types import StrEnumType, UTCDateTime
+from tasktracker.migrations import citus
 
 log = logging.getLogger("tasktracker.migrations")
 config = context.config
@@ -42,10 +43,12 @@ STATEMENT_TIMEOUT = "60s"
 
 
 def _timeouts() -> dict[str, str]:
-    """PostgreSQL settings for migrations (tests shorten the lock timeout via attributes)."""
+    """PostgreSQL settings for migrations (tests shorten the lock timeout via attributes),
+    Citus's included (inert without it)."""
     return {
         "lock_timeout": config.attributes.get("lock_timeout", LOCK_TIMEOUT),
         "statement_timeout": STATEMENT_TIMEOUT,
+        **citus.MIGRATION_SETTINGS,
     }
 
 
