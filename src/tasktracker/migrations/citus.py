@@ -78,9 +78,10 @@ def distribute(
         return []
     known = placements(connection)
     changed = []
-    # The tenant tables already have foreign keys to `users`; with this on, Citus would turn
-    # them into Citus local tables (which a distributed table can then not reference).
-    connection.exec_driver_sql("SET LOCAL citus.enable_local_reference_table_foreign_keys = off")
+    # Also outside a migration (`tasktracker db distribute`): the tables have triggers, and
+    # the tenant tables foreign keys to `users`.
+    for name, value in MIGRATION_SETTINGS.items():
+        connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
     for table in reference:
         if _kind(known, table) != "reference":
             connection.execute(text("SELECT create_reference_table(:t)"), {"t": table})

@@ -7,7 +7,8 @@ so a failing revision leaves the database at the previous one (PostgreSQL has
 transactional DDL; so does SQLite with the engine's explicit BEGIN).
 
 On PostgreSQL every migration transaction starts with `SET LOCAL lock_timeout` and
-`statement_timeout` (and the settings Citus needs for the revisions' DDL, `citus.py`): a migration that has to wait for a lock held by a long transaction
+`statement_timeout` (online also with the settings Citus needs for the revisions' DDL,
+`citus.py`): a migration that has to wait for a lock held by a long transaction
 fails after a few seconds (and is rolled back) instead of queueing every other query of
 the application behind it. Offline (`--sql`) scripts set both once, at the top.
 """
@@ -43,12 +44,10 @@ STATEMENT_TIMEOUT = "60s"
 
 
 def _timeouts() -> dict[str, str]:
-    """PostgreSQL settings for migrations (tests shorten the lock timeout via attributes),
-    Citus's included (inert without it)."""
+    """PostgreSQL settings for migrations (tests shorten the lock timeout via attributes)."""
     return {
         "lock_timeout": config.attributes.get("lock_timeout", LOCK_TIMEOUT),
         "statement_timeout": STATEMENT_TIMEOUT,
-        **citus.MIGRATION_SETTINGS,
     }
 
 
@@ -112,7 +111,9 @@ def _run(connection: Connection) -> None:
             if options.get("isolation_level") == "AUTOCOMMIT":
                 return  # an autocommit block: no transaction for SET LOCAL to last in
             leave_autocommit(transaction_connection)
-            for name, value in _timeouts().items():
+            # Citus's settings too, inert without it (offline scripts, which do not
+            # distribute, leave them out: docs/citus.md).
+            for name, value in (_timeouts() | citus.MIGRATION_SETTINGS).items():
                 transaction_connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
         event.listen(connection, "begin", set_timeouts)
