@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg.sql
@@ -102,6 +102,14 @@ class Plan:
     index_conditions: list[str]
     """What the index searches are bounded by (PostgreSQL `Index Cond`, SQLite the
     parenthesised part of `SEARCH ... USING ... (user_id=? AND ...)`)."""
+    shard_tasks: list[int] = field(default_factory=list)
+    """On Citus, the `Task Count` of each distributed query in the plan: 1 when Citus routes
+    it to the one shard that holds the user's rows. Empty off Citus."""
+
+    @property
+    def single_shard(self) -> bool:
+        """Routed to one shard (or not distributed at all): every `Task Count` is 1."""
+        return all(count == 1 for count in self.shard_tasks)
 
     @property
     def ranges(self) -> int:
@@ -124,11 +132,20 @@ def _explain_postgres(connection: Connection, statement: str, parameters: Any) -
     return Plan(
         statement,
         json.dumps(document, indent=1),
-        [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"],
-        [f"{n['Node Type']} {n['Index Name']}" for n in nodes if "Index Name" in n],
+        [_SHARD_ID.sub("", n["Relation Name"]) for n in nodes if n["Node Type"] == "Seq Scan"],
+        [
+            f"{n['Node Type']} {_SHARD_ID.sub('', n['Index Name'])}"
+            for n in nodes
+            if "Index Name" in n
+        ],
         sum(1 for n in nodes if n["Node Type"] in {"Sort", "Incremental Sort"}),
         [n["Index Cond"] for n in nodes if "Index Cond" in n],
+        [n["Distributed Query"]["Job"]["Task Count"] for n in nodes if "Distributed Query" in n],
     )
+
+
+_SHARD_ID = re.compile(r"_\d{6,}$")
+"""Citus names a shard's tables and indexes after the shard's id (`tasks_102012`)."""
 
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -182,9 +199,19 @@ def explain_unsorted(connection: Connection, statement: str, parameters: Any) ->
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of a plan; on Citus also of the plans each shard runs (`Distributed
+    Query` → `Job` → `Tasks` → `Remote Plan`) and of the subplans it runs first."""
     yield node
     for child in node.get("Plans", []):
         yield from _nodes(child)
+    distributed = node.get("Distributed Query", {})
+    for subplan in distributed.get("Subplans", []):
+        for planned in subplan.get("PlannedStmt", []):
+            yield from _nodes(planned["Plan"])
+    for task in distributed.get("Job", {}).get("Tasks", []):
+        for remote in task.get("Remote Plan", []):
+            for document in remote:
+                yield from _nodes(document["Plan"])
 
 
 def _explain_sqlite(connection: Connection, statement: str, parameters: Any) -> Plan:

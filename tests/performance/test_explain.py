@@ -7,7 +7,8 @@ The planner keeps its defaults (`enable_seqscan` stays on). Listings must also c
 out of an index in order, with no sort step: every task sort with each common filter, its
 first page and a page after a cursor, on both read paths (on PostgreSQL also as a generic
 plan, which a statement prepared by the driver gets after five executions), and every
-listing of the other domains.
+listing of the other domains. On Citus (the suite's Citus run) every one of them must also
+be routed to the one shard that holds the user's rows (`Task Count: 1`).
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def _plans(workload: Workload, case: Case) -> list[Plan]:
 def test_each_statement_searches_an_index(workload: Workload, name: str) -> None:
     for plan in _plans(workload, CASES[name]):
         assert plan.sequential_scans == [], f"{plan.statement}\n{plan.text}"
+        assert plan.single_shard, f"{plan.statement}\n{plan.text}"
         assert plan.index_lookups, f"{plan.statement}\n{plan.text}"
 
 
@@ -174,6 +176,8 @@ def test_a_full_scan_would_be_seen(workload: Workload) -> None:
     sql = "SELECT id FROM tasks WHERE description = 'nothing'"
     plan = explain(workload.connection, sql, {} if workload.backend == "postgresql" else ())
     assert plan.sequential_scans == ["tasks"]
+    if plan.shard_tasks:  # on Citus: no user_id, so every shard is asked
+        assert not plan.single_shard, plan.text
 
 
 # --- Listings: rows straight out of an index, in order, first page and after a cursor. ---
@@ -226,6 +230,7 @@ def test_every_task_listing_comes_out_of_an_index_in_order(
     plans = _plans_as_run(workload, *sent[-1])
     for plan in plans:
         assert plan.sequential_scans == [], f"{plan.statement}\n{plan.text}"
+        assert plan.single_shard, f"{plan.statement}\n{plan.text}"
         assert any("tasks" in lookup for lookup in plan.index_lookups), plan.text
         assert plan.sorts == 0, f"{plan.statement}\n{plan.text}"
     if page == "keyset":
@@ -337,6 +342,7 @@ def test_every_other_listing_comes_out_of_an_index_in_order(workload: Workload, 
         plans = _plans_as_run(workload, sql, parameters)
         for plan in plans:
             assert plan.sequential_scans == [], f"{plan.statement}\n{plan.text}"
+            assert plan.single_shard, f"{plan.statement}\n{plan.text}"
             assert plan.index_lookups, f"{plan.statement}\n{plan.text}"
         if workload.backend == "postgresql":
             plans = [explain_unsorted(workload.connection, sql, parameters)]
