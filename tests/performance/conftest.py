@@ -173,13 +173,14 @@ def explain_generic(connection: Connection, statement: str, parameters: Any) -> 
     try:
         connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
         connection.exec_driver_sql(f"PREPARE tasktracker_generic AS {body}")
-        try:
-            plan = _explain_postgres(connection, f"EXECUTE tasktracker_generic({arguments})", None)
-            return replace(plan, statement=f"{statement} -- as a generic plan")
-        finally:
-            connection.exec_driver_sql("DEALLOCATE tasktracker_generic")
+        plan = _explain_postgres(connection, f"EXECUTE tasktracker_generic({arguments})", None)
+        return replace(plan, statement=f"{statement} -- as a generic plan")
     finally:
         savepoint.rollback()
+        # PREPARE is not transactional: what the rollback left (a failed EXPLAIN) goes.
+        left = "SELECT 1 FROM pg_prepared_statements WHERE name = 'tasktracker_generic'"
+        if connection.exec_driver_sql(left).first() is not None:
+            connection.exec_driver_sql("DEALLOCATE tasktracker_generic")
 
 
 def explain_unsorted(connection: Connection, statement: str, parameters: Any) -> Plan:
@@ -189,11 +190,26 @@ def explain_unsorted(connection: Connection, statement: str, parameters: Any) ->
     For the listings of which each user has only a handful of rows (conversations,
     requirements...), sorting them is the planner's right choice; this shows that an index
     would give the order once the listing grows."""
+    return _explain_with(connection, statement, parameters, "enable_sort")
+
+
+def explain_unscanned(connection: Connection, statement: str, parameters: Any) -> Plan:
+    """PostgreSQL: the plan with full scans disabled (`enable_seqscan = off`): on Citus, a
+    shard holds a quarter of the data set, and for the tables of a few rows per user
+    (categories, commands) a full scan of such a small shard is the planner's right choice;
+    this shows that an index would serve the user's rows once the shard grows."""
+    return _explain_with(connection, statement, parameters, "enable_seqscan")
+
+
+def _explain_with(connection: Connection, statement: str, parameters: Any, off: str) -> Plan:
     savepoint = connection.begin_nested()
     try:
-        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        # Citus sends a SET LOCAL on to the shards' connections only when told to (inert
+        # without Citus).
+        connection.exec_driver_sql("SET LOCAL citus.propagate_set_commands = 'local'")
+        connection.exec_driver_sql(f"SET LOCAL {off} = off")
         plan = _explain_postgres(connection, statement, parameters)
-        return replace(plan, statement=f"{statement} -- with enable_sort = off")
+        return replace(plan, statement=f"{statement} -- with {off} = off")
     finally:
         savepoint.rollback()
 
