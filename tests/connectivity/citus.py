@@ -53,7 +53,7 @@ def _connect(port: int, database: str = "postgres") -> psycopg.Connection[tuple[
 
 
 class CitusCluster:
-    """A coordinator and its workers; `add_worker` starts (and registers) one more."""
+    """A coordinator and its workers."""
 
     def __init__(self, stack: contextlib.ExitStack, workers: int = 2) -> None:
         self._stack = stack
@@ -68,15 +68,6 @@ class CitusCluster:
     @property
     def worker_ports(self) -> list[int]:
         return [worker.port for worker in self.workers]
-
-    def add_worker(self, database: str) -> servers.ThrowawayCluster:
-        """A new worker, with `database` and the extension, added to `database`'s nodes."""
-        worker = self._node()
-        self.workers.append(worker)
-        _prepare_node(worker.port, database)
-        with _connect(self.coordinator.port, database) as coordinator:
-            coordinator.execute("SELECT citus_add_node(%s, %s)", (servers.LOOPBACK, worker.port))
-        return worker
 
 
 def _prepare_node(port: int, database: str) -> None:
@@ -97,6 +88,13 @@ def prepare_database(coordinator_port: int, database: str, worker_ports: list[in
         )
         for port in worker_ports:
             coordinator.execute("SELECT citus_add_node(%s, %s)", (servers.LOOPBACK, port))
+
+
+def add_worker(coordinator_port: int, database: str, worker_port: int) -> None:
+    """Give a new worker `database` and the extension, and add it to `database`'s nodes."""
+    _prepare_node(worker_port, database)
+    with _connect(coordinator_port, database) as coordinator:
+        coordinator.execute("SELECT citus_add_node(%s, %s)", (servers.LOOPBACK, worker_port))
 
 
 def drop_database(database: str, worker_ports: list[int]) -> None:
