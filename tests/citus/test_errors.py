@@ -1,0 +1,111 @@
+"""Errors on a distributed database name the same field as on PostgreSQL alone, although
+Citus forwards no constraint name (`diag.constraint_name` is None), names the shard's copy
+of the constraint in its message, turns a violation inside COPY into XX000, and refuses a
+row moved to another user in its planner. Each case first shows the raw driver error is
+Citus's, so the translation's Citus path is the one tested."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text, update
+
+from tasktracker.accounts.models import User
+from tasktracker.admin import schema
+from tasktracker.db.bulk import bulk_insert
+from tasktracker.db.errors import (
+    ConflictError,
+    IntegrityError,
+    TaskTrackerError,
+    ValidationError,
+)
+from tasktracker.db.sessions import Database
+from tasktracker.tasks.models import Task
+from tasktracker.tasks.repository import TaskRepository
+
+
+@pytest.fixture
+def users(citus_engine: Engine) -> tuple[Database, uuid.UUID, uuid.UUID]:
+    schema.upgrade(citus_engine)
+    db = Database(citus_engine)
+    ids = []
+    with db.session() as session:
+        for name in ("alice", "bob"):
+            user = User(email=f"{name}@example.com", username=name, password_hash="x" * 20)
+            session.add(user)
+            session.flush()
+            ids.append(user.id)
+    return db, ids[0], ids[1]
+
+
+def _raw_error(engine: Engine, sql: str) -> psycopg.Error:
+    """The driver's own error for `sql` (run outside the translation, rolled back)."""
+    raw = engine.raw_connection()
+    try:
+        with pytest.raises(psycopg.Error) as caught:
+            raw.cursor().execute(sql)
+        raw.rollback()
+        return caught.value
+    finally:
+        raw.close()
+
+
+def _translated(engine: Engine, sql: str) -> TaskTrackerError:
+    with engine.connect() as connection, pytest.raises(TaskTrackerError) as caught:
+        connection.execute(text(sql))
+    return caught.value
+
+
+def test_constraint_violations_name_their_field(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    _, alice, _ = users
+    blank = f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', '   ')"
+    raw = _raw_error(citus_engine, blank)
+    assert raw.diag.constraint_name is None  # Citus forwards none...
+    assert 'relation "tasks_1' in str(raw.diag.message_primary)  # ...and names the shard
+
+    check = _translated(citus_engine, blank)
+    assert isinstance(check, ValidationError)
+    assert check.fields == {"title"}
+    null = _translated(citus_engine, f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', NULL)")
+    assert isinstance(null, ValidationError)
+    assert null.fields == {"title"}
+    category = f"INSERT INTO categories (user_id, name) VALUES ('{alice}', 'Home')"
+    with citus_engine.begin() as connection:
+        connection.execute(text(category))
+    raw = _raw_error(citus_engine, category.replace("Home", "HOME"))
+    assert raw.diag.constraint_name is None
+    assert '"uq_categories_user_id_name_lower_1' in str(raw.diag.message_primary)  # a shard's
+    duplicate = _translated(citus_engine, category.replace("Home", "HOME"))
+    assert isinstance(duplicate, ConflictError)
+    assert duplicate.field == "name"
+    missing = _translated(
+        citus_engine,
+        "INSERT INTO tasks (user_id, title, category_id)"
+        f" VALUES ('{alice}', 't', '{uuid.uuid4()}')",
+    )
+    assert isinstance(missing, IntegrityError)
+    assert str(missing) == "tasks.category_id: no such row in categories for this user"
+    for error in (check, null, duplicate, missing):
+        assert "_10" not in str(error)  # no shard named
+
+
+def test_a_check_violation_inside_copy_names_the_field(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    _, alice, _ = users
+    rows = [{"user_id": alice, "title": "fine"}, {"user_id": alice, "title": "   "}]
+    with citus_engine.connect() as connection, pytest.raises(ValidationError) as caught:
+        bulk_insert(connection, Task, rows)
+    assert caught.value.fields == {"title"}
+    with citus_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM tasks")) == 0  # nothing written
+
+
+def test_moving_a_row_to_another_user_is_an_integrity_error(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    db, alice, bob = users
+    with db.user_scope(alice) as session:
+        TaskRepository(session).create({"title": "mine"})
+    with citus_engine.connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(update(Task).values(user_id=bob))
+    with db.user_scope(alice, read_only=True) as session:
+        assert [row.title for row in TaskRepository(session).read_page().items] == ["mine"]
