@@ -10,20 +10,37 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
+from tasktracker.admin import schema
 from tasktracker.db.engines import create_engine
 from tests import databases
 from tests.conftest import require_postgres
 from tests.connectivity import citus
 
 
-@pytest.fixture
-def citus_url() -> Iterator[str]:
-    """A fresh, empty Citus database (the workers registered, the extension created)."""
+def _fresh_citus_database() -> Iterator[str]:
     if not databases.CITUS:
         pytest.skip("Citus tests run with TASKTRACKER_TEST_POSTGRES=citus (docs/citus.md, 'Tests')")
     require_postgres()
     with databases.fresh_postgres_database("tt_citus") as url:
         yield url
+
+
+@pytest.fixture
+def citus_url() -> Iterator[str]:
+    """A fresh, empty Citus database (the workers registered, the extension created)."""
+    yield from _fresh_citus_database()
+
+
+@pytest.fixture(scope="module")
+def migrated_citus_engine() -> Iterator[Engine]:
+    """A Citus database migrated to head, shared by a module's tests."""
+    for url in _fresh_citus_database():
+        engine = create_engine(databases.test_settings(url))
+        try:
+            schema.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

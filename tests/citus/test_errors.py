@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, text, update
 
 from tasktracker.accounts.models import User
-from tasktracker.admin import schema
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.errors import (
     ConflictError,
@@ -27,12 +26,11 @@ from tasktracker.tasks.repository import TaskRepository
 
 
 @pytest.fixture
-def users(citus_engine: Engine) -> tuple[Database, uuid.UUID, uuid.UUID]:
-    schema.upgrade(citus_engine)
-    db = Database(citus_engine)
+def users(migrated_citus_engine: Engine) -> tuple[Database, uuid.UUID, uuid.UUID]:
+    db = Database(migrated_citus_engine)
     ids = []
     with db.session() as session:
-        for name in ("alice", "bob"):
+        for name in (f"alice{uuid.uuid4().hex[:8]}", f"bob{uuid.uuid4().hex[:8]}"):
             user = User(email=f"{name}@example.com", username=name, password_hash="x" * 20)
             session.add(user)
             session.flush()
@@ -58,30 +56,32 @@ def _translated(engine: Engine, sql: str) -> TaskTrackerError:
     return caught.value
 
 
-def test_constraint_violations_name_their_field(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_constraint_violations_name_their_field(users, migrated_citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
     _, alice, _ = users
     blank = f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', '   ')"
-    raw = _raw_error(citus_engine, blank)
+    raw = _raw_error(migrated_citus_engine, blank)
     assert raw.diag.constraint_name is None  # Citus forwards none...
     assert 'relation "tasks_1' in str(raw.diag.message_primary)  # ...and names the shard
 
-    check = _translated(citus_engine, blank)
+    check = _translated(migrated_citus_engine, blank)
     assert isinstance(check, ValidationError)
     assert check.fields == {"title"}
-    null = _translated(citus_engine, f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', NULL)")
+    null = _translated(
+        migrated_citus_engine, f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', NULL)"
+    )
     assert isinstance(null, ValidationError)
     assert null.fields == {"title"}
     category = f"INSERT INTO categories (user_id, name) VALUES ('{alice}', 'Home')"
-    with citus_engine.begin() as connection:
+    with migrated_citus_engine.begin() as connection:
         connection.execute(text(category))
-    raw = _raw_error(citus_engine, category.replace("Home", "HOME"))
+    raw = _raw_error(migrated_citus_engine, category.replace("Home", "HOME"))
     assert raw.diag.constraint_name is None
     assert '"uq_categories_user_id_name_lower_1' in str(raw.diag.message_primary)  # a shard's
-    duplicate = _translated(citus_engine, category.replace("Home", "HOME"))
+    duplicate = _translated(migrated_citus_engine, category.replace("Home", "HOME"))
     assert isinstance(duplicate, ConflictError)
     assert duplicate.field == "name"
     missing = _translated(
-        citus_engine,
+        migrated_citus_engine,
         "INSERT INTO tasks (user_id, title, category_id)"
         f" VALUES ('{alice}', 't', '{uuid.uuid4()}')",
     )
@@ -91,21 +91,26 @@ def test_constraint_violations_name_their_field(users, citus_engine: Engine) -> 
         assert "_10" not in str(error)  # no shard named
 
 
-def test_a_check_violation_inside_copy_names_the_field(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_check_violation_inside_copy_names_the_field(
+    users, migrated_citus_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
     _, alice, _ = users
     rows = [{"user_id": alice, "title": "fine"}, {"user_id": alice, "title": "   "}]
-    with citus_engine.connect() as connection, pytest.raises(ValidationError) as caught:
+    with migrated_citus_engine.connect() as connection, pytest.raises(ValidationError) as caught:
         bulk_insert(connection, Task, rows)
     assert caught.value.fields == {"title"}
-    with citus_engine.connect() as connection:
-        assert connection.scalar(text("SELECT count(*) FROM tasks")) == 0  # nothing written
+    with migrated_citus_engine.connect() as connection:
+        written = text("SELECT count(*) FROM tasks WHERE user_id = :user")
+        assert connection.scalar(written, {"user": alice}) == 0  # nothing written
 
 
-def test_moving_a_row_to_another_user_is_an_integrity_error(users, citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_moving_a_row_to_another_user_is_an_integrity_error(
+    users, migrated_citus_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
     db, alice, bob = users
     with db.user_scope(alice) as session:
         TaskRepository(session).create({"title": "mine"})
-    with citus_engine.connect() as connection, pytest.raises(IntegrityError):
+    with migrated_citus_engine.connect() as connection, pytest.raises(IntegrityError):
         connection.execute(update(Task).values(user_id=bob))
     with db.user_scope(alice, read_only=True) as session:
         assert [row.title for row in TaskRepository(session).read_page().items] == ["mine"]
