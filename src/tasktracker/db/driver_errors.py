@@ -54,7 +54,7 @@ def _final_name(table: Table, constraint: Any) -> str | None:
 
 def _find_constraint(name: str) -> tuple[Table, Any] | None:
     """The constraint of that name; on Citus also the one a shard's copy is named after
-    (`ck_tasks_title_max_length_102348`: the shard's id appended)."""
+    (`uq_categories_user_id_name_lower_102010`: the shard's id appended)."""
     for candidate in (name, _SHARD_SUFFIX.sub("", name)):
         for table in metadata.tables.values():
             for item in (*table.constraints, *table.indexes):
