@@ -24,6 +24,8 @@ from tasktracker.db.sessions import Database
 from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import TaskRepository
 
+Users = tuple[Database, uuid.UUID, uuid.UUID]
+
 
 @pytest.fixture
 def users(migrated_citus_engine: Engine) -> tuple[Database, uuid.UUID, uuid.UUID]:
@@ -56,7 +58,9 @@ def _translated(engine: Engine, sql: str) -> TaskTrackerError:
     return caught.value
 
 
-def test_constraint_violations_name_their_field(users, migrated_citus_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_constraint_violations_name_their_field(
+    users: Users, migrated_citus_engine: Engine
+) -> None:
     _, alice, _ = users
     blank = f"INSERT INTO tasks (user_id, title) VALUES ('{alice}', '   ')"
     raw = _raw_error(migrated_citus_engine, blank)
@@ -92,9 +96,19 @@ def test_constraint_violations_name_their_field(users, migrated_citus_engine: En
 
 
 def test_a_check_violation_inside_copy_names_the_field(
-    users, migrated_citus_engine: Engine
-) -> None:  # type: ignore[no-untyped-def]
+    users: Users, migrated_citus_engine: Engine
+) -> None:
     _, alice, _ = users
+    raw = migrated_citus_engine.raw_connection()
+    try:
+        copying = raw.cursor().copy("COPY tasks (user_id, title) FROM STDIN")
+        with pytest.raises(psycopg.Error) as caught_raw, copying as copy:
+            copy.write_row((alice, "fine"))
+            copy.write_row((alice, "   "))
+        raw.rollback()
+    finally:
+        raw.close()
+    assert caught_raw.value.sqlstate == "XX000"  # not 23514: Citus's, from the worker
     rows = [{"user_id": alice, "title": "fine"}, {"user_id": alice, "title": "   "}]
     with migrated_citus_engine.connect() as connection, pytest.raises(ValidationError) as caught:
         bulk_insert(connection, Task, rows)
@@ -105,8 +119,8 @@ def test_a_check_violation_inside_copy_names_the_field(
 
 
 def test_moving_a_row_to_another_user_is_an_integrity_error(
-    users, migrated_citus_engine: Engine
-) -> None:  # type: ignore[no-untyped-def]
+    users: Users, migrated_citus_engine: Engine
+) -> None:
     db, alice, bob = users
     with db.user_scope(alice) as session:
         TaskRepository(session).create({"title": "mine"})
