@@ -10,11 +10,16 @@ TASKTRACKER_TEST_POSTGRES=cluster), a throwaway cluster started here for the run
 binaries found on the machine, the `pgserver` wheel's included (tests/databases.py).
 PostgreSQL tests skip (with a loud warning) when there is neither, unless
 `TASKTRACKER_REQUIRE_POSTGRES=1` (set by `.ci/run`), which turns that into a failure.
+
+With TASKTRACKER_TEST_POSTGRES=citus the PostgreSQL is a throwaway Citus cluster instead
+(coordinator and two workers, tests/connectivity/citus.py): the PostgreSQL tests skip, saying
+so, where Citus is not installed; where it is, a cluster that does not start is an error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import uuid
 import warnings
@@ -37,6 +42,7 @@ BACKENDS = ("sqlite", "postgresql")
 _PG_PROBLEM: list[str | None] = []
 _SESSION_CLUSTER: list[contextlib.ExitStack] = []
 _PG_ORIGIN: list[str] = []
+_CITUS_MISSING: list[str] = []
 
 
 def _start_session_cluster(why: str) -> str | None:
@@ -63,6 +69,28 @@ def _start_session_cluster(why: str) -> str | None:
     return None
 
 
+def _start_citus_cluster() -> str | None:
+    """Start the run's Citus cluster; None, or why Citus is not installed here."""
+    from tests.connectivity import citus
+
+    if (problem := citus.citus_problem()) is not None:
+        return problem
+    stack = contextlib.ExitStack()
+    try:
+        cluster = stack.enter_context(citus.citus_cluster())
+    except (OSError, subprocess.SubprocessError, psycopg.Error) as exc:
+        stack.close()
+        raise pytest.UsageError(f"TASKTRACKER_TEST_POSTGRES=citus: no cluster: {exc}") from exc
+    _SESSION_CLUSTER.append(stack)
+    databases.use_admin_url(cluster.coordinator.admin_url())
+    os.environ[citus.WORKERS_VARIABLE] = ",".join(map(str, cluster.worker_ports))
+    _PG_ORIGIN.append(
+        f"throwaway Citus cluster, coordinator port {cluster.coordinator.port},"
+        f" workers {', '.join(map(str, cluster.worker_ports))}"
+    )
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Choose the run's PostgreSQL once, in the controlling process (not in xdist workers,
     which inherit its URL through TEST_POSTGRES_URL)."""
@@ -72,6 +100,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"TASKTRACKER_TEST_POSTGRES={databases.MODE!r}: one of {', '.join(databases.MODES)}"
         )
+    if databases.MODE == "citus":
+        if (problem := _start_citus_cluster()) is not None:
+            _CITUS_MISSING.append(f"TASKTRACKER_TEST_POSTGRES=citus: {problem}")
+            _PG_PROBLEM.append(_CITUS_MISSING[0])
+        return
     if databases.MODE == "cluster":
         if (problem := _start_session_cluster("TASKTRACKER_TEST_POSTGRES=cluster")) is not None:
             raise pytest.UsageError(f"TASKTRACKER_TEST_POSTGRES=cluster: {problem}")
@@ -112,7 +145,7 @@ def require_postgres() -> None:
     problem = pg_problem()
     if problem is None:
         return
-    if databases.REQUIRE_POSTGRES:
+    if databases.REQUIRE_POSTGRES and not _CITUS_MISSING:
         pytest.fail(f"{problem} (TASKTRACKER_REQUIRE_POSTGRES is set)", pytrace=False)
     warnings.warn(f"SKIPPING PostgreSQL tests: {problem}", stacklevel=2)
     pytest.skip(problem)

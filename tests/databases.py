@@ -9,6 +9,8 @@ Which PostgreSQL server the suite uses (`ADMIN_URL`), by TASKTRACKER_TEST_POSTGR
 - `cluster`: always that throwaway cluster (CI's PostgreSQL 16 run:
   TASKTRACKER_PG_BIN=pgserver), never the shared server.
 - `server`: TEST_POSTGRES_URL only, as before: no cluster is ever started for the suite.
+- `citus`: a throwaway Citus cluster (coordinator and two workers, tests/connectivity/citus.py);
+  every database the tests create is a Citus database, so the migrations distribute it.
 
 The cluster is started once per run, by the controlling process (tests/conftest.py,
 `pytest_configure`), which exports its URL as TEST_POSTGRES_URL for xdist workers and
@@ -23,6 +25,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -32,8 +35,9 @@ from tasktracker.db.settings import Settings, load_settings
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("TASKTRACKER_REQUIRE_POSTGRES", "") not in {"", "0", "false"}
-MODES = ("auto", "cluster", "server")
+MODES = ("auto", "cluster", "server", "citus")
 MODE = os.environ.get("TASKTRACKER_TEST_POSTGRES", "auto") or "auto"
+CITUS = MODE == "citus"
 
 
 def use_admin_url(url: str) -> None:
@@ -80,10 +84,21 @@ def fresh_postgres_database(prefix: str = "tt") -> Iterator[str]:
     with psycopg.connect(_libpq(ADMIN_URL), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
+        if CITUS:
+            _citus().prepare_database(admin_port(), name, _citus().worker_ports_from_environment())
         yield postgres_url(name)
     finally:
         with psycopg.connect(_libpq(ADMIN_URL), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if CITUS:
+            _citus().drop_database(name, _citus().worker_ports_from_environment())
+
+
+def _citus() -> ModuleType:
+    """The Citus helpers, imported only by a Citus run."""
+    from tests.connectivity import citus
+
+    return citus
 
 
 @contextmanager

@@ -267,11 +267,16 @@ class ThrowawayCluster:
     password = "tt-Pa55word-9f3c"  # grep-able: tests assert it never appears in output
     database = "tt_app"
 
-    def __init__(self, bin_dir: Path | None = None, stock: bool = False) -> None:
+    def __init__(
+        self, bin_dir: Path | None = None, stock: bool = False, settings: str = ""
+    ) -> None:
         bin_dir = bin_dir or (PG_BIN if stock else SSL_PG_BIN)
         assert bin_dir is not None, missing_server_component(needs_openssl=not stock)
         self.bin = bin_dir
         self.stock = stock
+        self.settings = (
+            settings  # more postgresql.conf lines (Citus's, tests/connectivity/citus.py)
+        )
         self.directory = _server_owned_dir("tasktracker-cluster-")
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
@@ -303,6 +308,7 @@ class ThrowawayCluster:
                     f"ssl_key_file = '{self.certs.server_key}'\n"
                     "max_connections = 60\n"
                 )
+            conf.write(self.settings)
         host_auth = "trust" if self.stock else "scram-sha-256"
         (self.data / "pg_hba.conf").write_text(
             f"local all postgres trust\nhost all all {LOOPBACK}/32 {host_auth}\n"
@@ -532,9 +538,9 @@ class NoSslServer:
 
 @contextlib.contextmanager
 def throwaway_cluster(
-    bin_dir: Path | None = None, stock: bool = False
+    bin_dir: Path | None = None, stock: bool = False, settings: str = ""
 ) -> Iterator[ThrowawayCluster]:
-    cluster = ThrowawayCluster(bin_dir, stock)
+    cluster = ThrowawayCluster(bin_dir, stock, settings)
     try:
         cluster.create()
         yield cluster

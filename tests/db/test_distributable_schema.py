@@ -7,9 +7,10 @@ checker, which is itself tested on a schema that breaks each rule.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -26,7 +27,10 @@ from sqlalchemy import (
 )
 
 import tasktracker.models
+from tasktracker.admin import catalog
 from tasktracker.db.base import metadata
+from tasktracker.migrations import citus
+from tests import databases
 
 KEY = "user_id"
 REFERENCE_TABLES = frozenset({"users"})  # replicated to every node: create_reference_table
@@ -149,15 +153,23 @@ def test_the_checker_finds_each_violation() -> None:
         assert expected in problems, expected
 
 
-def test_the_citus_script_distributes_parents_before_children() -> None:
-    path = Path(__file__).resolve().parents[2] / "scripts" / "citus_sql.py"
-    spec = importlib.util.spec_from_file_location("citus_sql", path)
-    assert spec is not None
-    assert spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    order = script.distribution_order()
-    assert set(order) == set(metadata.tables) - REFERENCE_TABLES
+def test_the_revisions_distribute_every_table_once_parents_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every revision that creates a table distributes it (`ddl.distribute_tables`, which
+    a database without Citus ignores): recorded on SQLite, where the calls still happen."""
+    calls: list[tuple[list[str], list[str]]] = []
+
+    def record(connection: object, *, reference: Any = (), by_user: Any = ()) -> list[str]:
+        calls.append((list(reference), list(by_user)))
+        return []
+
+    monkeypatch.setattr(citus, "distribute", record)
+    databases.migrate_to(f"sqlite:///{tmp_path / 'calls.db'}")
+    reference = [name for names, _ in calls for name in names]
+    order = [name for _, names in calls for name in names]
+    assert reference == sorted(REFERENCE_TABLES)
+    assert sorted(order) == sorted(set(metadata.tables) - REFERENCE_TABLES)
     for position, name in enumerate(order):
         for fk in metadata.tables[name].foreign_key_constraints:
             referred = fk.referred_table.name
@@ -165,6 +177,6 @@ def test_the_citus_script_distributes_parents_before_children() -> None:
                 name,
                 referred,
             )
-    sql = "\n".join(script.statements())
-    assert sql.index("create_reference_table('users')") < sql.index("create_distributed_table")
-    assert sql.count("create_distributed_table") == len(order)
+    assert [t.name for t in catalog.tenant_tables()] == [  # `db distribute`'s order
+        t.name for t in metadata.sorted_tables if t.name not in REFERENCE_TABLES
+    ]

@@ -84,6 +84,11 @@ def _new_user(db: Database) -> uuid.UUID:
 def full_database(engine: Engine, backend: str) -> Iterator[tuple[Database, uuid.UUID]]:
     """A `Database` on one connection (its transaction rolled back afterwards), with a user,
     whose storage is full as soon as a task is written."""
+    if backend == "postgresql" and databases.CITUS:
+        pytest.skip(
+            "Citus: the full disk is staged by a temporary trigger on tasks, which Citus"
+            " cannot put on a distributed table (its shards are on the workers)"
+        )
     with engine.connect() as connection:
         transaction = connection.begin()
         database = Database(connection)

@@ -7,6 +7,7 @@ Alembic's own version table — and `upgrade head` must then build the same sche
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -38,10 +39,18 @@ _PG_CATALOG = {
 _SQLITE_CATALOG = {"objects": "SELECT type || ' ' || name FROM sqlite_master"}
 
 
+# On Citus the coordinator holds a copy (a shard) of the reference table `users`, named
+# after its shard id (`users_102008`), which a rebuild renumbers.
+_SHARD_ID = re.compile(r"_\d{6,}\b")
+
+
 def catalog(connection: Connection) -> Catalog:
     queries = _SQLITE_CATALOG if connection.dialect.name == "sqlite" else _PG_CATALOG
     return {
-        kind: set(connection.exec_driver_sql(query).scalars()) for kind, query in queries.items()
+        kind: {
+            _SHARD_ID.sub("_<shard>", name) for name in connection.exec_driver_sql(query).scalars()
+        }
+        for kind, query in queries.items()
     }
 
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg.sql
@@ -102,6 +102,14 @@ class Plan:
     index_conditions: list[str]
     """What the index searches are bounded by (PostgreSQL `Index Cond`, SQLite the
     parenthesised part of `SEARCH ... USING ... (user_id=? AND ...)`)."""
+    shard_tasks: list[int] = field(default_factory=list)
+    """On Citus, the `Task Count` of each distributed query in the plan: 1 when Citus routes
+    it to the one shard that holds the user's rows. Empty off Citus."""
+
+    @property
+    def single_shard(self) -> bool:
+        """Routed to one shard (or not distributed at all): every `Task Count` is 1."""
+        return all(count == 1 for count in self.shard_tasks)
 
     @property
     def ranges(self) -> int:
@@ -124,11 +132,20 @@ def _explain_postgres(connection: Connection, statement: str, parameters: Any) -
     return Plan(
         statement,
         json.dumps(document, indent=1),
-        [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"],
-        [f"{n['Node Type']} {n['Index Name']}" for n in nodes if "Index Name" in n],
+        [_SHARD_ID.sub("", n["Relation Name"]) for n in nodes if n["Node Type"] == "Seq Scan"],
+        [
+            f"{n['Node Type']} {_SHARD_ID.sub('', n['Index Name'])}"
+            for n in nodes
+            if "Index Name" in n
+        ],
         sum(1 for n in nodes if n["Node Type"] in {"Sort", "Incremental Sort"}),
         [n["Index Cond"] for n in nodes if "Index Cond" in n],
+        [n["Distributed Query"]["Job"]["Task Count"] for n in nodes if "Distributed Query" in n],
     )
+
+
+_SHARD_ID = re.compile(r"_\d{6,}$")
+"""Citus names a shard's tables and indexes after the shard's id (`tasks_102012`)."""
 
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -156,13 +173,14 @@ def explain_generic(connection: Connection, statement: str, parameters: Any) -> 
     try:
         connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
         connection.exec_driver_sql(f"PREPARE tasktracker_generic AS {body}")
-        try:
-            plan = _explain_postgres(connection, f"EXECUTE tasktracker_generic({arguments})", None)
-            return replace(plan, statement=f"{statement} -- as a generic plan")
-        finally:
-            connection.exec_driver_sql("DEALLOCATE tasktracker_generic")
+        plan = _explain_postgres(connection, f"EXECUTE tasktracker_generic({arguments})", None)
+        return replace(plan, statement=f"{statement} -- as a generic plan")
     finally:
         savepoint.rollback()
+        # PREPARE is not transactional: what the rollback left (a failed EXPLAIN) goes.
+        left = "SELECT 1 FROM pg_prepared_statements WHERE name = 'tasktracker_generic'"
+        if connection.exec_driver_sql(left).first() is not None:
+            connection.exec_driver_sql("DEALLOCATE tasktracker_generic")
 
 
 def explain_unsorted(connection: Connection, statement: str, parameters: Any) -> Plan:
@@ -172,19 +190,44 @@ def explain_unsorted(connection: Connection, statement: str, parameters: Any) ->
     For the listings of which each user has only a handful of rows (conversations,
     requirements...), sorting them is the planner's right choice; this shows that an index
     would give the order once the listing grows."""
+    return _explain_with(connection, statement, parameters, "enable_sort")
+
+
+def explain_unscanned(connection: Connection, statement: str, parameters: Any) -> Plan:
+    """PostgreSQL: the plan with full scans disabled (`enable_seqscan = off`): on Citus, a
+    shard holds a quarter of the data set, and for the tables of a few rows per user
+    (categories, commands) a full scan of such a small shard is the planner's right choice;
+    this shows that an index would serve the user's rows once the shard grows."""
+    return _explain_with(connection, statement, parameters, "enable_seqscan")
+
+
+def _explain_with(connection: Connection, statement: str, parameters: Any, off: str) -> Plan:
     savepoint = connection.begin_nested()
     try:
-        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        # Citus sends a SET LOCAL on to the shards' connections only when told to (inert
+        # without Citus).
+        connection.exec_driver_sql("SET LOCAL citus.propagate_set_commands = 'local'")
+        connection.exec_driver_sql(f"SET LOCAL {off} = off")
         plan = _explain_postgres(connection, statement, parameters)
-        return replace(plan, statement=f"{statement} -- with enable_sort = off")
+        return replace(plan, statement=f"{statement} -- with {off} = off")
     finally:
         savepoint.rollback()
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of a plan; on Citus also of the plans each shard runs (`Distributed
+    Query` → `Job` → `Tasks` → `Remote Plan`) and of the subplans it runs first."""
     yield node
     for child in node.get("Plans", []):
         yield from _nodes(child)
+    distributed = node.get("Distributed Query", {})
+    for subplan in distributed.get("Subplans", []):
+        for planned in subplan.get("PlannedStmt", []):
+            yield from _nodes(planned["Plan"])
+    for task in distributed.get("Job", {}).get("Tasks", []):
+        for remote in task.get("Remote Plan", []):
+            for document in remote:
+                yield from _nodes(document["Plan"])
 
 
 def _explain_sqlite(connection: Connection, statement: str, parameters: Any) -> Plan:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from tasktracker.admin import schema
+from tasktracker.admin import distribution, schema
 from tasktracker.db.errors import TaskTrackerError
 from tasktracker.db.settings import mask_url
 
@@ -34,10 +34,17 @@ class HealthReport:
     revision: str | None = None
     head: str | None = None
     error: str | None = None
+    # On Citus: each table's placement (admin/distribution.py); None without Citus.
+    distribution: dict[str, str] | None = None
 
     @property
     def up_to_date(self) -> bool:
         return self.reachable and self.revision == self.head
+
+    @property
+    def distribution_problems(self) -> list[str]:
+        """The tables Citus does not hold as the spec says (none without Citus)."""
+        return distribution.problems(self.distribution)
 
     @property
     def healthy(self) -> bool:
@@ -45,7 +52,10 @@ class HealthReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for a web health endpoint."""
-        return asdict(self) | {"up_to_date": self.up_to_date}
+        return asdict(self) | {
+            "up_to_date": self.up_to_date,
+            "distribution_problems": self.distribution_problems,
+        }
 
 
 def _pool_usage(engine: Engine) -> PoolUsage | None:
@@ -96,6 +106,7 @@ def _probe(connection: Connection) -> HealthReport:
         version = connection.scalar(text("SELECT sqlite_version()"))
         ssl = None
     revision = schema.current_revision(connection)
+    placements = distribution.distribution(connection)
     connection.rollback()
     return HealthReport(
         True,
@@ -106,4 +117,5 @@ def _probe(connection: Connection) -> HealthReport:
         ssl=bool(ssl) if ssl is not None else None,
         revision=revision,
         head=schema.head_revision(),
+        distribution=placements,
     )

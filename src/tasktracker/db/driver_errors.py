@@ -7,6 +7,7 @@ constraint, never as a psycopg/sqlite3/asyncpg exception.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -52,11 +53,28 @@ def _final_name(table: Table, constraint: Any) -> str | None:
 
 
 def _find_constraint(name: str) -> tuple[Table, Any] | None:
-    for table in metadata.tables.values():
-        for item in (*table.constraints, *table.indexes):
-            if _final_name(table, item) == name:
-                return table, item
+    """The constraint of that name; on Citus also the one a shard's copy is named after
+    (`uq_categories_user_id_name_lower_102010`: the shard's id appended)."""
+    for candidate in (name, _SHARD_SUFFIX.sub("", name)):
+        for table in metadata.tables.values():
+            for item in (*table.constraints, *table.indexes):
+                if _final_name(table, item) == candidate:
+                    return table, item
     return None
+
+
+_SHARD_SUFFIX = re.compile(r"_\d+$")
+# Citus does not forward the violated constraint's name (`diag.constraint_name` is None):
+# only the message names it, as the shard's copy. A violation inside COPY on a worker even
+# arrives as XX000 (internal error), recognised by the same message.
+_VIOLATION = re.compile(
+    r'violates (?P<kind>check|unique|foreign key|not-null) constraint "(?P<name>[^"]+)"'
+)
+_NULL_COLUMN = re.compile(r'null value in column "(?P<column>[^"]+)"')
+_CITUS_SQLSTATE = {"check": "23514", "unique": "23505", "foreign key": "23503"}
+# What Citus says for an UPDATE of the distribution column (a row moved to another user):
+# refused by its planner (0A000), where PostgreSQL alone refuses it by a foreign key.
+_CITUS_MOVES_ROW = "modifying the partition value of rows is not allowed"
 
 
 def _key_columns(item: Any) -> list[str]:
@@ -82,6 +100,32 @@ def _key_named_by_columns(detail: str) -> str | None:
     for key in keys:
         if {column.name for column in key.columns} == columns:
             return _final_name(table, key)
+    return None
+
+
+def _as_on_postgres(sqlstate: str, constraint: str | None, message: str) -> tuple[str, str | None]:
+    """The SQLSTATE and constraint PostgreSQL alone would have reported, from Citus's."""
+    found = _VIOLATION.search(message)
+    if found is None:
+        return sqlstate, constraint
+    if sqlstate == "XX000":
+        sqlstate = _CITUS_SQLSTATE.get(found["kind"], "23502")
+    return sqlstate, constraint or found["name"]
+
+
+def _from_integrity(
+    sqlstate: str, constraint: str | None, column: str | None, message: str
+) -> TaskTrackerError | None:
+    if sqlstate == "23505":
+        return _violation(constraint, "unique", message)
+    if sqlstate == "23514":
+        return _violation(constraint, "check", message)
+    if sqlstate == "23502":
+        null = _NULL_COLUMN.search(message)
+        return ValidationError.single(column or (null and null["column"]) or "value", "is required")
+    if sqlstate == "23503":
+        kind = "restrict" if message.startswith("update or delete on table") else "foreign_key"
+        return _violation(constraint, kind, message)
     return None
 
 
@@ -125,16 +169,12 @@ def _from_postgres(orig: Any) -> TaskTrackerError | None:
     message = getattr(diag, "message_primary", None) or first_line(orig)
     if sqlstate is None:
         return None
-    if sqlstate == "23505":
-        return _violation(constraint, "unique", message)
-    if sqlstate == "23514":
-        return _violation(constraint, "check", message)
-    if sqlstate == "23502":
+    sqlstate, constraint = _as_on_postgres(sqlstate, constraint, message)
+    if sqlstate.startswith("23"):
         column = getattr(diag, "column_name", None) or getattr(cause, "column_name", None)
-        return ValidationError.single(column or "value", "is required")
-    if sqlstate == "23503":
-        kind = "restrict" if message.startswith("update or delete on table") else "foreign_key"
-        return _violation(constraint, kind, message)
+        return _from_integrity(sqlstate, constraint, column, message)
+    if _CITUS_MOVES_ROW in message:
+        return IntegrityError(f"a row cannot move to another user: {message}")
     if sqlstate.startswith("22"):
         return ValidationError.single("value", message)
     if sqlstate == "53100":

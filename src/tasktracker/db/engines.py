@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import select
 import time
 from collections.abc import Mapping
@@ -107,8 +108,11 @@ def _psycopg_connect_args(settings: Settings, url: URL) -> dict[str, Any]:
     options = ["-c TimeZone=UTC"]
     if settings.database_statement_timeout_ms:
         options.append(f"-c statement_timeout={settings.database_statement_timeout_ms}")
-    existing = url.query.get("options")
-    args["options"] = " ".join([existing, *options] if isinstance(existing, str) else options)
+    # libpq reads PGOPTIONS only when no `options` is passed, and this always passes one:
+    # so the variable's, then the URL's, go first (a later `-c` of the same name wins).
+    existing = [os.environ.get("PGOPTIONS", ""), url.query.get("options")]
+    given = [value for value in existing if isinstance(value, str) and value.strip()]
+    args["options"] = " ".join([*given, *options])
     return args
 
 

@@ -3,12 +3,17 @@
 PostgreSQL gets a UUIDv7 default for `id` (plain SQL inserts) and an `updated_at` trigger
 (plain SQL updates). Both backends get the "sets only X to NULL" triggers that the spec
 requires instead of `ON DELETE SET NULL` (Citus refuses SET NULL on keys that include the
-distribution column; SQLite has no column-list form).
+distribution column; SQLite has no column-list form). On Citus every revision distributes
+the tables it creates, with `distribute_tables`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from alembic import op
+
+from tasktracker.migrations import citus
 
 UUID7_FUNCTION = "tasktracker_uuid7"
 UPDATED_AT_FUNCTION = "tasktracker_touch_updated_at"
@@ -63,6 +68,17 @@ def add_table_defaults(table: str, *, updated_at: bool = True) -> None:
             f"CREATE TRIGGER {table}_touch_updated_at BEFORE UPDATE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {UPDATED_AT_FUNCTION}()"
         )
+
+
+def distribute_tables(*, reference: Sequence[str] = (), by_user: Sequence[str] = ()) -> None:
+    """On Citus: `reference` become reference tables, `by_user` (parents first) are
+    distributed by `user_id`, co-located with the rest. Every revision that creates tables
+    calls it last in `upgrade()` (docs/migrations.md); the spec's rule is `users` a reference
+    table, every other table `by_user`. A no-op without the `citus` extension, and in offline
+    (`--sql`) mode, whose scripts `tasktracker db distribute` completes."""
+    if op.get_context().as_sql:
+        return
+    citus.distribute(op.get_bind(), reference=reference, by_user=by_user)
 
 
 def _nulling_name(parent: str, child: str, column: str) -> str:

@@ -7,7 +7,8 @@ so a failing revision leaves the database at the previous one (PostgreSQL has
 transactional DDL; so does SQLite with the engine's explicit BEGIN).
 
 On PostgreSQL every migration transaction starts with `SET LOCAL lock_timeout` and
-`statement_timeout`: a migration that has to wait for a lock held by a long transaction
+`statement_timeout` (online also with the settings Citus needs for the revisions' DDL,
+`citus.py`): a migration that has to wait for a lock held by a long transaction
 fails after a few seconds (and is rolled back) instead of queueing every other query of
 the application behind it. Offline (`--sql`) scripts set both once, at the top.
 """
@@ -29,6 +30,7 @@ from tasktracker import models
 from tasktracker.db.engines import create_engine, leave_autocommit
 from tasktracker.db.settings import get_settings
 from tasktracker.db.types import StrEnumType, UTCDateTime
+from tasktracker.migrations import citus
 
 log = logging.getLogger("tasktracker.migrations")
 config = context.config
@@ -109,7 +111,9 @@ def _run(connection: Connection) -> None:
             if options.get("isolation_level") == "AUTOCOMMIT":
                 return  # an autocommit block: no transaction for SET LOCAL to last in
             leave_autocommit(transaction_connection)
-            for name, value in _timeouts().items():
+            # Citus's settings too, inert without it (offline scripts, which do not
+            # distribute, leave them out: docs/citus.md).
+            for name, value in (_timeouts() | citus.MIGRATION_SETTINGS).items():
                 transaction_connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
         event.listen(connection, "begin", set_timeouts)

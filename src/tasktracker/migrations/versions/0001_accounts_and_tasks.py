@@ -124,6 +124,8 @@ def upgrade() -> None:
     ddl.add_table_defaults("tasks")
     ddl.create_nulling_trigger("categories", "tasks", "category_id")
 
+    ddl.distribute_tables(reference=["users"], by_user=["categories", "tasks"])
+
 
 def downgrade() -> None:
     ddl.drop_nulling_trigger("categories", "tasks", "category_id")

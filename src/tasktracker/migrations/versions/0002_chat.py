@@ -80,6 +80,8 @@ def upgrade() -> None:
     )
     ddl.add_table_defaults("messages", updated_at=False)
 
+    ddl.distribute_tables(by_user=["conversations", "messages"])
+
 
 def downgrade() -> None:
     op.drop_table("messages")

@@ -481,6 +481,22 @@ def upgrade() -> None:
         ["user_id", "parameter_id", "variant_id"],
     )
 
+    ddl.distribute_tables(
+        by_user=[
+            "command_categories",
+            "parameter_categories",
+            "requirements",
+            "test_specifications",
+            "generic_commands",
+            "parameters",
+            "requirement_test_links",
+            "generic_command_parameters",
+            "parameter_variants",
+            "test_steps",
+            "test_step_arguments",
+        ]
+    )
+
 
 def downgrade() -> None:
     op.drop_table("test_step_arguments")
