@@ -2,23 +2,41 @@
 
 import enum
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ForeignKeyConstraint, Index, Text
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant table references)
 from tasktracker.db.base import Created, TenantModel, Timestamped
+from tasktracker.db.constraints import field_check
 from tasktracker.db.settings import get_settings
-from tasktracker.db.text import NonBlank, RequiredText
-from tasktracker.db.types import StrEnumType
+from tasktracker.db.text import CleanText, NonBlank, RequiredText
+from tasktracker.db.types import StrEnumType, UTCDateTime
+
+NOT_BLANK_SQL = "length(trim(content)) > 0"
+JSON_DOCUMENT = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""JSONB on PostgreSQL, JSON (text) on SQLite; `None` is SQL NULL, not JSON `null`."""
 
 
 class MessageRole(enum.StrEnum):
+    SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+class MessageStatus(enum.StrEnum):
+    """`streaming` until finished; a finished message (any other status) is immutable."""
+
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
 
 
 def _within_message_max_length(value: str) -> str:
@@ -33,6 +51,9 @@ def _within_message_max_length(value: str) -> str:
 
 MessageContent = Annotated[str, NonBlank(), AfterValidator(_within_message_max_length)]
 """Non-blank text of at most `message_max_length` characters; the column is unbounded."""
+MessageText = Annotated[str, CleanText(), AfterValidator(_within_message_max_length)]
+"""`messages.content`: derived from the parts, so empty for a message of tool calls only."""
+ShortName = Annotated[str, NonBlank()]
 
 
 class ConversationFields(SQLModel):
@@ -41,11 +62,33 @@ class ConversationFields(SQLModel):
     title: RequiredText | None = Field(default=None, max_length=200)
 
 
-class MessageFields(SQLModel):
-    """The fields a caller provides, shared by the table model and its schemas."""
+class MessageUsage(SQLModel):
+    """Provenance and billing of a (typically assistant) message; every field optional."""
+
+    model: ShortName | None = Field(default=None, max_length=100)
+    provider: ShortName | None = Field(default=None, max_length=50)
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cached_tokens: int | None = Field(default=None, ge=0)
+    reasoning_tokens: int | None = Field(default=None, ge=0)
+    finish_reason: ShortName | None = Field(default=None, max_length=50)
+    latency_ms: int | None = Field(default=None, ge=0)
+
+
+class MessageFields(MessageUsage):
+    """The stored fields of a message, shared by the table model and its read schema."""
 
     role: MessageRole = Field(sa_type=StrEnumType(MessageRole))
-    content: MessageContent = Field(sa_type=Text)
+    content: MessageText = Field(sa_type=Text)
+    # None: a message stored before parts existed, which is its `content` as one text part.
+    parts: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON_DOCUMENT)
+    content_version: int = Field(default=1, ge=1, sa_column_kwargs={"server_default": "1"})
+    status: MessageStatus = Field(
+        default=MessageStatus.COMPLETE,
+        sa_type=StrEnumType(MessageStatus),
+        sa_column_kwargs={"server_default": MessageStatus.COMPLETE.value},
+    )
+    client_message_id: ShortName | None = Field(default=None, max_length=100)
 
 
 class Conversation(ConversationFields, Timestamped, TenantModel, table=True):
@@ -72,6 +115,15 @@ class Message(MessageFields, Created, TenantModel, table=True):
 
     __tablename__ = "messages"
     __table_args__ = (
+        # A message without parts (stored before parts existed, or by plain SQL) is its
+        # text, so a finished one needs some; a message with parts derives its (possibly
+        # empty) text from them, and a stream's text grows from nothing.
+        field_check(
+            "content",
+            text(f"parts IS NOT NULL OR status <> 'complete' OR {NOT_BLANK_SQL}"),
+            "not_blank",
+            "must not be blank",
+        ),
         ForeignKeyConstraint(
             ["user_id", "conversation_id"],
             ["conversations.user_id", "conversations.id"],
@@ -85,6 +137,65 @@ class Message(MessageFields, Created, TenantModel, table=True):
             "created_at",
             "id",
         ),
+        # Idempotent appends: a client's id names one message of a conversation.
+        Index(
+            "uq_messages_user_id_conversation_id_client_message_id",
+            "user_id",
+            "conversation_id",
+            "client_message_id",
+            unique=True,
+            info={"field": "client_message_id", "message": "names another message"},
+        ),
+        # The usage aggregates per day or month, and the abandoned streams (partial).
+        Index("ix_messages_user_id_created_at", "user_id", "created_at"),
+        Index("ix_messages_user_id_model", "user_id", "model"),
+        Index(
+            "ix_messages_user_id_streamed_at_streaming",
+            "user_id",
+            "streamed_at",
+            postgresql_where=text("status = 'streaming'"),
+            sqlite_where=text("status = 'streaming'"),
+        ),
     )
 
     conversation_id: uuid.UUID
+    streamed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the last delta of a streaming message arrived (its start, before any)."""
+
+
+class ToolCall(Created, TenantModel, table=True):
+    """A tool call of an assistant message, indexed so its id is unique in the conversation
+    and a tool result can name it (`result_message_id`: the `tool` message answering it)."""
+
+    __tablename__ = "message_tool_calls"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "conversation_id"],
+            ["conversations.user_id", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "message_id"], ["messages.user_id", "messages.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "result_message_id"],
+            ["messages.user_id", "messages.id"],
+            ondelete="CASCADE",
+        ),
+        Index(
+            "uq_message_tool_calls_user_id_conversation_id_tool_call_id",
+            "user_id",
+            "conversation_id",
+            "tool_call_id",
+            unique=True,
+            info={"field": "tool_call_id", "message": "is already used in this conversation"},
+        ),
+        Index("ix_message_tool_calls_user_id_message_id", "user_id", "message_id"),
+        Index("ix_message_tool_calls_user_id_result_message_id", "user_id", "result_message_id"),
+    )
+
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    tool_call_id: ShortName = Field(max_length=200)
+    tool_name: ShortName = Field(max_length=200)
+    result_message_id: uuid.UUID | None = None

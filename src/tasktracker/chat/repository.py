@@ -14,22 +14,32 @@ import enum
 import uuid
 from collections.abc import Mapping, Sequence, Sized
 from datetime import datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import ColumnElement, func, inspect, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat import streams
+from tasktracker.chat.models import Conversation, Message, MessageRole, MessageStatus, MessageUsage
+from tasktracker.chat.parts import PARTS_VERSION, plain_text
+from tasktracker.chat.parts import stored as stored_parts
+from tasktracker.chat.retries import reopened, retried
 from tasktracker.chat.schemas import (
     ConversationCreate,
     ConversationSummary,
     ConversationUpdate,
     MessageCreate,
     MessageRow,
+    StreamDelta,
+    StreamFinish,
+    StreamStart,
+    UsagePeriod,
 )
-from tasktracker.db.errors import NotFoundError
+from tasktracker.chat.tools import check_roles, record
+from tasktracker.chat.usage import Period, UsageTotals, period_key, totals, totals_statement
+from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated, write
@@ -98,11 +108,19 @@ class ConversationRepository(TenantRepository[Conversation]):
     def start(self, data: ConversationCreate | Mapping[str, Any]) -> Conversation:
         """A new conversation, with its first message if given; `messages` is loaded."""
         data = validated(ConversationCreate, data)
+        first = data.first_message
+        if first is not None:
+            check_roles(first.role, first.message_parts(), "first_message.parts")
         now = utc_now()
         conversation = Conversation(title=data.title, created_at=now, messages=[])  # type: ignore[call-arg]
-        if data.first_message is not None:
-            conversation.messages.append(self._new_message(conversation, data.first_message, now))
-        return self.add(conversation)
+        with write(self.session):
+            self.session.add(conversation)
+            if first is not None:
+                message = self._new_message(conversation, first, now)
+                conversation.messages.append(message)
+                self.session.flush()
+                record(self.session, message, first.message_parts())
+        return conversation
 
     def append(
         self, conversation_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
@@ -110,19 +128,129 @@ class ConversationRepository(TenantRepository[Conversation]):
         """Add a message and move the conversation's `updated_at` to its `created_at`.
 
         The conversation row is locked (PostgreSQL) so concurrent appends to one
-        conversation are serialised and keep their order.
+        conversation are serialised and keep their order. With a `client_message_id`
+        already stored in the conversation, an exact retry (same role, content and parts)
+        returns the stored message and writes nothing; anything else is `ConflictError`.
+        Tool calls are indexed (their ids unique in the conversation); a tool result must
+        answer an earlier, unanswered call (else `ValidationError` naming the part).
         """
         data = validated(MessageCreate, data)
+        parts = data.message_parts()
+        check_roles(data.role, parts)
         conversation = self._locked(conversation_id)
+        if data.client_message_id is not None:
+            stored = self._by_client_id(conversation_id, data.client_message_id)
+            if stored is not None:
+                return retried(stored, data)
+        return self._insert(conversation, data, parts)
+
+    def open_stream(
+        self, conversation_id: uuid.UUID, data: StreamStart | Mapping[str, Any] | None = None
+    ) -> Message:
+        """A new assistant message, `streaming`, with no text yet: grow it with
+        `stream_delta`, close it with `finish_stream`. Its `client_message_id` (if any) makes
+        the open idempotent, as for `append`."""
+        start = validated(StreamStart, data or {})
+        conversation = self._locked(conversation_id)
+        if start.client_message_id is not None:
+            stored = self._by_client_id(conversation_id, start.client_message_id)
+            if stored is not None:
+                return reopened(stored)
         with write(self.session):
             at = self._next_timestamp(conversation)
-            message = self._new_message(conversation, data, at)
+            message = Message(
+                conversation_id=conversation.id,
+                role=MessageRole.ASSISTANT,
+                content="",
+                status=MessageStatus.STREAMING,
+                streamed_at=at,
+                created_at=at,
+                **start.model_dump(),
+            )
             conversation.updated_at = at
-            if "messages" in inspect(conversation).unloaded:
-                self.session.add(message)
-            else:
-                conversation.messages.append(message)
+            self._attach(conversation, message)
         return message
+
+    def stream_delta(self, message_id: uuid.UUID, text: str) -> None:
+        """Append `text` to a streaming message: one UPDATE of that row only (`content =
+        content || text`), so concurrent deltas are serialised by its row lock and none is
+        lost. A finished message is immutable (`ConflictError`); the content limit holds."""
+        delta = validated(StreamDelta, {"text": text}).text
+        self.session.flush()
+        if not streams.grow(self.session, self.checked_id(message_id), delta):
+            message = self.message(message_id)
+            if message.status is not MessageStatus.STREAMING:
+                raise streams.finished(message)
+            raise ValidationError.single("content", streams.too_long(), model="Message")
+
+    def finish_stream(
+        self, message_id: uuid.UUID, data: StreamFinish | Mapping[str, Any] | None = None
+    ) -> Message:
+        """Close a streaming message as `complete`, `interrupted` or `error`, with its usage
+        and, if given, its final parts (its tool calls are then indexed)."""
+        end = validated(StreamFinish, data or {})
+        message = self.message(message_id, for_update=True)
+        if message.status is not MessageStatus.STREAMING:
+            raise streams.finished(message)
+        parts = end.parts if end.parts is not None else streams.text_parts(message.content)
+        check_roles(MessageRole.ASSISTANT, parts)
+        with write(self.session):
+            for name, value in end.model_dump(exclude={"parts", "status"}).items():
+                if value is not None:
+                    setattr(message, name, value)
+            message.parts = stored_parts(parts)
+            message.content_version = PARTS_VERSION
+            if end.parts is not None:
+                message.content = plain_text(parts)
+            message.status = end.status
+            record(self.session, message, parts)
+        return message
+
+    def abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> builtins.list[Message]:
+        """Streaming messages with no delta for `idle`, longest idle first (partial index)."""
+        return builtins.list(self.session.scalars(streams.abandoned(utc_now() - idle, limit)))
+
+    def close_abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> int:
+        """Close up to `limit` abandoned streams as `interrupted`; returns how many."""
+        with write(self.session):
+            return streams.close_abandoned(self.session, utc_now() - idle, limit)
+
+    def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message:
+        """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
+        key = (self.user_id, self.checked_id(message_id))
+        found = self.session.get(
+            Message, key, with_for_update=for_update or None, populate_existing=True
+        )
+        if found is None:
+            raise NotFoundError(f"Message {message_id} not found")
+        return found
+
+    def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
+        """The conversation's summed token usage (one aggregate over its messages index)."""
+        statement = totals_statement(None).where(
+            col(Message.conversation_id) == self.checked_id(conversation_id)
+        )
+        return self._found(conversation_id, totals([self.session.execute(statement).one()], False))[
+            0
+        ]
+
+    def usage_by_period(
+        self, period: Period, *, since: datetime, until: datetime
+    ) -> builtins.list[UsageTotals]:
+        """The user's token usage per UTC day or month in `[since, until)`, oldest first."""
+        period = validated(UsagePeriod, {"period": period, "since": since, "until": until}).period
+        key = period_key(period, self.session.get_bind().dialect.name)
+        statement = totals_statement(key).where(
+            col(Message.created_at) >= since, col(Message.created_at) < until
+        )
+        return totals(self.session.execute(statement).all(), True)
+
+    def usage_by_model(self) -> builtins.list[UsageTotals]:
+        """The user's token usage per model (messages without a model are left out)."""
+        statement = totals_statement(cast(ColumnElement[Any], col(Message.model))).where(
+            col(Message.model).is_not(None)
+        )
+        return totals(self.session.execute(statement).all(), True)
 
     def rename(
         self,
@@ -237,9 +365,39 @@ class ConversationRepository(TenantRepository[Conversation]):
         assert conversation.updated_at is not None
         return max(utc_now(), conversation.updated_at + _ONE_TICK)
 
+    def _by_client_id(self, conversation_id: uuid.UUID, client_id: str) -> Message | None:
+        statement = select(Message).where(
+            col(Message.conversation_id) == conversation_id,
+            col(Message.client_message_id) == client_id,
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def _insert(self, conversation: Conversation, data: MessageCreate, parts: Any) -> Message:
+        with write(self.session):
+            at = self._next_timestamp(conversation)
+            message = self._new_message(conversation, data, at)
+            conversation.updated_at = at
+            self._attach(conversation, message)
+            self.session.flush()
+            record(self.session, message, parts)
+        return message
+
+    def _attach(self, conversation: Conversation, message: Message) -> None:
+        if "messages" in inspect(conversation).unloaded:
+            self.session.add(message)
+        else:
+            conversation.messages.append(message)
+
     @staticmethod
     def _new_message(conversation: Conversation, data: MessageCreate, at: datetime) -> Message:
         # Built field by field so the table model re-validates (content limit read now).
-        return Message(  # type: ignore[call-arg]
-            conversation_id=conversation.id, role=data.role, content=data.content, created_at=at
+        return Message(
+            conversation_id=conversation.id,
+            role=data.role,
+            content=data.stored_content(),
+            parts=None if data.parts is None else stored_parts(data.parts),
+            content_version=PARTS_VERSION,
+            client_message_id=data.client_message_id,
+            created_at=at,
+            **data.model_dump(include=set(MessageUsage.model_fields)),
         )
