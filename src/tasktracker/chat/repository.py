@@ -230,9 +230,10 @@ class ConversationRepository(TenantRepository[Conversation]):
         statement = totals_statement(None).where(
             col(Message.conversation_id) == self.checked_id(conversation_id)
         )
-        return self._found(conversation_id, totals([self.session.execute(statement).one()], False))[
-            0
-        ]
+        found = totals([self.session.execute(statement).one()], False)[0]
+        if not found.messages:
+            self.get(conversation_id)
+        return found
 
     def usage_by_period(
         self, period: Period, *, since: datetime, until: datetime

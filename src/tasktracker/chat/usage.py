@@ -27,7 +27,8 @@ _PG_FORMAT = {Period.DAY: "YYYY-MM-DD", Period.MONTH: "YYYY-MM"}
 
 
 class UsageTotals(NamedTuple):
-    """Summed tokens of the messages that reported usage (`messages` counts them)."""
+    """Summed tokens of the messages that reported usage (`messages` counts them; the
+    others, a user's prompt, are left out)."""
 
     key: str | None
     messages: int
@@ -44,10 +45,10 @@ def totals_statement(key: ColumnElement[Any] | None) -> Select[Any]:
     """The sums, grouped by `key` if given (then `key` is the first column)."""
     reported = col(Message.input_tokens).is_not(None) | col(Message.output_tokens).is_not(None)
     sums = [func.coalesce(func.sum(getattr(Message, name)), 0) for name in _TOKENS]
-    measures = [func.count().filter(reported), *sums]
     if key is None:
-        return select(*measures)
-    return select(key.label("key"), *measures).group_by(key).order_by(key)
+        return select(func.count(), *sums).where(reported)
+    statement = select(key.label("key"), func.count(), *sums).where(reported)
+    return statement.group_by(key).order_by(key)
 
 
 def period_key(period: Period, dialect: str) -> ColumnElement[Any]:
