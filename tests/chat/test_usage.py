@@ -84,6 +84,5 @@ def test_usage_aggregates(db: Database, make_user, count_statements: StatementCo
 def test_another_users_conversation_has_no_usage_to_show(db: Database, make_user) -> None:
     alice, bob = make_user(), make_user()
     bobs, _ = _seed(db, bob)
-    with db.user_scope(alice) as session:
-        with pytest.raises(NotFoundError):
-            ConversationRepository(session).usage_by_conversation(bobs)
+    with db.user_scope(alice) as session, pytest.raises(NotFoundError):
+        ConversationRepository(session).usage_by_conversation(bobs)

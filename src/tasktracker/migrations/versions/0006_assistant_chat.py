@@ -17,10 +17,11 @@ What an assistant that calls tools and streams needs of `messages`, and its tool
   the `tool` message answering it (`result_message_id`).
 
 Every new column is nullable or has a constant default, so adding it rewrites nothing. On
-PostgreSQL the new CHECKs are added `NOT VALID` (no scan under the exclusive lock) and the
-indexes on `messages` are built `CONCURRENTLY`, both after the revision's transaction, in
-autocommit, allowing 30 minutes each (as 0004 and 0005 do): a build or validation that
-fails leaves the database at 0005 with the columns in place, and running the upgrade again
+PostgreSQL the new CHECKs are added `NOT VALID` (no scan under the exclusive lock); the
+indexes on `messages` are built `CONCURRENTLY` after the revision's transaction, in
+autocommit, and the CHECKs validated in a last transaction with the version update, each
+statement allowing 30 minutes (as 0004 and 0005 do). A build or validation that fails
+leaves the database at 0005 with the columns in place, and running the upgrade again
 completes it (each step is rerunnable). On SQLite `messages` is rebuilt (batch mode).
 
 The downgrade refuses while a message uses what 0005 cannot store (a `system` or `tool`
@@ -242,8 +243,11 @@ def _upgrade_postgresql() -> None:
                 if_not_exists=True,
                 **options,
             )
-        for name in _checks():
-            op.execute(f"ALTER TABLE messages VALIDATE CONSTRAINT ck_messages_{name}")
+    # In the transaction after the builds, with the version update (as 0004 validates):
+    # VALIDATE scans the table without blocking its reads or writes.
+    op.execute("SET LOCAL statement_timeout = '30min'")
+    for name in _checks():
+        op.execute(f"ALTER TABLE messages VALIDATE CONSTRAINT ck_messages_{name}")
 
 
 def _upgrade_sqlite() -> None:
