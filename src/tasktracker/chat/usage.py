@@ -41,7 +41,7 @@ class UsageTotals(NamedTuple):
 _TOKENS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
 
 
-def totals_statement(key: ColumnElement[Any] | None) -> Select[Any]:
+def totals_statement(key: ColumnElement[Any] | None) -> Select[*tuple[Any, ...]]:
     """The sums, grouped by `key` if given (then `key` is the first column)."""
     reported = col(Message.input_tokens).is_not(None) | col(Message.output_tokens).is_not(None)
     sums = [func.coalesce(func.sum(getattr(Message, name)), 0) for name in _TOKENS]
