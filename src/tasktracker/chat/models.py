@@ -92,12 +92,23 @@ class MessageFields(MessageUsage):
 
 
 class Conversation(ConversationFields, Timestamped, TenantModel, table=True):
-    """A chat; `updated_at` also moves forward whenever a message is appended."""
+    """A chat; `updated_at` also moves forward whenever a message is appended.
+
+    `active_leaf_id` is None while the conversation is linear (every conversation stored
+    before branches existed): its path is then all its messages in order. It names the
+    leaf of the active branch once a branch is made. No foreign key: one would make
+    `conversations` and `messages` reference each other (no parents-first order for
+    loading, export or Citus); the repository sets it, and `references` tells the export
+    which ids it holds."""
 
     __tablename__ = "conversations"
     __table_args__ = (
         # Scanned backwards: "most recent first" with the id as tie-breaker, one index scan.
         Index("ix_conversations_user_id_updated_at_id", "user_id", "updated_at", "id"),
+    )
+
+    active_leaf_id: uuid.UUID | None = Field(
+        default=None, sa_column_kwargs={"info": {"references": "messages"}}
     )
 
     messages: list["Message"] = Relationship(
@@ -137,6 +148,11 @@ class Message(MessageFields, Created, TenantModel, table=True):
             "created_at",
             "id",
         ),
+        # A message's parent in the branch tree (NULL: a root, or a linear conversation's).
+        ForeignKeyConstraint(
+            ["user_id", "parent_id"], ["messages.user_id", "messages.id"], ondelete="CASCADE"
+        ),
+        Index("ix_messages_user_id_parent_id", "user_id", "parent_id"),
         # Idempotent appends: a client's id names one message of a conversation.
         Index(
             "uq_messages_user_id_conversation_id_client_message_id",
@@ -159,6 +175,9 @@ class Message(MessageFields, Created, TenantModel, table=True):
     )
 
     conversation_id: uuid.UUID
+    parent_id: uuid.UUID | None = None
+    depth: int = Field(default=0, ge=0, sa_column_kwargs={"server_default": "0"})
+    """Messages from the root to this one, minus one: the path's order (0 while linear)."""
     streamed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the last delta of a streaming message arrived (its start, before any)."""
 

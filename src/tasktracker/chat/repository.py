@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat import streams
+from tasktracker.chat import branches, streams
 from tasktracker.chat.models import Conversation, Message, MessageRole, MessageStatus, MessageUsage
 from tasktracker.chat.parts import PARTS_VERSION, plain_text
 from tasktracker.chat.parts import stored as stored_parts
@@ -32,6 +32,7 @@ from tasktracker.chat.schemas import (
     ConversationUpdate,
     MessageCreate,
     MessageRow,
+    Siblings,
     StreamDelta,
     StreamFinish,
     StreamStart,
@@ -41,7 +42,14 @@ from tasktracker.chat.tools import check_roles, record
 from tasktracker.chat.usage import Period, UsageTotals, period_key, totals, totals_statement
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
-from tasktracker.db.pagination import Ordering, Page, SortKey
+from tasktracker.db.pagination import (
+    Ordering,
+    Page,
+    SortKey,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+)
 from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.db.types import utc_now
 
@@ -142,7 +150,75 @@ class ConversationRepository(TenantRepository[Conversation]):
             stored = self._by_client_id(conversation_id, data.client_message_id)
             if stored is not None:
                 return retried(stored, data)
-        return self._insert(conversation, data, parts)
+        named = data.parent_id
+        linear = conversation.active_leaf_id is None
+        if (
+            linear
+            and named is not None
+            and named != branches.latest_id(self.session, conversation.id)
+        ):
+            self._branch(conversation)
+        if conversation.active_leaf_id is None:
+            return self._insert(conversation, data, parts)
+        parent = self._in(conversation, named or conversation.active_leaf_id, "parent_id")
+        return self._insert(conversation, data, parts, parent.id, parent.depth + 1)
+
+    def add_sibling(
+        self, message_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
+    ) -> Message:
+        """An alternative to a message (an edited prompt, a regenerated answer): a new
+        message with the same parent, which becomes the active leaf. History is unchanged."""
+        data = validated(MessageCreate, data)
+        if data.parent_id is not None:
+            raise ValidationError.single("parent_id", "is the sibling's own parent: leave it out")
+        parts = data.message_parts()
+        check_roles(data.role, parts)
+        conversation = self._locked(self.message(message_id).conversation_id)
+        if conversation.active_leaf_id is None:
+            self._branch(conversation)
+        original = self.message(message_id)
+        return self._insert(conversation, data, parts, original.parent_id, original.depth)
+
+    def siblings(self, message_id: uuid.UUID) -> Siblings:
+        """The message and its alternatives, oldest first, with its position among them."""
+        message = self.message(message_id)
+        if message.parent_id is None and message.depth == 0:
+            conversation = self.get(message.conversation_id)
+            if conversation.active_leaf_id is None:  # linear: no alternatives
+                return Siblings([message], 1)
+        found = builtins.list(self.session.scalars(branches.siblings(message)))
+        return Siblings(found, branches.position_of(message, found))
+
+    def switch_leaf(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> Conversation:
+        """Make `message_id` the active leaf: the active path then ends there."""
+        conversation = self._locked(conversation_id)
+        with write(self.session):
+            if conversation.active_leaf_id is None:
+                branches.link_chain(self.session, conversation)
+            conversation.active_leaf_id = self._in(conversation, message_id, "message_id").id
+            conversation.updated_at = self._next_timestamp(conversation)
+        return conversation
+
+    def active_path(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """The latest `limit` messages of the active path (root → leaf), in order;
+        `next_cursor` goes further back. A linear conversation's path is all its messages
+        (`latest_messages`, whose cursors it takes then)."""
+        conversation = self.get(conversation_id)
+        if conversation.active_leaf_id is None:
+            return self.latest_messages(conversation_id, limit=limit, cursor=cursor)
+        start, above = conversation.active_leaf_id, cursor is not None
+        if cursor is not None:
+            _, start = decode_cursor(branches.PATH, cursor)
+        statement = branches.path_up(conversation_id, start, check_limit(limit) + 1, above=above)
+        found = builtins.list(self.session.scalars(statement))
+        more = found[limit:]
+        items = found[:limit]
+        next_cursor = None
+        if more:
+            next_cursor = encode_cursor(branches.PATH, (items[-1].depth, items[-1].id))
+        return Page(items[::-1], next_cursor)
 
     def open_stream(
         self, conversation_id: uuid.UUID, data: StreamStart | Mapping[str, Any] | None = None
@@ -156,6 +232,8 @@ class ConversationRepository(TenantRepository[Conversation]):
             stored = self._by_client_id(conversation_id, start.client_message_id)
             if stored is not None:
                 return reopened(stored)
+        leaf = conversation.active_leaf_id
+        parent = None if leaf is None else self._in(conversation, leaf, "parent_id")
         with write(self.session):
             at = self._next_timestamp(conversation)
             message = Message(
@@ -165,8 +243,12 @@ class ConversationRepository(TenantRepository[Conversation]):
                 status=MessageStatus.STREAMING,
                 streamed_at=at,
                 created_at=at,
+                parent_id=None if parent is None else parent.id,
+                depth=0 if parent is None else parent.depth + 1,
                 **start.model_dump(),
             )
+            if leaf is not None:
+                conversation.active_leaf_id = message.id
             conversation.updated_at = at
             self._attach(conversation, message)
         return message
@@ -373,10 +455,31 @@ class ConversationRepository(TenantRepository[Conversation]):
         )
         return self.session.scalars(statement).one_or_none()
 
-    def _insert(self, conversation: Conversation, data: MessageCreate, parts: Any) -> Message:
+    def _branch(self, conversation: Conversation) -> None:
+        with write(self.session):
+            branches.link_chain(self.session, conversation)
+
+    def _in(self, conversation: Conversation, message_id: uuid.UUID, field: str) -> Message:
+        """A message of this conversation, read afresh; else `ValidationError` on `field`."""
+        found = self.session.get(Message, (self.user_id, message_id), populate_existing=True)
+        if found is None or found.conversation_id != conversation.id:
+            raise ValidationError.single(field, "is no message of this conversation")
+        return found
+
+    def _insert(
+        self,
+        conversation: Conversation,
+        data: MessageCreate,
+        parts: Any,
+        parent_id: uuid.UUID | None = None,
+        depth: int = 0,
+    ) -> Message:
         with write(self.session):
             at = self._next_timestamp(conversation)
             message = self._new_message(conversation, data, at)
+            message.parent_id, message.depth = parent_id, depth
+            if conversation.active_leaf_id is not None:
+                conversation.active_leaf_id = message.id
             conversation.updated_at = at
             self._attach(conversation, message)
             self.session.flush()

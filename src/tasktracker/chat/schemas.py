@@ -41,6 +41,9 @@ class MessageCreate(MessageUsage, Schema):
     content: MessageContent | None = None
     parts: Parts | None = None
     client_message_id: ShortName | None = field_of(MessageFields, "client_message_id", default=None)
+    parent_id: uuid.UUID | None = None
+    """The message this one follows (default: the active leaf); another than the leaf
+    starts a branch."""
 
     @model_validator(mode="after")
     def _content_or_parts(self) -> MessageCreate:
@@ -138,6 +141,14 @@ class ConversationRead(SQLModel):
     title: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class Siblings(NamedTuple):
+    """A message's alternatives (edits of a prompt, regenerated answers), oldest first, and
+    its place among them, from 1: "2 of 3" is `position=2`, `len(messages)=3`."""
+
+    messages: list[Any]
+    position: int
 
 
 class ConversationSummary(ConversationRead):

@@ -48,6 +48,7 @@ _OLD_ROLES = "role IN ('user', 'assistant')"
 _NEW_ROLES = "role IN ('system', 'user', 'assistant', 'tool')"
 _NOT_BLANK_CONTENT = "length(trim(content)) > 0"
 _STREAMING = "status = 'streaming'"
+_PARENT_FK = "fk_messages_user_id_parent_id_messages"
 
 
 def _is_postgres() -> bool:
@@ -70,6 +71,8 @@ def _columns() -> list[sa.Column[object]]:
         sa.Column("content_version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("status", sa.String(length=20), server_default="complete", nullable=False),
         sa.Column("streamed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("parent_id", sa.Uuid(), nullable=True),
+        sa.Column("depth", sa.Integer(), server_default="0", nullable=False),
         text("client_message_id", 100),
         text("model", 100),
         text("provider", 50),
@@ -88,6 +91,7 @@ def _checks() -> dict[str, str]:
         "role_allowed": _NEW_ROLES,
         "content_not_blank": f"parts IS NOT NULL OR status <> 'complete' OR {_NOT_BLANK_CONTENT}",
         "content_version_min": "content_version >= 1",
+        "depth_min": "depth >= 0",
         "status_allowed": "status IN ('streaming', 'complete', 'interrupted', 'error')",
     }
     for column, length in (
@@ -111,6 +115,7 @@ def _indexes() -> dict[str, tuple[list[str], dict[str, Any]]]:
             ["user_id", "conversation_id", "client_message_id"],
             {"unique": True},
         ),
+        "ix_messages_user_id_parent_id": (["user_id", "parent_id"], {}),
         "ix_messages_user_id_created_at": (["user_id", "created_at"], {}),
         "ix_messages_user_id_model": (["user_id", "model"], {}),
         "ix_messages_user_id_streamed_at_streaming": (
@@ -130,7 +135,7 @@ def _autocommit() -> Iterator[None]:
         op.execute("SET statement_timeout = '60s'" if as_sql else "RESET statement_timeout")
 
 
-def _drop_check(name: str) -> None:
+def _drop_constraint(name: str) -> None:
     # Rerunnable: a failed run may have left it. Dropping it removes no guarantee that the
     # checks added in its place do not restore (or, for content, that 0006 gives up).
     op.execute(
@@ -227,10 +232,18 @@ def _upgrade_postgresql() -> None:
     for column in _columns():
         op.add_column("messages", column, if_not_exists=True)
     for name, sql in _checks().items():
-        _drop_check(f"ck_messages_{name}")
+        _drop_constraint(f"ck_messages_{name}")
         op.create_check_constraint(
             op.f(f"ck_messages_{name}"), "messages", sql, postgresql_not_valid=True
         )
+    _drop_constraint(_PARENT_FK)  # rerunnable, as the checks
+    op.execute(
+        f"ALTER TABLE messages ADD CONSTRAINT {_PARENT_FK} FOREIGN KEY (user_id, parent_id) "
+        "REFERENCES messages (user_id, id) ON DELETE CASCADE NOT VALID"
+    )
+    op.add_column(
+        "conversations", sa.Column("active_leaf_id", sa.Uuid(), nullable=True), if_not_exists=True
+    )
     _create_tool_calls()
     with _autocommit():
         for name, (columns, options) in _indexes().items():
@@ -246,8 +259,8 @@ def _upgrade_postgresql() -> None:
     # In the transaction after the builds, with the version update (as 0004 validates):
     # VALIDATE scans the table without blocking its reads or writes.
     op.execute("SET LOCAL statement_timeout = '30min'")
-    for name in _checks():
-        op.execute(f"ALTER TABLE messages VALIDATE CONSTRAINT ck_messages_{name}")
+    for name in [*(f"ck_messages_{check}" for check in _checks()), _PARENT_FK]:
+        op.execute(f"ALTER TABLE messages VALIDATE CONSTRAINT {name}")
 
 
 def _upgrade_sqlite() -> None:
@@ -259,6 +272,14 @@ def _upgrade_sqlite() -> None:
         messages.drop_constraint(op.f("ck_messages_role_allowed"), type_="check")
         for name, sql in _checks().items():
             messages.create_check_constraint(op.f(f"ck_messages_{name}"), sql)
+        messages.create_foreign_key(
+            op.f(_PARENT_FK),
+            "messages",
+            ["user_id", "parent_id"],
+            ["user_id", "id"],
+            ondelete="CASCADE",
+        )
+    op.add_column("conversations", sa.Column("active_leaf_id", sa.Uuid(), nullable=True))
     for name, (columns, options) in _indexes().items():
         op.create_index(name, "messages", columns, **options)
     _create_tool_calls()
@@ -295,10 +316,12 @@ def downgrade() -> None:
                 op.drop_index(
                     name, table_name="messages", postgresql_concurrently=True, if_exists=True
                 )
+        op.drop_constraint(op.f(_PARENT_FK), "messages", type_="foreignkey")
         for name in names:
             op.drop_constraint(op.f(name), "messages", type_="check")
         for column in reversed(columns):
             op.drop_column("messages", column)
+        op.drop_column("conversations", "active_leaf_id")
         op.create_check_constraint(op.f("ck_messages_role_allowed"), "messages", _OLD_ROLES)
         op.create_check_constraint(
             op.f("ck_messages_content_not_blank"), "messages", _NOT_BLANK_CONTENT
@@ -306,7 +329,10 @@ def downgrade() -> None:
         return
     for name in reversed(_indexes()):
         op.drop_index(name, table_name="messages")
+    with op.batch_alter_table("conversations") as conversations:
+        conversations.drop_column("active_leaf_id")
     with op.batch_alter_table("messages", recreate="always") as messages:
+        messages.drop_constraint(op.f(_PARENT_FK), type_="foreignkey")
         for name in names:
             messages.drop_constraint(op.f(name), type_="check")
         for column in reversed(columns):

@@ -22,6 +22,7 @@ from tasktracker.chat.schemas import (
     ConversationSummary,
     MessageCreate,
     MessageRow,
+    Siblings,
     StreamFinish,
     StreamStart,
 )
@@ -46,6 +47,39 @@ class AsyncConversationRepository:
         """Add a message and move the conversation's `updated_at` to its `created_at`."""
         return await self._session.run_sync(
             lambda s: ConversationRepository(s).append(conversation_id, data)
+        )
+
+    async def add_sibling(
+        self, message_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
+    ) -> Message:
+        """An alternative to a message (an edited prompt, a regenerated answer): a new message
+        with the same parent, which becomes the active leaf. History is unchanged."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).add_sibling(message_id, data)
+        )
+
+    async def siblings(self, message_id: uuid.UUID) -> Siblings:
+        """The message and its alternatives, oldest first, with its position among them."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).siblings(message_id)
+        )
+
+    async def switch_leaf(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> Conversation:
+        """Make `message_id` the active leaf: the active path then ends there."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).switch_leaf(conversation_id, message_id)
+        )
+
+    async def active_path(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """The latest `limit` messages of the active path (root → leaf), in order; `next_cursor`
+        goes further back. A linear conversation's path is all its messages
+        (`latest_messages`, whose cursors it takes then)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).active_path(
+                conversation_id, limit=limit, cursor=cursor
+            )
         )
 
     async def open_stream(

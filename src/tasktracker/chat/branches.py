@@ -1,0 +1,98 @@
+"""Statements of the branch tree: a message's `parent_id` and `depth`, a conversation's
+active leaf.
+
+A conversation stays linear (`active_leaf_id` NULL, every message `parent_id` NULL and
+`depth` 0) until its first branch, so the conversations stored before branches existed,
+and every conversation that never branches, read and append exactly as before. The first
+branch links the linear messages into a chain (`link_chain`: one UPDATE of that
+conversation's rows from a window over them, in the conversation lock), after which every
+message names its parent.
+
+The active path is read from the leaf upwards by a recursive CTE, one primary-key probe per
+step and at most `limit + 1` steps, so a page costs the same whatever the conversation's
+length; its keyset is the depth (the cursor names the oldest message returned).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
+
+from tasktracker.chat.models import Conversation, Message
+from tasktracker.db.pagination import Ordering, SortKey
+
+PATH = Ordering("messages-active-path", (SortKey(Message.depth, True), SortKey(Message.id, True)))  # type: ignore[arg-type]
+
+
+def latest_id(session: Session, conversation_id: uuid.UUID) -> uuid.UUID | None:
+    statement = (
+        select(col(Message.id))
+        .where(col(Message.conversation_id) == conversation_id)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    )
+    return session.scalar(statement)
+
+
+def link_chain(session: Session, conversation: Conversation) -> None:
+    """Make a linear conversation a chain: each message's parent is the one before it."""
+    order = (col(Message.created_at), col(Message.id))
+    ranked = (
+        select(
+            col(Message.id).label("message_id"),
+            func.lag(col(Message.id)).over(order_by=order).label("previous_id"),
+            (func.row_number().over(order_by=order) - 1).label("position"),
+        )
+        .where(col(Message.conversation_id) == conversation.id)
+        .subquery("ranked")
+    )
+    statement = (
+        update(Message)
+        .where(col(Message.id) == ranked.c.message_id)
+        .values(parent_id=ranked.c.previous_id, depth=ranked.c.position)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(statement)
+    conversation.active_leaf_id = latest_id(session, conversation.id)
+
+
+def path_up(
+    conversation_id: uuid.UUID, start: uuid.UUID, limit: int, *, above: bool = False
+) -> Select[Message]:
+    """`start` (with `above`, its parent) and its ancestors, at most `limit`, newest first;
+    nothing if `start` is no message of the conversation."""
+    step = aliased(Message, name="step")
+    first = col(Message.id) == start
+    if above:
+        parent_of_start = select(col(Message.parent_id)).where(first).scalar_subquery()
+        first = col(Message.id) == parent_of_start
+    anchor = select(col(Message.id), col(Message.parent_id), literal(1).label("steps")).where(
+        first, col(Message.conversation_id) == conversation_id
+    )
+    walk = anchor.cte("path", recursive=True)
+    parent = (
+        select(col(step.id), col(step.parent_id), (walk.c.steps + 1).label("steps"))
+        .join(walk, col(step.id) == walk.c.parent_id)
+        .where(walk.c.steps < limit)
+    )
+    walk = walk.union_all(parent)
+    return select(Message).join(walk, col(Message.id) == walk.c.id).order_by(*PATH.order_by)
+
+
+def siblings(message: Message) -> Select[Message]:
+    """The messages sharing `message`'s parent (the roots, for a root), oldest first."""
+    parent = col(Message.parent_id)
+    same = parent.is_(None) if message.parent_id is None else parent == message.parent_id
+    return (
+        select(Message)
+        .where(col(Message.conversation_id) == message.conversation_id, same)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
+
+
+def position_of(message: Message, found: list[Any]) -> int:
+    return 1 + [m.id for m in found].index(message.id)
