@@ -241,6 +241,22 @@ def _message_tool_calls(w: Writer) -> list[Row]:
     ]
 
 
+def _conversation_summaries(w: Writer) -> list[Row]:
+    answer = w.rows["messages"][1]
+    return [
+        {
+            "user_id": answer["user_id"],
+            "id": new_id(),
+            "conversation_id": answer["conversation_id"],
+            "covers_until_id": answer["id"],
+            "text": "Asked about museums open on Mondays; the Gulbenkian is.",
+            "model": "gpt-x-mini",
+            "input_tokens": 400,
+            "output_tokens": 20,
+        }
+    ]
+
+
 def _named_categories(*names: str) -> Callable[[Writer], list[Row]]:
     def factory(w: Writer) -> list[Row]:
         return [
@@ -474,6 +490,7 @@ ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "conversations": _conversations,
     "messages": _messages,
     "message_tool_calls": _message_tool_calls,
+    "conversation_summaries": _conversation_summaries,
     "command_categories": _named_categories("Power", "Measurement"),
     "parameter_categories": _named_categories("Electrical", "Timing"),
     "requirements": _requirements,

@@ -61,10 +61,10 @@ def link_chain(session: Session, conversation: Conversation) -> None:
 
 
 def path_up(
-    conversation_id: uuid.UUID, start: uuid.UUID, limit: int, *, above: bool = False
+    conversation_id: uuid.UUID, start: uuid.UUID, limit: int | None, *, above: bool = False
 ) -> Select[Message]:
-    """`start` (with `above`, its parent) and its ancestors, at most `limit`, newest first;
-    nothing if `start` is no message of the conversation."""
+    """`start` (with `above`, its parent) and its ancestors, at most `limit` (None: up to
+    the root), newest first; nothing if `start` is no message of the conversation."""
     step = aliased(Message, name="step")
     first = col(Message.id) == start
     if above:
@@ -74,11 +74,11 @@ def path_up(
         first, col(Message.conversation_id) == conversation_id
     )
     walk = anchor.cte("path", recursive=True)
-    parent = (
-        select(col(step.id), col(step.parent_id), (walk.c.steps + 1).label("steps"))
-        .join(walk, col(step.id) == walk.c.parent_id)
-        .where(walk.c.steps < limit)
+    parent = select(col(step.id), col(step.parent_id), (walk.c.steps + 1).label("steps")).join(
+        walk, col(step.id) == walk.c.parent_id
     )
+    if limit is not None:
+        parent = parent.where(walk.c.steps < limit)
     walk = walk.union_all(parent)
     return select(Message).join(walk, col(Message.id) == walk.c.id).order_by(*PATH.order_by)
 

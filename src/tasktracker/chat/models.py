@@ -218,3 +218,42 @@ class ToolCall(Created, TenantModel, table=True):
     tool_call_id: ShortName = Field(max_length=200)
     tool_name: ShortName = Field(max_length=200)
     result_message_id: uuid.UUID | None = None
+
+
+class SummaryFields(SQLModel):
+    """The fields a caller provides, shared by the table model and its create schema."""
+
+    covers_until_id: uuid.UUID
+    """The last message the summary covers: the model sees the summary instead of it and
+    the messages before it on the path (the system messages excepted)."""
+    text: MessageContent = Field(sa_type=Text)
+    model: ShortName | None = Field(default=None, max_length=100)
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+
+
+class TurnSummary(SummaryFields, Created, TenantModel, table=True):
+    """A stored summary of a conversation's older turns (`messages_for_model` reads the
+    latest one whose covered message is on the active path)."""
+
+    __tablename__ = "conversation_summaries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "conversation_id"],
+            ["conversations.user_id", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "covers_until_id"], ["messages.user_id", "messages.id"], ondelete="CASCADE"
+        ),
+        Index(
+            "ix_conversation_summaries_user_id_conversation_id_created_at_id",
+            "user_id",
+            "conversation_id",
+            "created_at",
+            "id",
+        ),
+        Index("ix_conversation_summaries_user_id_covers_until_id", "user_id", "covers_until_id"),
+    )
+
+    conversation_id: uuid.UUID

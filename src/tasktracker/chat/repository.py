@@ -21,8 +21,15 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat import branches, streams
-from tasktracker.chat.models import Conversation, Message, MessageRole, MessageStatus, MessageUsage
+from tasktracker.chat import branches, replay, streams
+from tasktracker.chat.models import (
+    Conversation,
+    Message,
+    MessageRole,
+    MessageStatus,
+    MessageUsage,
+    TurnSummary,
+)
 from tasktracker.chat.parts import PARTS_VERSION, plain_text
 from tasktracker.chat.parts import stored as stored_parts
 from tasktracker.chat.retries import reopened, retried
@@ -36,6 +43,7 @@ from tasktracker.chat.schemas import (
     StreamDelta,
     StreamFinish,
     StreamStart,
+    SummaryCreate,
     UsagePeriod,
 )
 from tasktracker.chat.tools import check_roles, record
@@ -306,6 +314,40 @@ class ConversationRepository(TenantRepository[Conversation]):
         if found is None:
             raise NotFoundError(f"Message {message_id} not found")
         return found
+
+    def add_summary(
+        self, conversation_id: uuid.UUID, data: SummaryCreate | Mapping[str, Any]
+    ) -> TurnSummary:
+        """Store a summary of the turns up to `covers_until_id` (a message of this
+        conversation); `messages_for_model` then sends it in their place."""
+        data = validated(SummaryCreate, data)
+        conversation = self.get(conversation_id)
+        self._in(conversation, data.covers_until_id, "covers_until_id")
+        summary = TurnSummary(conversation_id=conversation.id, **data.model_dump())
+        with write(self.session):
+            self.session.add(summary)
+        return summary
+
+    def messages_for_model(self, conversation_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+        """The active path after the latest summary on it, in the shape chat-completion APIs
+        take (`role`, `content`, `tool_calls`, `tool_call_id`), ready to send (see
+        `tasktracker.chat.replay` for what is left out). Two queries and the path's."""
+        conversation = self.get(conversation_id)
+        if conversation.active_leaf_id is None:
+            path = self.messages(conversation_id)
+        else:
+            walk = branches.path_up(conversation_id, conversation.active_leaf_id, None)
+            path = builtins.list(self.session.scalars(walk))[::-1]
+        on_path = {message.id for message in path}
+        summaries = (
+            select(TurnSummary)
+            .where(col(TurnSummary.conversation_id) == conversation_id)
+            .order_by(col(TurnSummary.created_at).desc(), col(TurnSummary.id).desc())
+        )
+        summary = next(
+            (s for s in self.session.scalars(summaries) if s.covers_until_id in on_path), None
+        )
+        return replay.for_model(replay.after_summary(path, summary), summary)
 
     def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
         """The conversation's summed token usage (one aggregate over its messages index)."""

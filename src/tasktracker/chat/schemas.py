@@ -18,6 +18,7 @@ from tasktracker.chat.models import (
     MessageStatus,
     MessageUsage,
     ShortName,
+    SummaryFields,
 )
 from tasktracker.chat.parts import Parts, TextPart, plain_text
 from tasktracker.chat.usage import Period
@@ -100,6 +101,10 @@ class UsagePeriod(Schema):
     period: Period
     since: Annotated[datetime, AWARE]
     until: Annotated[datetime, AWARE]
+
+
+class SummaryCreate(SummaryFields, Schema):
+    """A summary of the turns up to and including `covers_until_id`."""
 
 
 class ConversationCreate(ConversationFields, Schema):

@@ -38,7 +38,7 @@ from sqlalchemy import Connection
 
 from tasktracker.accounts.models import User
 from tasktracker.accounts.passwords import hash_password
-from tasktracker.chat.models import Conversation, Message, ToolCall
+from tasktracker.chat.models import Conversation, Message, ToolCall, TurnSummary
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, Task
@@ -169,6 +169,7 @@ class SeedPlan:
             "conversations": n * conversations,
             "messages": n * conversations * MESSAGES_PER_CONVERSATION,
             "message_tool_calls": n * conversations,
+            "conversation_summaries": n * conversations,
             "command_categories": n * len(_COMMAND_CATEGORIES),
             "parameter_categories": n * len(_PARAMETER_CATEGORIES),
             "parameters": n * len(_PARAMETERS),
@@ -258,6 +259,7 @@ class _Generator:
             (Conversation, self.conversations),
             (Message, self.messages),
             (ToolCall, self.message_tool_calls),
+            (TurnSummary, self.conversation_summaries),
             (CommandCategory, self.command_categories),
             (ParameterCategory, self.parameter_categories),
             (Parameter, self.parameters),
@@ -388,6 +390,20 @@ class _Generator:
                     "tool_call_id": _SEED_CALL_ID,
                     "tool_name": "list_tasks",
                     "result_message_id": result_message,
+                }
+
+    def conversation_summaries(self) -> Iterator[Row]:
+        """One per conversation, covering the tool round trip (its first three messages)."""
+        for user_id, calls in zip(self.user_ids, self.tool_calls, strict=True):
+            for conversation_id, _, result_message in calls:
+                yield {
+                    "user_id": user_id,
+                    "conversation_id": conversation_id,
+                    "covers_until_id": result_message,
+                    "text": "The user asked for their pending tasks; there are three.",
+                    "model": "summarizer",
+                    "input_tokens": 300,
+                    "output_tokens": 15,
                 }
 
     # test engineering

@@ -15,6 +15,11 @@ What an assistant that calls tools and streams needs of `messages`, and its tool
   CHECK now holds only for finished messages without parts (their text is all they have).
 - `message_tool_calls`: one row per tool call, `tool_call_id` unique per conversation, and
   the `tool` message answering it (`result_message_id`).
+- Branches: `messages.parent_id` (a composite foreign key to `messages`) and `depth`, and
+  `conversations.active_leaf_id`; NULL / 0 for every existing row, which keeps the
+  existing conversations linear (nothing to backfill).
+- `conversation_summaries`: summaries of older turns (the message they cover until, text,
+  model, tokens), which `messages_for_model` puts in place of those turns.
 
 Every new column is nullable or has a constant default, so adding it rewrites nothing. On
 PostgreSQL the new CHECKs are added `NOT VALID` (no scan under the exclusive lock); the
@@ -228,6 +233,71 @@ def _create_tool_calls() -> None:
     )
 
 
+def _create_summaries() -> None:
+    postgres = _is_postgres()
+    op.create_table(
+        "conversation_summaries",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "id",
+            sa.Uuid(),
+            server_default=sa.text(f"{ddl.UUID7_FUNCTION}()") if postgres else None,
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("covers_until_id", sa.Uuid(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("model", sa.String(length=100), nullable=True),
+        sa.Column("input_tokens", sa.Integer(), nullable=True),
+        sa.Column("output_tokens", sa.Integer(), nullable=True),
+        sa.Column("conversation_id", sa.Uuid(), nullable=False),
+        *(
+            sa.CheckConstraint(sql, name=op.f(f"ck_conversation_summaries_{name}"))
+            for name, sql in (
+                ("text_not_blank", "length(trim(text)) > 0"),
+                ("model_max_length", "length(model) <= 100"),
+                ("model_not_blank", "length(trim(model)) > 0"),
+                ("input_tokens_min", "input_tokens >= 0"),
+                ("output_tokens_min", "output_tokens >= 0"),
+            )
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id", "conversation_id"],
+            ["conversations.user_id", "conversations.id"],
+            name=op.f("fk_conversation_summaries_user_id_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id", "covers_until_id"],
+            ["messages.user_id", "messages.id"],
+            name=op.f("fk_conversation_summaries_user_id_covers_until_id_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_conversation_summaries_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", "id", name=op.f("pk_conversation_summaries")),
+        if_not_exists=postgres,
+    )
+    op.create_index(
+        "ix_conversation_summaries_user_id_conversation_id_created_at_id",
+        "conversation_summaries",
+        ["user_id", "conversation_id", "created_at", "id"],
+        if_not_exists=postgres,
+    )
+    op.create_index(
+        "ix_conversation_summaries_user_id_covers_until_id",
+        "conversation_summaries",
+        ["user_id", "covers_until_id"],
+        if_not_exists=postgres,
+    )
+
+
 def _upgrade_postgresql() -> None:
     for column in _columns():
         op.add_column("messages", column, if_not_exists=True)
@@ -245,6 +315,7 @@ def _upgrade_postgresql() -> None:
         "conversations", sa.Column("active_leaf_id", sa.Uuid(), nullable=True), if_not_exists=True
     )
     _create_tool_calls()
+    _create_summaries()
     with _autocommit():
         for name, (columns, options) in _indexes().items():
             op.drop_index(name, table_name="messages", postgresql_concurrently=True, if_exists=True)
@@ -283,6 +354,7 @@ def _upgrade_sqlite() -> None:
     for name, (columns, options) in _indexes().items():
         op.create_index(name, "messages", columns, **options)
     _create_tool_calls()
+    _create_summaries()
 
 
 def upgrade() -> None:
@@ -307,6 +379,7 @@ def _refuse_new_rows() -> None:
 def downgrade() -> None:
     if not op.get_context().as_sql:
         _refuse_new_rows()
+    op.drop_table("conversation_summaries")
     op.drop_table("message_tool_calls")
     names = [f"ck_messages_{name}" for name in _checks()]
     columns = [column.name for column in _columns()]

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat.models import Conversation, Message, TurnSummary
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.chat.schemas import (
     ConversationCreate,
@@ -25,6 +25,7 @@ from tasktracker.chat.schemas import (
     Siblings,
     StreamFinish,
     StreamStart,
+    SummaryCreate,
 )
 from tasktracker.chat.usage import Period, UsageTotals
 from tasktracker.db.pagination import Page
@@ -127,6 +128,23 @@ class AsyncConversationRepository:
         """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
         return await self._session.run_sync(
             lambda s: ConversationRepository(s).message(message_id, for_update=for_update)
+        )
+
+    async def add_summary(
+        self, conversation_id: uuid.UUID, data: SummaryCreate | Mapping[str, Any]
+    ) -> TurnSummary:
+        """Store a summary of the turns up to `covers_until_id` (a message of this conversation);
+        `messages_for_model` then sends it in their place."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).add_summary(conversation_id, data)
+        )
+
+    async def messages_for_model(self, conversation_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+        """The active path after the latest summary on it, in the shape chat-completion APIs take
+        (`role`, `content`, `tool_calls`, `tool_call_id`), ready to send (see
+        `tasktracker.chat.replay` for what is left out). Two queries and the path's."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).messages_for_model(conversation_id)
         )
 
     async def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
