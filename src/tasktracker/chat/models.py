@@ -1,13 +1,14 @@
 """`conversations` and `messages`: a user's chats with the assistant."""
 
 import enum
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, JsonValue
 from pydantic_core import PydanticCustomError
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Text, text
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Text, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -56,10 +57,38 @@ MessageText = Annotated[str, CleanText(), AfterValidator(_within_message_max_len
 ShortName = Annotated[str, NonBlank()]
 
 
+MAX_PROPERTIES_CHARS = 4_000
+"""The longest `conversations.properties` as JSON text (checked on validation)."""
+
+
+def _bounded_properties(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > MAX_PROPERTIES_CHARS:
+        raise PydanticCustomError(
+            "too_long",
+            "must be at most {limit} characters as JSON",
+            {"limit": MAX_PROPERTIES_CHARS},
+        )
+    return value
+
+
+Properties = Annotated[dict[str, JsonValue] | None, AfterValidator(_bounded_properties)]
+"""App-defined JSON about a conversation (a project, a UI state), at most 4,000 characters."""
+
+
 class ConversationFields(SQLModel):
     """The fields a caller provides, shared by the table model and its schemas."""
 
     title: RequiredText | None = Field(default=None, max_length=200)
+
+
+class ConversationSettings(SQLModel):
+    """Housekeeping a caller sets: shared by the table model, create and update schemas."""
+
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    properties: Properties = Field(default=None, sa_type=JSON_DOCUMENT)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When `purge_expired` may delete the conversation (None: never)."""
 
 
 class MessageUsage(SQLModel):
@@ -91,7 +120,7 @@ class MessageFields(MessageUsage):
     client_message_id: ShortName | None = Field(default=None, max_length=100)
 
 
-class Conversation(ConversationFields, Timestamped, TenantModel, table=True):
+class Conversation(ConversationFields, ConversationSettings, Timestamped, TenantModel, table=True):
     """A chat; `updated_at` also moves forward whenever a message is appended.
 
     `active_leaf_id` is None while the conversation is linear (every conversation stored
@@ -105,6 +134,13 @@ class Conversation(ConversationFields, Timestamped, TenantModel, table=True):
     __table_args__ = (
         # Scanned backwards: "most recent first" with the id as tie-breaker, one index scan.
         Index("ix_conversations_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        # The purge's batches, across users, oldest expiry first (partial: most never expire).
+        Index(
+            "ix_conversations_expires_at",
+            "expires_at",
+            postgresql_where=text("expires_at IS NOT NULL"),
+            sqlite_where=text("expires_at IS NOT NULL"),
+        ),
     )
 
     active_leaf_id: uuid.UUID | None = Field(

@@ -21,9 +21,10 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat import branches, replay, streams
+from tasktracker.chat import branches, housekeeping, replay, streams
 from tasktracker.chat.models import (
     Conversation,
+    ConversationSettings,
     Message,
     MessageRole,
     MessageStatus,
@@ -39,6 +40,7 @@ from tasktracker.chat.schemas import (
     ConversationUpdate,
     MessageCreate,
     MessageRow,
+    SettingsUpdate,
     Siblings,
     StreamDelta,
     StreamFinish,
@@ -110,6 +112,9 @@ def _summary(columns: Sequence[Any]) -> ConversationSummary:
     return ConversationSummary(
         id=conversation.id,
         title=conversation.title,
+        archived=conversation.archived,
+        pinned=conversation.pinned,
+        expires_at=conversation.expires_at,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         last_message_role=role,
@@ -128,7 +133,8 @@ class ConversationRepository(TenantRepository[Conversation]):
         if first is not None:
             check_roles(first.role, first.message_parts(), "first_message.parts")
         now = utc_now()
-        conversation = Conversation(title=data.title, created_at=now, messages=[])  # type: ignore[call-arg]
+        settings = data.model_dump(include=set(ConversationSettings.model_fields))
+        conversation = Conversation(title=data.title, created_at=now, messages=[], **settings)
         with write(self.session):
             self.session.add(conversation)
             if first is not None:
@@ -388,6 +394,23 @@ class ConversationRepository(TenantRepository[Conversation]):
         changes = validated(ConversationUpdate, {"title": title})
         return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
 
+    def update_settings(
+        self,
+        conversation_id: uuid.UUID,
+        changes: SettingsUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Conversation:
+        """Archive, pin, set `properties` or `expires_at`: only the fields given change."""
+        changes = validated(SettingsUpdate, changes)
+        return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
+
+    def purge_expired(self, *, batch: int = 500) -> int:
+        """Delete up to `batch` of the user's conversations whose `expires_at` has passed,
+        with their messages; returns how many (call again while it returns `batch`)."""
+        with write(self.session):
+            return housekeeping.purge_batch(self.session, utc_now(), check_limit(batch))
+
     def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
         super().apply(obj, values)
         if values:
@@ -406,11 +429,14 @@ class ConversationRepository(TenantRepository[Conversation]):
             raise NotFoundError(f"Conversation {conversation_id} not found")
         return conversation
 
-    def list(self, *, limit: int = 50, cursor: str | None = None) -> Page[ConversationSummary]:
+    def list(
+        self, *, limit: int = 50, cursor: str | None = None, archived: bool | None = None
+    ) -> Page[ConversationSummary]:
         """Conversations, most recently active first, each with a preview of its last message.
 
         One query: the last message is found by a correlated subquery per conversation of
         the page (a backward probe of the messages index), not by loading messages.
+        `archived=False` (or `True`) lists only those.
         """
         latest = aliased(Message, name="latest_message")
         latest_id = (
@@ -427,6 +453,8 @@ class ConversationRepository(TenantRepository[Conversation]):
             func.substr(latest.content, 1, PREVIEW_LENGTH),
             col(latest.created_at),
         ).outerjoin(latest, col(latest.id) == latest_id)
+        if archived is not None:  # a filter on the rows of the same index scan
+            statement = statement.where(col(Conversation.archived) == archived)
         return _CONVERSATIONS.page(
             self.session, statement, _summary, sort="recent", limit=limit, cursor=cursor
         )

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from tasktracker.chat.models import (
     ConversationFields,
+    ConversationSettings,
     MessageContent,
     MessageFields,
     MessageRole,
@@ -107,7 +108,7 @@ class SummaryCreate(SummaryFields, Schema):
     """A summary of the turns up to and including `covers_until_id`."""
 
 
-class ConversationCreate(ConversationFields, Schema):
+class ConversationCreate(ConversationFields, ConversationSettings, Schema):
     """A new conversation, optionally with its first message."""
 
     first_message: MessageCreate | None = None
@@ -115,6 +116,11 @@ class ConversationCreate(ConversationFields, Schema):
 
 class ConversationUpdate(ConversationFields, Schema):
     """`title=None` clears the title."""
+
+
+class SettingsUpdate(ConversationSettings, Schema):
+    """The housekeeping fields to change: only those given (`None` clears `properties` or
+    `expires_at`)."""
 
 
 class MessageRead(SQLModel):
@@ -144,6 +150,9 @@ class MessageRow(NamedTuple):
 class ConversationRead(SQLModel):
     id: uuid.UUID
     title: str | None
+    archived: bool = False
+    pinned: bool = False
+    expires_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

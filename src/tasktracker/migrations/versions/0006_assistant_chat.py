@@ -18,6 +18,8 @@ What an assistant that calls tools and streams needs of `messages`, and its tool
 - Branches: `messages.parent_id` (a composite foreign key to `messages`) and `depth`, and
   `conversations.active_leaf_id`; NULL / 0 for every existing row, which keeps the
   existing conversations linear (nothing to backfill).
+- `conversations`: `archived`, `pinned` (false), `properties` (app JSON) and `expires_at`,
+  with a partial index of the expiring ones for the purge.
 - `conversation_summaries`: summaries of older turns (the message they cover until, text,
   model, tokens), which `messages_for_model` puts in place of those turns.
 
@@ -88,6 +90,20 @@ def _columns() -> list[sa.Column[object]]:
         text("finish_reason", 50),
         count("latency_ms"),
     ]
+
+
+def _conversation_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("active_leaf_id", sa.Uuid(), nullable=True),
+        sa.Column("archived", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("pinned", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("properties", _json(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    ]
+
+
+_EXPIRES_INDEX = "ix_conversations_expires_at"
+_EXPIRING = "expires_at IS NOT NULL"
 
 
 def _checks() -> dict[str, str]:
@@ -311,9 +327,8 @@ def _upgrade_postgresql() -> None:
         f"ALTER TABLE messages ADD CONSTRAINT {_PARENT_FK} FOREIGN KEY (user_id, parent_id) "
         "REFERENCES messages (user_id, id) ON DELETE CASCADE NOT VALID"
     )
-    op.add_column(
-        "conversations", sa.Column("active_leaf_id", sa.Uuid(), nullable=True), if_not_exists=True
-    )
+    for column in _conversation_columns():
+        op.add_column("conversations", column, if_not_exists=True)
     _create_tool_calls()
     _create_summaries()
     with _autocommit():
@@ -327,6 +342,20 @@ def _upgrade_postgresql() -> None:
                 if_not_exists=True,
                 **options,
             )
+        op.drop_index(
+            _EXPIRES_INDEX,
+            table_name="conversations",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
+        op.create_index(
+            _EXPIRES_INDEX,
+            "conversations",
+            ["expires_at"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+            postgresql_where=sa.text(_EXPIRING),
+        )
     # In the transaction after the builds, with the version update (as 0004 validates):
     # VALIDATE scans the table without blocking its reads or writes.
     op.execute("SET LOCAL statement_timeout = '30min'")
@@ -350,7 +379,11 @@ def _upgrade_sqlite() -> None:
             ["user_id", "id"],
             ondelete="CASCADE",
         )
-    op.add_column("conversations", sa.Column("active_leaf_id", sa.Uuid(), nullable=True))
+    for column in _conversation_columns():
+        op.add_column("conversations", column)
+    op.create_index(
+        _EXPIRES_INDEX, "conversations", ["expires_at"], sqlite_where=sa.text(_EXPIRING)
+    )
     for name, (columns, options) in _indexes().items():
         op.create_index(name, "messages", columns, **options)
     _create_tool_calls()
@@ -389,12 +422,19 @@ def downgrade() -> None:
                 op.drop_index(
                     name, table_name="messages", postgresql_concurrently=True, if_exists=True
                 )
+            op.drop_index(
+                _EXPIRES_INDEX,
+                table_name="conversations",
+                postgresql_concurrently=True,
+                if_exists=True,
+            )
         op.drop_constraint(op.f(_PARENT_FK), "messages", type_="foreignkey")
         for name in names:
             op.drop_constraint(op.f(name), "messages", type_="check")
         for column in reversed(columns):
             op.drop_column("messages", column)
-        op.drop_column("conversations", "active_leaf_id")
+        for added in reversed(_conversation_columns()):
+            op.drop_column("conversations", added.name)
         op.create_check_constraint(op.f("ck_messages_role_allowed"), "messages", _OLD_ROLES)
         op.create_check_constraint(
             op.f("ck_messages_content_not_blank"), "messages", _NOT_BLANK_CONTENT
@@ -402,8 +442,10 @@ def downgrade() -> None:
         return
     for name in reversed(_indexes()):
         op.drop_index(name, table_name="messages")
+    op.drop_index(_EXPIRES_INDEX, table_name="conversations")
     with op.batch_alter_table("conversations") as conversations:
-        conversations.drop_column("active_leaf_id")
+        for added in reversed(_conversation_columns()):
+            conversations.drop_column(added.name)
     with op.batch_alter_table("messages", recreate="always") as messages:
         messages.drop_constraint(op.f(_PARENT_FK), type_="foreignkey")
         for name in names:

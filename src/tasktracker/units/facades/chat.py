@@ -22,6 +22,7 @@ from tasktracker.chat.schemas import (
     ConversationSummary,
     MessageCreate,
     MessageRow,
+    SettingsUpdate,
     Siblings,
     StreamFinish,
     StreamStart,
@@ -179,6 +180,27 @@ class AsyncConversationRepository:
             )
         )
 
+    async def update_settings(
+        self,
+        conversation_id: uuid.UUID,
+        changes: SettingsUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Conversation:
+        """Archive, pin, set `properties` or `expires_at`: only the fields given change."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).update_settings(
+                conversation_id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def purge_expired(self, *, batch: int = 500) -> int:
+        """Delete up to `batch` of the user's conversations whose `expires_at` has passed, with
+        their messages; returns how many (call again while it returns `batch`)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).purge_expired(batch=batch)
+        )
+
     async def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
         await self._session.run_sync(lambda s: ConversationRepository(s).apply(obj, values))
 
@@ -189,11 +211,11 @@ class AsyncConversationRepository:
         )
 
     async def list(
-        self, *, limit: int = 50, cursor: str | None = None
+        self, *, limit: int = 50, cursor: str | None = None, archived: bool | None = None
     ) -> Page[ConversationSummary]:
         """Conversations, most recently active first, each with a preview of its last message."""
         return await self._session.run_sync(
-            lambda s: ConversationRepository(s).list(limit=limit, cursor=cursor)
+            lambda s: ConversationRepository(s).list(limit=limit, cursor=cursor, archived=archived)
         )
 
     async def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:

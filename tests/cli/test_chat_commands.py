@@ -1,0 +1,39 @@
+"""`tasktracker chat purge-expired` on a seeded database of each backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+
+from tasktracker.chat.models import Conversation
+from tasktracker.db.engines import create_engine
+from tasktracker.db.sessions import Database
+from tests import databases
+from tests.cli.conftest import Invoke
+
+
+def test_purge_expired_deletes_only_expired_conversations(cli: Invoke, cli_url: str) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("db", "seed", "--users", "4", "--tasks-per-user", "40").exit_code == 0
+    engine = create_engine(databases.test_settings(cli_url))
+    db = Database(engine)
+    try:
+        with db.session() as session:
+            total = session.scalar(select(func.count()).select_from(Conversation)) or 0
+            ids = list(session.scalars(select(Conversation.id).limit(total - 1)))
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id.in_(ids))  # type: ignore[attr-defined]
+                .values(expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+            )
+        result = cli("chat", "purge-expired", "--batch", "2")
+        assert result.exit_code == 0, result.output
+        assert len(ids) >= 2  # more than one batch
+        assert f"purged {len(ids)} expired conversation(s)" in result.stdout
+        with db.session() as session:
+            left = session.scalar(select(func.count()).select_from(Conversation))
+        assert left == 1
+        assert "purged 0" in cli("chat", "purge-expired").stdout
+    finally:
+        engine.dispose()
