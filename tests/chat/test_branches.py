@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import func, select
 
+from tasktracker.chat.models import Message, MessageRole
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.sessions import Database
@@ -119,3 +121,21 @@ def test_bad_branch_operations_are_refused(db: Database, make_user) -> None:
             "m2",
             "m3",
         ]
+
+
+def test_a_deep_branched_conversation_is_deleted_whole(db: Database, make_user) -> None:
+    """Deleting a conversation deletes a chain deeper than SQLite's trigger depth (1,000)."""
+    user = make_user()
+    conversation = start(db, user)
+    with db.user_scope(user) as session:
+        session.add_all(
+            Message(conversation_id=conversation, role=MessageRole.USER, content=f"m{i}")  # type: ignore[call-arg]
+            for i in range(1_100)
+        )
+        chats = ConversationRepository(session)
+        session.flush()
+        last = chats.latest_messages(conversation, limit=1).items[0]
+        chats.switch_leaf(conversation, last.id)
+        assert chats.message(last.id).depth == 1_099
+        chats.delete(conversation)
+        assert session.scalar(select(func.count()).select_from(Message)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -35,5 +36,31 @@ def test_purge_expired_deletes_only_expired_conversations(cli: Invoke, cli_url: 
             left = session.scalar(select(func.count()).select_from(Conversation))
         assert left == 1
         assert "purged 0" in cli("chat", "purge-expired").stdout
+    finally:
+        engine.dispose()
+
+
+def test_bench_chat_reports_every_row_and_cleans_up(cli: Invoke, cli_url: str) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    result = cli("bench-chat", "--messages", "10", "--messages", "40", "--rounds", "2")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    keys = [(row["key"], row["messages"]) for row in rows]
+    assert keys[:6] == [
+        (key, size)
+        for size in (10, 40)
+        for key in ("append_tool_call", "read_latest_50_fast", "read_active_path_50")
+    ]
+    assert [key for key, _ in keys[6:]] == [
+        "stream_deltas",
+        "usage_by_conversation",
+        "usage_by_day",
+        "usage_by_model",
+    ]
+    assert rows[6]["per_second"] > 0
+    engine = create_engine(databases.test_settings(cli_url))
+    try:
+        with Database(engine).session() as session:
+            assert session.scalar(select(func.count()).select_from(Conversation)) == 0
     finally:
         engine.dispose()

@@ -4,9 +4,9 @@ active leaf.
 A conversation stays linear (`active_leaf_id` NULL, every message `parent_id` NULL and
 `depth` 0) until its first branch, so the conversations stored before branches existed,
 and every conversation that never branches, read and append exactly as before. The first
-branch links the linear messages into a chain (`link_chain`: one UPDATE of that
-conversation's rows from a window over them, in the conversation lock), after which every
-message names its parent.
+branch links the linear messages into a chain (`link_chain`: their ids read in order and
+written back by primary key, in the conversation lock), after which every message names
+its parent.
 
 The active path is read from the leaf upwards by a recursive CTE, one primary-key probe per
 step and at most `limit + 1` steps, so a page costs the same whatever the conversation's
@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import Select, literal, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
@@ -39,25 +39,26 @@ def latest_id(session: Session, conversation_id: uuid.UUID) -> uuid.UUID | None:
 
 
 def link_chain(session: Session, conversation: Conversation) -> None:
-    """Make a linear conversation a chain: each message's parent is the one before it."""
-    order = (col(Message.created_at), col(Message.id))
-    ranked = (
-        select(
-            col(Message.id).label("message_id"),
-            func.lag(col(Message.id)).over(order_by=order).label("previous_id"),
-            (func.row_number().over(order_by=order) - 1).label("position"),
-        )
-        .where(col(Message.conversation_id) == conversation.id)
-        .subquery("ranked")
-    )
+    """Make a linear conversation a chain: each message's parent is the one before it.
+
+    The ids are read in order (one index range) and written back by primary key, one
+    executemany: linear in the conversation's length whatever the planner's statistics (an
+    UPDATE ... FROM a window over the same table can be planned as a nested loop of scans).
+    """
     statement = (
-        update(Message)
-        .where(col(Message.id) == ranked.c.message_id)
-        .values(parent_id=ranked.c.previous_id, depth=ranked.c.position)
-        .execution_options(synchronize_session=False)
+        select(col(Message.id))
+        .where(col(Message.conversation_id) == conversation.id)
+        .order_by(col(Message.created_at), col(Message.id))
     )
-    session.execute(statement)
-    conversation.active_leaf_id = latest_id(session, conversation.id)
+    ids = list(session.scalars(statement))
+    if ids:
+        user_id = conversation.user_id
+        links = [
+            {"user_id": user_id, "id": id, "parent_id": parent, "depth": depth}
+            for depth, (parent, id) in enumerate(zip([None, *ids], ids, strict=False))
+        ]
+        session.execute(update(Message), links)
+    conversation.active_leaf_id = ids[-1] if ids else None
 
 
 def path_up(

@@ -185,9 +185,9 @@ class Message(MessageFields, Created, TenantModel, table=True):
             "id",
         ),
         # A message's parent in the branch tree (NULL: a root, or a linear conversation's).
-        ForeignKeyConstraint(
-            ["user_id", "parent_id"], ["messages.user_id", "messages.id"], ondelete="CASCADE"
-        ),
+        # No cascade: messages go with their conversation, in one statement, and a cascade
+        # down a chain would recurse once per message (SQLite stops at 1,000 levels).
+        ForeignKeyConstraint(["user_id", "parent_id"], ["messages.user_id", "messages.id"]),
         Index("ix_messages_user_id_parent_id", "user_id", "parent_id"),
         # Idempotent appends: a client's id names one message of a conversation.
         Index(

@@ -95,6 +95,7 @@ db_commands.app.command("diagram")(data_commands.diagram)
 db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
 app.command("bench")(bench_cli.bench)
+app.command("bench-chat")(bench_cli.bench_chat)
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
 

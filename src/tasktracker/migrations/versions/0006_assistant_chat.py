@@ -325,7 +325,7 @@ def _upgrade_postgresql() -> None:
     _drop_constraint(_PARENT_FK)  # rerunnable, as the checks
     op.execute(
         f"ALTER TABLE messages ADD CONSTRAINT {_PARENT_FK} FOREIGN KEY (user_id, parent_id) "
-        "REFERENCES messages (user_id, id) ON DELETE CASCADE NOT VALID"
+        "REFERENCES messages (user_id, id) NOT VALID"
     )
     for column in _conversation_columns():
         op.add_column("conversations", column, if_not_exists=True)
@@ -377,7 +377,6 @@ def _upgrade_sqlite() -> None:
             "messages",
             ["user_id", "parent_id"],
             ["user_id", "id"],
-            ondelete="CASCADE",
         )
     for column in _conversation_columns():
         op.add_column("conversations", column)
