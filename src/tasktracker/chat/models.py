@@ -20,6 +20,8 @@ from tasktracker.db.text import CleanText, NonBlank, RequiredText
 from tasktracker.db.types import StrEnumType, UTCDateTime
 
 NOT_BLANK_SQL = "length(trim(content)) > 0"
+USAGE_REPORTED = "input_tokens IS NOT NULL OR output_tokens IS NOT NULL"
+"""The messages the usage aggregates count (`tasktracker.chat.usage`)."""
 JSON_DOCUMENT = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 """JSONB on PostgreSQL, JSON (text) on SQLite; `None` is SQL NULL, not JSON `null`."""
 
@@ -189,18 +191,36 @@ class Message(MessageFields, Created, TenantModel, table=True):
         # down a chain would recurse once per message (SQLite stops at 1,000 levels).
         ForeignKeyConstraint(["user_id", "parent_id"], ["messages.user_id", "messages.id"]),
         Index("ix_messages_user_id_parent_id", "user_id", "parent_id"),
-        # Idempotent appends: a client's id names one message of a conversation.
+        # Idempotent appends: a client's id names one message of a conversation. Partial:
+        # the planner must not take it for the conversation's other reads (it is small, but
+        # not in time order), and the messages without a client id need no entry.
         Index(
             "uq_messages_user_id_conversation_id_client_message_id",
             "user_id",
             "conversation_id",
             "client_message_id",
             unique=True,
+            postgresql_where=text("client_message_id IS NOT NULL"),
+            sqlite_where=text("client_message_id IS NOT NULL"),
             info={"field": "client_message_id", "message": "names another message"},
         ),
-        # The usage aggregates per day or month, and the abandoned streams (partial).
-        Index("ix_messages_user_id_created_at", "user_id", "created_at"),
-        Index("ix_messages_user_id_model", "user_id", "model"),
+        # The usage aggregates per day or month and per model, and the abandoned streams:
+        # partial, holding only the messages each one reads (so the planner does not take
+        # the period's index for a conversation's keyset pages either).
+        Index(
+            "ix_messages_user_id_created_at_usage",
+            "user_id",
+            "created_at",
+            postgresql_where=text(USAGE_REPORTED),
+            sqlite_where=text(USAGE_REPORTED),
+        ),
+        Index(
+            "ix_messages_user_id_model_usage",
+            "user_id",
+            "model",
+            postgresql_where=text(USAGE_REPORTED),
+            sqlite_where=text(USAGE_REPORTED),
+        ),
         Index(
             "ix_messages_user_id_streamed_at_streaming",
             "user_id",

@@ -1,8 +1,9 @@
 """Token usage, summed by conversation, by day or month, and by model: one GROUP BY each.
 
 Each aggregate reads one index range of `messages` (the conversation's messages index,
-`ix_messages_user_id_created_at` for a period, `ix_messages_user_id_model`), in the user's
-scope like every other query. Days and months are UTC, keyed as `YYYY-MM-DD` / `YYYY-MM`.
+`ix_messages_user_id_created_at_usage` for a period, `ix_messages_user_id_model_usage`:
+both partial, on the messages that reported tokens), in the user's scope like every
+other query. Days and months are UTC, keyed as `YYYY-MM-DD` / `YYYY-MM`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ _TOKENS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
 
 def totals_statement(key: ColumnElement[Any] | None) -> Select[*tuple[Any, ...]]:
     """The sums, grouped by `key` if given (then `key` is the first column)."""
+    # `USAGE_REPORTED`, the partial indexes' predicate, as an expression (plain SQL text
+    # is refused in a user scope); both backends match it to the indexes.
     reported = col(Message.input_tokens).is_not(None) | col(Message.output_tokens).is_not(None)
     sums = [func.coalesce(func.sum(getattr(Message, name)), 0) for name in _TOKENS]
     if key is None:

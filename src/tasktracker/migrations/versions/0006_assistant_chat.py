@@ -131,14 +131,22 @@ def _checks() -> dict[str, str]:
 
 def _indexes() -> dict[str, tuple[list[str], dict[str, Any]]]:
     where = sa.text(_STREAMING)
+    with_id = sa.text("client_message_id IS NOT NULL")
+    usage = sa.text("input_tokens IS NOT NULL OR output_tokens IS NOT NULL")
     return {
         "uq_messages_user_id_conversation_id_client_message_id": (
             ["user_id", "conversation_id", "client_message_id"],
-            {"unique": True},
+            {"unique": True, "postgresql_where": with_id, "sqlite_where": with_id},
         ),
         "ix_messages_user_id_parent_id": (["user_id", "parent_id"], {}),
-        "ix_messages_user_id_created_at": (["user_id", "created_at"], {}),
-        "ix_messages_user_id_model": (["user_id", "model"], {}),
+        "ix_messages_user_id_created_at_usage": (
+            ["user_id", "created_at"],
+            {"postgresql_where": usage, "sqlite_where": usage},
+        ),
+        "ix_messages_user_id_model_usage": (
+            ["user_id", "model"],
+            {"postgresql_where": usage, "sqlite_where": usage},
+        ),
         "ix_messages_user_id_streamed_at_streaming": (
             ["user_id", "streamed_at"],
             {"postgresql_where": where, "sqlite_where": where},
