@@ -160,7 +160,8 @@ class Conversation(ConversationFields, ConversationSettings, Timestamped, Tenant
 
 
 class Message(MessageFields, Created, TenantModel, table=True):
-    """One immutable message of a conversation (no `updated_at`)."""
+    """One message of a conversation, immutable once finished (no `updated_at`): only a
+    `streaming` message changes, by its deltas and its finish."""
 
     __tablename__ = "messages"
     __table_args__ = (
