@@ -97,7 +97,7 @@ def test_the_active_path_is_keyset_paged_one_statement_a_page(
 
 def test_bad_branch_operations_are_refused(db: Database, make_user) -> None:
     alice, bob = make_user(), make_user()
-    conversation, _ = _linear(db, alice)
+    conversation, ids = _linear(db, alice)
     _, other_ids = _linear(db, alice)
     bobs, bob_ids = _linear(db, bob)
     with db.user_scope(alice) as session:
@@ -114,6 +114,12 @@ def test_bad_branch_operations_are_refused(db: Database, make_user) -> None:
         with pytest.raises(NotFoundError):
             chats.active_path(bobs)
         assert contents(chats.active_path(conversation)) == ["m0", "m1", "m2", "m3"]
+        result = {"type": "tool_result", "tool_call_id": "none"}
+        with pytest.raises(ValidationError):  # refused after the branch would be made
+            chats.add_sibling(ids[1], {"role": "tool", "parts": [result]})
+        with pytest.raises(ValidationError):
+            chats.append(conversation, {"role": "tool", "parts": [result], "parent_id": ids[0]})
+        assert chats.get(conversation).active_leaf_id is None  # still linear: nothing changed
     with db.user_scope(bob) as session:
         assert contents(ConversationRepository(session).active_path(bobs)) == [
             "m0",

@@ -165,17 +165,17 @@ class ConversationRepository(TenantRepository[Conversation]):
             if stored is not None:
                 return retried(stored, data)
         named = data.parent_id
-        linear = conversation.active_leaf_id is None
-        if (
-            linear
-            and named is not None
-            and named != branches.latest_id(self.session, conversation.id)
-        ):
-            self._branch(conversation)
-        if conversation.active_leaf_id is None:
-            return self._insert(conversation, data, parts)
-        parent = self._in(conversation, named or conversation.active_leaf_id, "parent_id")
-        return self._insert(conversation, data, parts, parent.id, parent.depth + 1)
+        if named is not None:
+            self._in(conversation, named, "parent_id")  # refused before anything changes
+        # One savepoint: a message refused after the first branch undoes the branch too.
+        with write(self.session):
+            linear = conversation.active_leaf_id is None
+            if linear and named not in {None, branches.latest_id(self.session, conversation.id)}:
+                branches.link_chain(self.session, conversation)
+            if conversation.active_leaf_id is None:
+                return self._insert(conversation, data, parts)
+            parent = self._in(conversation, named or conversation.active_leaf_id, "parent_id")
+            return self._insert(conversation, data, parts, parent.id, parent.depth + 1)
 
     def add_sibling(
         self, message_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
@@ -188,10 +188,11 @@ class ConversationRepository(TenantRepository[Conversation]):
         parts = data.message_parts()
         check_roles(data.role, parts)
         conversation = self._locked(self.message(message_id).conversation_id)
-        if conversation.active_leaf_id is None:
-            self._branch(conversation)
-        original = self.message(message_id)
-        return self._insert(conversation, data, parts, original.parent_id, original.depth)
+        with write(self.session):  # as in `append`: a refused message leaves no branch
+            if conversation.active_leaf_id is None:
+                branches.link_chain(self.session, conversation)
+            original = self.message(message_id)
+            return self._insert(conversation, data, parts, original.parent_id, original.depth)
 
     def siblings(self, message_id: uuid.UUID) -> Siblings:
         """The message and its alternatives, oldest first, with its position among them."""
@@ -524,10 +525,6 @@ class ConversationRepository(TenantRepository[Conversation]):
             col(Message.client_message_id) == client_id,
         )
         return self.session.scalars(statement).one_or_none()
-
-    def _branch(self, conversation: Conversation) -> None:
-        with write(self.session):
-            branches.link_chain(self.session, conversation)
 
     def _in(self, conversation: Conversation, message_id: uuid.UUID, field: str) -> Message:
         """A message of this conversation, read afresh; else `ValidationError` on `field`."""
