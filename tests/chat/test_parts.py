@@ -177,3 +177,13 @@ def test_start_can_begin_with_a_system_prompt(db: Database, make_user) -> None:
         with pytest.raises(ValidationError) as caught:
             chats.start({"first_message": {"role": "user", "parts": [CALL]}})
         assert caught.value.fields == {"first_message.parts.0"}
+
+
+def test_the_fast_read_path_returns_the_parts_as_stored(db: Database, make_user) -> None:
+    user = make_user()
+    conversation = start(db, user, first="hi")
+    with db.user_scope(user) as session:
+        ConversationRepository(session).append(conversation, assistant(CALL))
+    with db.user_scope(user, read_only=True) as session:
+        rows = ConversationRepository(session).read_latest_messages(conversation).items
+    assert [(row.parts, row.status) for row in rows] == [(None, "complete"), ([CALL], "complete")]
