@@ -84,53 +84,6 @@ class AsyncConversationRepository:
             )
         )
 
-    async def open_stream(
-        self, conversation_id: uuid.UUID, data: StreamStart | Mapping[str, Any] | None = None
-    ) -> Message:
-        """A new assistant message, `streaming`, with no text yet: grow it with `stream_delta`,
-        close it with `finish_stream`. Its `client_message_id` (if any) makes the open
-        idempotent, as for `append`."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).open_stream(conversation_id, data)
-        )
-
-    async def stream_delta(self, message_id: uuid.UUID, text: str) -> None:
-        """Append `text` to a streaming message: one UPDATE of that row only (`content = content
-        || text`), so concurrent deltas are serialised by its row lock and none is lost. A
-        finished message is immutable (`ConflictError`); the content limit holds."""
-        await self._session.run_sync(
-            lambda s: ConversationRepository(s).stream_delta(message_id, text)
-        )
-
-    async def finish_stream(
-        self, message_id: uuid.UUID, data: StreamFinish | Mapping[str, Any] | None = None
-    ) -> Message:
-        """Close a streaming message as `complete`, `interrupted` or `error`, with its usage and,
-        if given, its final parts (its tool calls are then indexed)."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).finish_stream(message_id, data)
-        )
-
-    async def abandoned_streams(
-        self, idle: timedelta, *, limit: int = 100
-    ) -> builtins.list[Message]:
-        """Streaming messages with no delta for `idle`, longest idle first (partial index)."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).abandoned_streams(idle, limit=limit)
-        )
-
-    async def close_abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> int:
-        """Close up to `limit` abandoned streams as `interrupted`; returns how many."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).close_abandoned_streams(idle, limit=limit)
-        )
-
-    async def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message:
-        """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).message(message_id, for_update=for_update)
-        )
-
     async def add_summary(
         self, conversation_id: uuid.UUID, data: SummaryCreate | Mapping[str, Any]
     ) -> TurnSummary:
@@ -147,24 +100,6 @@ class AsyncConversationRepository:
         return await self._session.run_sync(
             lambda s: ConversationRepository(s).messages_for_model(conversation_id)
         )
-
-    async def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
-        """The conversation's summed token usage (one aggregate over its messages index)."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).usage_by_conversation(conversation_id)
-        )
-
-    async def usage_by_period(
-        self, period: Period, *, since: datetime, until: datetime
-    ) -> builtins.list[UsageTotals]:
-        """The user's token usage per UTC day or month in `[since, until)`, oldest first."""
-        return await self._session.run_sync(
-            lambda s: ConversationRepository(s).usage_by_period(period, since=since, until=until)
-        )
-
-    async def usage_by_model(self) -> builtins.list[UsageTotals]:
-        """The user's token usage per model (messages without a model are left out)."""
-        return await self._session.run_sync(lambda s: ConversationRepository(s).usage_by_model())
 
     async def rename(
         self,
@@ -253,6 +188,71 @@ class AsyncConversationRepository:
                 conversation_id, limit=limit, cursor=cursor
             )
         )
+
+    async def open_stream(
+        self, conversation_id: uuid.UUID, data: StreamStart | Mapping[str, Any] | None = None
+    ) -> Message:
+        """A new assistant message, `streaming`, with no text yet: grow it with `stream_delta`,
+        close it with `finish_stream`. Its `client_message_id` (if any) makes the open
+        idempotent, as for `append`."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).open_stream(conversation_id, data)
+        )
+
+    async def stream_delta(self, message_id: uuid.UUID, text: str) -> None:
+        """Append `text` to a streaming message: one UPDATE of that row only (`content = content
+        || text`), so concurrent deltas are serialised by its row lock and none is lost. A
+        finished message is immutable (`ConflictError`); the content limit holds."""
+        await self._session.run_sync(
+            lambda s: ConversationRepository(s).stream_delta(message_id, text)
+        )
+
+    async def finish_stream(
+        self, message_id: uuid.UUID, data: StreamFinish | Mapping[str, Any] | None = None
+    ) -> Message:
+        """Close a streaming message as `complete`, `interrupted` or `error`, with its usage and,
+        if given, its final parts (its tool calls are then indexed)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).finish_stream(message_id, data)
+        )
+
+    async def abandoned_streams(
+        self, idle: timedelta, *, limit: int = 100
+    ) -> builtins.list[Message]:
+        """Streaming messages with no delta for `idle`, longest idle first (partial index)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).abandoned_streams(idle, limit=limit)
+        )
+
+    async def close_abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> int:
+        """Close up to `limit` abandoned streams as `interrupted`; returns how many."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).close_abandoned_streams(idle, limit=limit)
+        )
+
+    async def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message:
+        """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).message(message_id, for_update=for_update)
+        )
+
+    async def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
+        """The conversation's summed token usage (one aggregate over its messages index)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).usage_by_conversation(conversation_id)
+        )
+
+    async def usage_by_period(
+        self, period: Period, *, since: datetime, until: datetime
+    ) -> builtins.list[UsageTotals]:
+        """The user's token usage per UTC day or month in `[since, until)`, oldest first."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).usage_by_period(period, since=since, until=until)
+        )
+
+    async def usage_by_model(self) -> builtins.list[UsageTotals]:
+        """The user's token usage per model (messages without a model are left out)."""
+        return await self._session.run_sync(lambda s: ConversationRepository(s).usage_by_model())
 
     async def get(self, id: uuid.UUID, *, for_update: bool = False) -> Conversation:
         """The row with this id in the user's scope, or `NotFoundError`."""
