@@ -135,3 +135,21 @@ def test_opening_a_stream_is_idempotent_by_client_id(db: Database, make_user) ->
         chats.append(conversation, {"role": "user", "content": "hi", "client_message_id": "u-1"})
         with pytest.raises(ConflictError):
             chats.open_stream(conversation, {"client_message_id": "u-1"})
+
+
+def test_every_users_abandoned_streams_are_closed_batch_by_batch(db: Database, make_user) -> None:
+    from tasktracker.chat.housekeeping import close_abandoned_streams
+
+    users = [make_user(), make_user()]
+    streams = []
+    for user in users:
+        conversation = start(db, user)
+        with db.user_scope(user) as session:
+            streams.append(ConversationRepository(session).open_stream(conversation).id)
+    assert close_abandoned_streams(db, timedelta(minutes=5)) == 0  # not idle long enough
+    assert close_abandoned_streams(db, timedelta(0), batch=1) == 2
+    for user, stream in zip(users, streams, strict=True):
+        with db.user_scope(user) as session:
+            assert (
+                ConversationRepository(session).message(stream).status is MessageStatus.INTERRUPTED
+            )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from tasktracker.chat.models import Conversation
+from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.engines import create_engine
 from tasktracker.db.sessions import Database
 from tests import databases
@@ -62,5 +63,25 @@ def test_bench_chat_reports_every_row_and_cleans_up(cli: Invoke, cli_url: str) -
     try:
         with Database(engine).session() as session:
             assert session.scalar(select(func.count()).select_from(Conversation)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_close_abandoned_closes_idle_streams(cli: Invoke, cli_url: str) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("db", "seed", "--users", "1", "--tasks-per-user", "40").exit_code == 0
+    engine = create_engine(databases.test_settings(cli_url))
+    db = Database(engine)
+    try:
+        with db.session() as session:
+            user, conversation = session.execute(
+                select(Conversation.user_id, Conversation.id).limit(1)
+            ).one()
+        with db.user_scope(user) as session:
+            ConversationRepository(session).open_stream(conversation)
+        assert "closed 0 " in cli("chat", "close-abandoned").stdout  # idle for less than 10 min
+        result = cli("chat", "close-abandoned", "--idle-minutes", "0")
+        assert result.exit_code == 0, result.output
+        assert "closed 1 abandoned stream(s) as interrupted" in result.stdout
     finally:
         engine.dispose()

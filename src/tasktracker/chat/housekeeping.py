@@ -1,4 +1,5 @@
-"""Purging expired conversations in bounded batches, while the application runs.
+"""Purging expired conversations (and closing abandoned streams) in bounded batches, for
+every user, while the application runs.
 
 One batch is one DELETE of at most `batch` conversations whose `expires_at` has passed,
 oldest expiry first (the partial index `ix_conversations_expires_at`); their messages, tool
@@ -11,12 +12,13 @@ if the run stops); `purge_expired` below runs them one after another.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from tasktracker.chat import streams
 from tasktracker.chat.models import Conversation
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
@@ -50,4 +52,19 @@ def purge_expired(db: Database, *, batch: int = DEFAULT_BATCH, now: datetime | N
             purged = purge_batch(session, now, batch)
         total += purged
         if purged < batch:
+            return total
+
+
+def close_abandoned_streams(
+    db: Database, idle: timedelta, *, batch: int = DEFAULT_BATCH, now: datetime | None = None
+) -> int:
+    """Every user's streams with no delta for `idle`, closed as `interrupted`, one unit of
+    work per batch; returns how many."""
+    cutoff = (now or utc_now()) - idle
+    total = 0
+    while True:
+        with db.session() as session:
+            closed = streams.close_abandoned(session, cutoff, batch)
+        total += closed
+        if closed < batch:
             return total

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -69,11 +69,13 @@ def abandoned(cutoff: datetime, limit: int) -> Select[Message]:
 
 
 def close_abandoned(session: Session, cutoff: datetime, limit: int) -> int:
-    """Mark at most `limit` abandoned streams `interrupted`, in one UPDATE."""
-    batch = abandoned(cutoff, limit).with_only_columns(col(Message.id)).scalar_subquery()
+    """Mark at most `limit` abandoned streams `interrupted`, in one UPDATE (in the session's
+    scope; unscoped, every user's)."""
+    batch = abandoned(cutoff, limit).with_only_columns(col(Message.user_id), col(Message.id))
+    key = tuple_(col(Message.user_id), col(Message.id))
     statement = (
         update(Message)
-        .where(col(Message.id).in_(batch), _STREAMING)
+        .where(key.in_(batch), _STREAMING)
         .values(status=MessageStatus.INTERRUPTED)
         .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,4 @@
-"""`tasktracker chat purge-expired`: delete the conversations whose `expires_at` has passed."""
+"""`tasktracker chat purge-expired | close-abandoned`: the assistant chat's housekeeping."""
 
 from __future__ import annotations
 
@@ -31,3 +31,32 @@ def purge_expired(
             schema.require_head(connection)
         purged = purge(Database(bound), batch=batch)
     out.print(f"purged {purged:,} expired conversation(s)")
+
+
+@app.command("close-abandoned")
+def close_abandoned(
+    idle_minutes: float = typer.Option(
+        10.0,
+        "--idle-minutes",
+        min=0.0,
+        help="Minutes without a delta that make a stream abandoned.",
+    ),
+    batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="Streams per transaction."),
+) -> None:
+    """Close every user's abandoned streams (no delta for --idle-minutes) as interrupted.
+
+    Example: tasktracker chat close-abandoned --idle-minutes 10
+    """
+    from datetime import timedelta
+
+    from tasktracker.admin import schema
+    from tasktracker.chat.housekeeping import close_abandoned_streams
+    from tasktracker.db.sessions import Database
+
+    with engine() as bound:
+        with bound.connect() as connection:
+            schema.require_head(connection)
+        closed = close_abandoned_streams(
+            Database(bound), timedelta(minutes=idle_minutes), batch=batch
+        )
+    out.print(f"closed {closed:,} abandoned stream(s) as interrupted")
