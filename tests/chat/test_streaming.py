@@ -117,6 +117,9 @@ def test_abandoned_streams_are_listed_and_closed_in_batches(db: Database, make_u
         assert chats.close_abandoned_streams(timedelta(0), limit=2) == 2
         assert chats.close_abandoned_streams(timedelta(0), limit=2) == 1
         assert chats.close_abandoned_streams(timedelta(0)) == 0
+        with pytest.raises(ValidationError) as caught:
+            chats.close_abandoned_streams(timedelta(0), limit=0)
+        assert caught.value.fields == {"limit"}
         closed = [chats.message(i) for i in streams]
         assert {m.status for m in closed} == {MessageStatus.INTERRUPTED}
         assert closed[0].content == "partial"

@@ -26,6 +26,7 @@ from tasktracker.chat.schemas import StreamDelta, StreamFinish, StreamStart, Usa
 from tasktracker.chat.tools import check_roles, record
 from tasktracker.chat.usage import Period, UsageTotals, period_key, totals, totals_statement
 from tasktracker.db.errors import NotFoundError, ValidationError
+from tasktracker.db.pagination import check_limit
 from tasktracker.db.repository import TenantRepository, validated, write
 from tasktracker.db.types import utc_now
 
@@ -107,12 +108,13 @@ class ConversationBase(TenantRepository[Conversation]):
 
     def abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> builtins.list[Message]:
         """Streaming messages with no delta for `idle`, longest idle first (partial index)."""
-        return builtins.list(self.session.scalars(streams.abandoned(utc_now() - idle, limit)))
+        statement = streams.abandoned(utc_now() - idle, check_limit(limit))
+        return builtins.list(self.session.scalars(statement))
 
     def close_abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> int:
         """Close up to `limit` abandoned streams as `interrupted`; returns how many."""
         with write(self.session):
-            return streams.close_abandoned(self.session, utc_now() - idle, limit)
+            return streams.close_abandoned(self.session, utc_now() - idle, check_limit(limit))
 
     def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message:
         """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
