@@ -68,6 +68,10 @@ def test_the_purge_deletes_expired_conversations_in_batches(db: Database, make_u
         assert chats.purge_expired(batch=2) == 2
         assert chats.purge_expired(batch=2) == 1
         assert chats.purge_expired(batch=2) == 0
+        assert chats.purge_expired() == 0  # the default batch is a valid one
+        with pytest.raises(ValidationError) as caught:
+            chats.purge_expired(batch=0)
+        assert caught.value.fields == {"limit"}
         with pytest.raises(NotFoundError):
             chats.get(expired[0])
         assert {c.id for c in chats.list()} == {later.id, never}
