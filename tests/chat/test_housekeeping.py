@@ -71,7 +71,7 @@ def test_the_purge_deletes_expired_conversations_in_batches(db: Database, make_u
         assert chats.purge_expired() == 0  # the default batch is a valid one
         with pytest.raises(ValidationError) as caught:
             chats.purge_expired(batch=0)
-        assert caught.value.fields == {"limit"}
+        assert caught.value.fields == {"batch"}
         with pytest.raises(NotFoundError):
             chats.get(expired[0])
         assert {c.id for c in chats.list()} == {later.id, never}

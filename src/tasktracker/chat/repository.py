@@ -46,6 +46,7 @@ from tasktracker.chat.tools import check_roles, record
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
 from tasktracker.db.pagination import (
+    MAX_PAGE_SIZE,
     Ordering,
     Page,
     SortKey,
@@ -55,6 +56,13 @@ from tasktracker.db.pagination import (
 )
 from tasktracker.db.repository import validated, write
 from tasktracker.db.types import utc_now
+
+
+def _batch_size(batch: int) -> int:
+    if not 1 <= batch <= MAX_PAGE_SIZE:
+        raise ValidationError.single("batch", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return batch
+
 
 PREVIEW_LENGTH = 200
 """Characters of the last message shown in the conversation list."""
@@ -282,7 +290,7 @@ class ConversationRepository(ConversationBase):
         """Delete up to `batch` of the user's conversations whose `expires_at` has passed,
         with their messages; returns how many (call again while it returns `batch`)."""
         with write(self.session):
-            return housekeeping.purge_batch(self.session, utc_now(), check_limit(batch))
+            return housekeeping.purge_batch(self.session, utc_now(), _batch_size(batch))
 
     def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
         super().apply(obj, values)
