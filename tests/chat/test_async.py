@@ -62,6 +62,28 @@ async def test_async_chat_round_trip(adb: AsyncDatabase, password_hash: str) -> 
     assert [m.content for m in loaded.messages] == ["hello", "reply 0", "reply 1", "reply 2"]
 
 
+async def test_async_assistant_turn(adb: AsyncDatabase, password_hash: str) -> None:
+    """A tool round trip, a stream and the model's view, awaited through the unit."""
+    alice = await _user(adb, password_hash)
+    units = UnitDatabase(adb.bind)
+    call = {"type": "tool_call", "tool_call_id": "c1", "tool_name": "create_task"}
+    async with units.user_scope(alice) as unit:
+        chats = unit.conversations
+        conversation = await chats.start({"first_message": {"role": "user", "content": "add"}})
+        await chats.append(conversation.id, {"role": "assistant", "parts": [call]})
+        result = {"type": "tool_result", "tool_call_id": "c1", "result": {"id": 1}}
+        await chats.append(conversation.id, {"role": "tool", "parts": [result]})
+        stream = await chats.open_stream(conversation.id)
+        await chats.stream_delta(stream.id, "Added.")
+        await chats.finish_stream(stream.id, {"output_tokens": 2})
+    async with units.user_scope(alice) as unit:
+        view = await unit.conversations.messages_for_model(conversation.id)
+        usage = await unit.conversations.usage_by_conversation(conversation.id)
+    assert [m["role"] for m in view] == ["user", "assistant", "tool", "assistant"]
+    assert view[-1]["content"] == "Added."
+    assert usage.output_tokens == 2
+
+
 async def test_async_isolation_and_integrity(adb: AsyncDatabase, password_hash: str) -> None:
     alice, bob = await _user(adb, password_hash), await _user(adb, password_hash)
     async with adb.user_scope(bob) as session:

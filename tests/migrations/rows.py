@@ -41,15 +41,28 @@ def reflect(connection: Connection) -> MetaData:
     return metadata
 
 
-def snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every project table, in primary-key order."""
+def snapshot(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every project table, in primary-key order, as column -> value."""
     metadata = reflect(connection)
     return {
         name: [
-            tuple(row)
+            dict(row._mapping)
             for row in connection.execute(select(table).order_by(*table.primary_key.columns))
         ]
         for name, table in metadata.tables.items()
+    }
+
+
+def columns_of(
+    tables: dict[str, list[dict[str, Any]]], like: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """`tables`' rows with only the columns that `like`'s rows have (a revision that adds
+    columns drops them again on the way down)."""
+    return {
+        name: [
+            {k: v for k, v in row.items() if not like[name] or k in like[name][0]} for row in rows
+        ]
+        for name, rows in tables.items()
     }
 
 
@@ -178,6 +191,30 @@ def _messages(w: Writer) -> list[Row]:
             "conversation_id": trip,
             "role": "assistant",
             "content": "The Gulbenkian is closed on Tuesdays, so Monday works — ✓.",
+            # From 0006 on (left out before it): parts, usage, a client id.
+            "parts": [
+                {
+                    "type": "text",
+                    "text": "The Gulbenkian is closed on Tuesdays, so Monday works — ✓.",
+                },
+                {
+                    "type": "tool_call",
+                    "tool_call_id": f"call_{w.stage}",
+                    "tool_name": "search",
+                    "arguments": {"q": "museums"},
+                },
+            ],
+            "content_version": 1,
+            "status": "complete",
+            "client_message_id": "client-1",
+            "model": "gpt-x",
+            "provider": "openai",
+            "input_tokens": 120,
+            "output_tokens": 30,
+            "cached_tokens": 100,
+            "reasoning_tokens": 0,
+            "finish_reason": "tool_calls",
+            "latency_ms": 950,
         },
         {
             "user_id": _bob(w),
@@ -186,6 +223,37 @@ def _messages(w: Writer) -> list[Row]:
             "role": "user",
             "content": "x" * 2000,
         },
+    ]
+
+
+def _message_tool_calls(w: Writer) -> list[Row]:
+    question, answer, _ = w.rows["messages"]
+    return [
+        {
+            "user_id": answer["user_id"],
+            "id": new_id(),
+            "conversation_id": answer["conversation_id"],
+            "message_id": answer["id"],
+            "tool_call_id": f"call_{w.stage}",
+            "tool_name": "search",
+            "result_message_id": question["id"],
+        }
+    ]
+
+
+def _conversation_summaries(w: Writer) -> list[Row]:
+    answer = w.rows["messages"][1]
+    return [
+        {
+            "user_id": answer["user_id"],
+            "id": new_id(),
+            "conversation_id": answer["conversation_id"],
+            "covers_until_id": answer["id"],
+            "text": "Asked about museums open on Mondays; the Gulbenkian is.",
+            "model": "gpt-x-mini",
+            "input_tokens": 400,
+            "output_tokens": 20,
+        }
     ]
 
 
@@ -421,6 +489,8 @@ ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "tasks": _tasks,
     "conversations": _conversations,
     "messages": _messages,
+    "message_tool_calls": _message_tool_calls,
+    "conversation_summaries": _conversation_summaries,
     "command_categories": _named_categories("Power", "Measurement"),
     "parameter_categories": _named_categories("Electrical", "Timing"),
     "requirements": _requirements,

@@ -31,6 +31,7 @@ def _outside_transactions(sql: str) -> list[str]:
 
 _CONCURRENT = (
     "CREATE INDEX CONCURRENTLY ",
+    "CREATE UNIQUE INDEX CONCURRENTLY ",
     "DROP INDEX CONCURRENTLY ",
     "SET statement_timeout = ",
 )

@@ -31,7 +31,12 @@ def canonical(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
     return {
         table: [
-            {k: labels.get(v, v) for k, v in row.items() if k not in TIMESTAMPS} for row in rows
+            {
+                k: labels.get(v, v) if isinstance(v, str) else v
+                for k, v in row.items()
+                if k not in TIMESTAMPS
+            }
+            for row in rows
         ]
         for table, rows in document["tables"].items()
     }

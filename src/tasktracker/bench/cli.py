@@ -271,3 +271,31 @@ def _write(path: Path | None, meta: dict[str, Any], results: list[Result]) -> No
         return
     write_json(path, {**meta, "results": [r.as_dict() for r in results]})
     out.print(f"results written to {path}")
+
+
+def bench_chat(
+    messages: Annotated[
+        list[int] | None,
+        typer.Option("--messages", help="Conversation sizes to compare (repeatable)."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed calls per operation.")] = 200,
+) -> None:
+    """Time the assistant chat: append and read the last 50 of a short and a long
+    conversation with tool parts, streaming deltas per second, the usage aggregates.
+
+    Example: tasktracker bench-chat --messages 100 --messages 10000 --rounds 200
+    """
+    from tasktracker.admin import schema
+    from tasktracker.bench import chat
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
+
+    engine = create_engine(get_settings())
+    try:
+        with engine.connect() as connection:
+            schema.require_head(connection)
+        rows = chat.run(engine, messages or [100, 10_000], rounds)
+    finally:
+        engine.dispose()
+    for row in rows:
+        out.print(json.dumps(row))

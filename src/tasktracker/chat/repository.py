@@ -12,36 +12,61 @@ from __future__ import annotations
 import builtins
 import enum
 import uuid
-from collections.abc import Mapping, Sequence, Sized
-from datetime import datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Annotated, Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat import branches, housekeeping, replay
+from tasktracker.chat.conversation_base import ConversationBase
+from tasktracker.chat.models import (
+    Conversation,
+    ConversationSettings,
+    Message,
+    MessageUsage,
+    TurnSummary,
+)
+from tasktracker.chat.parts import PARTS_VERSION
+from tasktracker.chat.parts import stored as stored_parts
+from tasktracker.chat.retries import retried
 from tasktracker.chat.schemas import (
     ConversationCreate,
     ConversationSummary,
     ConversationUpdate,
     MessageCreate,
     MessageRow,
+    SettingsUpdate,
+    Siblings,
+    SummaryCreate,
 )
-from tasktracker.db.errors import NotFoundError
+from tasktracker.chat.tools import check_roles, record
+from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.fastpath.steps import OnSession, Steps, run_steps
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
-from tasktracker.db.pagination import Ordering, Page, SortKey
-from tasktracker.db.repository import TenantRepository, validated, write
+from tasktracker.db.pagination import (
+    MAX_PAGE_SIZE,
+    Ordering,
+    Page,
+    SortKey,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+)
+from tasktracker.db.repository import validated, write
 from tasktracker.db.types import utc_now
 
-SizedT = TypeVar("SizedT", bound=Sized)
+
+def _batch_size(batch: int) -> int:
+    if not 1 <= batch <= MAX_PAGE_SIZE:
+        raise ValidationError.single("batch", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return batch
+
 
 PREVIEW_LENGTH = 200
 """Characters of the last message shown in the conversation list."""
-
-_ONE_TICK = timedelta(microseconds=1)
 
 
 class MessageFilter(ListingFilter):
@@ -85,6 +110,9 @@ def _summary(columns: Sequence[Any]) -> ConversationSummary:
     return ConversationSummary(
         id=conversation.id,
         title=conversation.title,
+        archived=conversation.archived,
+        pinned=conversation.pinned,
+        expires_at=conversation.expires_at,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         last_message_role=role,
@@ -93,17 +121,24 @@ def _summary(columns: Sequence[Any]) -> ConversationSummary:
     )
 
 
-class ConversationRepository(TenantRepository[Conversation]):
-    model = Conversation
-
+class ConversationRepository(ConversationBase):
     def start(self, data: ConversationCreate | Mapping[str, Any]) -> Conversation:
         """A new conversation, with its first message if given; `messages` is loaded."""
         data = validated(ConversationCreate, data)
+        first = data.first_message
+        if first is not None:
+            check_roles(first.role, first.message_parts(), "first_message.parts")
         now = utc_now()
-        conversation = Conversation(title=data.title, created_at=now, messages=[])  # type: ignore[call-arg]
-        if data.first_message is not None:
-            conversation.messages.append(self._new_message(conversation, data.first_message, now))
-        return self.add(conversation)
+        settings = data.model_dump(include=set(ConversationSettings.model_fields))
+        conversation = Conversation(title=data.title, created_at=now, messages=[], **settings)
+        with write(self.session):
+            self.session.add(conversation)
+            if first is not None:
+                message = self._new_message(conversation, first, now)
+                conversation.messages.append(message)
+                self.session.flush()
+                record(self.session, message, first.message_parts())
+        return conversation
 
     def append(
         self, conversation_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
@@ -111,19 +146,124 @@ class ConversationRepository(TenantRepository[Conversation]):
         """Add a message and move the conversation's `updated_at` to its `created_at`.
 
         The conversation row is locked (PostgreSQL) so concurrent appends to one
-        conversation are serialised and keep their order.
+        conversation are serialised and keep their order. With a `client_message_id`
+        already stored in the conversation, an exact retry (same role, content and parts)
+        returns the stored message and writes nothing; anything else is `ConflictError`.
+        Tool calls are indexed (their ids unique in the conversation); a tool result must
+        answer an earlier, unanswered call (else `ValidationError` naming the part).
         """
         data = validated(MessageCreate, data)
+        parts = data.message_parts()
+        check_roles(data.role, parts)
+        conversation = self._locked(conversation_id)
+        if data.client_message_id is not None:
+            stored = self._by_client_id(conversation_id, data.client_message_id)
+            if stored is not None:
+                return retried(stored, data)
+        named = data.parent_id
+        if named is not None:
+            self._in(conversation, named, "parent_id")  # refused before anything changes
+        # One savepoint: a message refused after the first branch undoes the branch too.
+        with write(self.session):
+            linear = conversation.active_leaf_id is None
+            if linear and named not in {None, branches.latest_id(self.session, conversation.id)}:
+                branches.link_chain(self.session, conversation)
+            if conversation.active_leaf_id is None:
+                return self._insert(conversation, data, parts)
+            parent = self._in(conversation, named or conversation.active_leaf_id, "parent_id")
+            return self._insert(conversation, data, parts, parent.id, parent.depth + 1)
+
+    def add_sibling(
+        self, message_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
+    ) -> Message:
+        """An alternative to a message (an edited prompt, a regenerated answer): a new
+        message with the same parent, which becomes the active leaf. History is unchanged."""
+        data = validated(MessageCreate, data)
+        if data.parent_id is not None:
+            raise ValidationError.single("parent_id", "is the sibling's own parent: leave it out")
+        parts = data.message_parts()
+        check_roles(data.role, parts)
+        conversation = self._locked(self.message(message_id).conversation_id)
+        with write(self.session):  # as in `append`: a refused message leaves no branch
+            if conversation.active_leaf_id is None:
+                branches.link_chain(self.session, conversation)
+            original = self.message(message_id)
+            return self._insert(conversation, data, parts, original.parent_id, original.depth)
+
+    def siblings(self, message_id: uuid.UUID) -> Siblings:
+        """The message and its alternatives, oldest first, with its position among them."""
+        message = self.message(message_id)
+        if message.parent_id is None and message.depth == 0:
+            conversation = self.get(message.conversation_id)
+            if conversation.active_leaf_id is None:  # linear: no alternatives
+                return Siblings([message], 1)
+        found = builtins.list(self.session.scalars(branches.siblings(message)))
+        return Siblings(found, branches.position_of(message, found))
+
+    def switch_leaf(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> Conversation:
+        """Make `message_id` the active leaf: the active path then ends there."""
         conversation = self._locked(conversation_id)
         with write(self.session):
-            at = self._next_timestamp(conversation)
-            message = self._new_message(conversation, data, at)
-            conversation.updated_at = at
-            if "messages" in inspect(conversation).unloaded:
-                self.session.add(message)
-            else:
-                conversation.messages.append(message)
-        return message
+            if conversation.active_leaf_id is None:
+                branches.link_chain(self.session, conversation)
+            conversation.active_leaf_id = self._in(conversation, message_id, "message_id").id
+            conversation.updated_at = self._next_timestamp(conversation)
+        return conversation
+
+    def active_path(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """The latest `limit` messages of the active path (root → leaf), in order;
+        `next_cursor` goes further back. A linear conversation's path is all its messages
+        (`latest_messages`, whose cursors it takes then)."""
+        conversation = self.get(conversation_id)
+        if conversation.active_leaf_id is None:
+            return self.latest_messages(conversation_id, limit=limit, cursor=cursor)
+        start, above = conversation.active_leaf_id, cursor is not None
+        if cursor is not None:
+            _, start = decode_cursor(branches.PATH, cursor)
+        statement = branches.path_up(conversation_id, start, check_limit(limit) + 1, above=above)
+        found = builtins.list(self.session.scalars(statement))
+        more = found[limit:]
+        items = found[:limit]
+        next_cursor = None
+        if more:
+            next_cursor = encode_cursor(branches.PATH, (items[-1].depth, items[-1].id))
+        return Page(items[::-1], next_cursor)
+
+    def add_summary(
+        self, conversation_id: uuid.UUID, data: SummaryCreate | Mapping[str, Any]
+    ) -> TurnSummary:
+        """Store a summary of the turns up to `covers_until_id` (a message of this
+        conversation); `messages_for_model` then sends it in their place."""
+        data = validated(SummaryCreate, data)
+        conversation = self.get(conversation_id)
+        self._in(conversation, data.covers_until_id, "covers_until_id")
+        summary = TurnSummary(conversation_id=conversation.id, **data.model_dump())
+        with write(self.session):
+            self.session.add(summary)
+        return summary
+
+    def messages_for_model(self, conversation_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+        """The active path after the latest summary on it, in the shape chat-completion APIs
+        take (`role`, `content`, `tool_calls`, `tool_call_id`), ready to send (see
+        `tasktracker.chat.replay` for what is left out). Two queries and the path's."""
+        conversation = self.get(conversation_id)
+        if conversation.active_leaf_id is None:
+            path = self.messages(conversation_id)
+        else:
+            walk = branches.path_up(conversation_id, conversation.active_leaf_id, None)
+            path = builtins.list(self.session.scalars(walk))[::-1]
+        on_path = {message.id for message in path}
+        summaries = (
+            select(TurnSummary)
+            .where(col(TurnSummary.conversation_id) == conversation_id)
+            .order_by(col(TurnSummary.created_at).desc(), col(TurnSummary.id).desc())
+        )
+        summary = next(
+            (s for s in self.session.scalars(summaries) if s.covers_until_id in on_path), None
+        )
+        return replay.for_model(replay.after_summary(path, summary), summary)
 
     def rename(
         self,
@@ -135,6 +275,23 @@ class ConversationRepository(TenantRepository[Conversation]):
         """Set (`None`: clear) the title; a stale `expected_updated_at` → `ConflictError`."""
         changes = validated(ConversationUpdate, {"title": title})
         return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
+
+    def update_settings(
+        self,
+        conversation_id: uuid.UUID,
+        changes: SettingsUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Conversation:
+        """Archive, pin, set `properties` or `expires_at`: only the fields given change."""
+        changes = validated(SettingsUpdate, changes)
+        return self.update_from(conversation_id, changes, expected_updated_at=expected_updated_at)
+
+    def purge_expired(self, *, batch: int = 500) -> int:
+        """Delete up to `batch` of the user's conversations whose `expires_at` has passed,
+        with their messages; returns how many (call again while it returns `batch`)."""
+        with write(self.session):
+            return housekeeping.purge_batch(self.session, utc_now(), _batch_size(batch))
 
     def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
         super().apply(obj, values)
@@ -154,11 +311,14 @@ class ConversationRepository(TenantRepository[Conversation]):
             raise NotFoundError(f"Conversation {conversation_id} not found")
         return conversation
 
-    def list(self, *, limit: int = 50, cursor: str | None = None) -> Page[ConversationSummary]:
+    def list(
+        self, *, limit: int = 50, cursor: str | None = None, archived: bool | None = None
+    ) -> Page[ConversationSummary]:
         """Conversations, most recently active first, each with a preview of its last message.
 
         One query: the last message is found by a correlated subquery per conversation of
         the page (a backward probe of the messages index), not by loading messages.
+        `archived=False` (or `True`) lists only those.
         """
         latest = aliased(Message, name="latest_message")
         latest_id = (
@@ -175,6 +335,8 @@ class ConversationRepository(TenantRepository[Conversation]):
             func.substr(latest.content, 1, PREVIEW_LENGTH),
             col(latest.created_at),
         ).outerjoin(latest, col(latest.id) == latest_id)
+        if archived is not None:  # a filter on the rows of the same index scan
+            statement = statement.where(col(Conversation.archived) == archived)
         return _CONVERSATIONS.page(
             self.session, statement, _summary, sort="recent", limit=limit, cursor=cursor
         )
@@ -222,32 +384,36 @@ class ConversationRepository(TenantRepository[Conversation]):
         filter = MessageFilter(conversation_id=conversation_id)
         return _MESSAGES.entities(self.session, filter, sort=order, limit=limit, cursor=cursor)
 
-    def _found(self, conversation_id: uuid.UUID, found: SizedT) -> SizedT:
-        """`found`; if it is empty, `NotFoundError` unless the conversation is visible."""
-        if not found:
-            self.get(conversation_id)
-        return found
-
-    def _locked(self, conversation_id: uuid.UUID) -> Conversation:
-        """The conversation, its row locked (PostgreSQL) and its `updated_at` current."""
-        key = (self.user_id, conversation_id)
-        loaded = identity_key(Conversation, key) in self.session.identity_map
-        conversation = self.session.get(Conversation, key, with_for_update=True)
-        if conversation is None:
-            raise NotFoundError(f"Conversation {conversation_id} not found")
-        if loaded:  # the locking SELECT does not overwrite what this session already holds
-            self.session.refresh(conversation, ["updated_at"])
-        return conversation
-
-    @staticmethod
-    def _next_timestamp(conversation: Conversation) -> datetime:
-        """Now, or one microsecond after the current `updated_at` if the clock has not moved."""
-        assert conversation.updated_at is not None
-        return max(utc_now(), conversation.updated_at + _ONE_TICK)
+    def _insert(
+        self,
+        conversation: Conversation,
+        data: MessageCreate,
+        parts: Any,
+        parent_id: uuid.UUID | None = None,
+        depth: int = 0,
+    ) -> Message:
+        with write(self.session):
+            at = self._next_timestamp(conversation)
+            message = self._new_message(conversation, data, at)
+            message.parent_id, message.depth = parent_id, depth
+            if conversation.active_leaf_id is not None:
+                conversation.active_leaf_id = message.id
+            conversation.updated_at = at
+            self._attach(conversation, message)
+            self.session.flush()
+            record(self.session, message, parts)
+        return message
 
     @staticmethod
     def _new_message(conversation: Conversation, data: MessageCreate, at: datetime) -> Message:
         # Built field by field so the table model re-validates (content limit read now).
-        return Message(  # type: ignore[call-arg]
-            conversation_id=conversation.id, role=data.role, content=data.content, created_at=at
+        return Message(
+            conversation_id=conversation.id,
+            role=data.role,
+            content=data.stored_content(),
+            parts=None if data.parts is None else stored_parts(data.parts),
+            content_version=PARTS_VERSION,
+            client_message_id=data.client_message_id,
+            created_at=at,
+            **data.model_dump(include=set(MessageUsage.model_fields)),
         )

@@ -22,7 +22,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from tasktracker.bench import cli as bench_cli
-from tasktracker.cli import data_commands, db_commands, quickstart, transfer_commands
+from tasktracker.cli import chat_commands, data_commands, db_commands, quickstart, transfer_commands
 from tasktracker.cli.console import ExitCodeError, err
 from tasktracker.cli.extra import missing_extra
 from tasktracker.db.errors import TaskTrackerError
@@ -88,12 +88,14 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(chat_commands.app, name="chat")
 db_commands.app.command("seed")(data_commands.seed)
 db_commands.app.command("stats")(data_commands.stats)
 db_commands.app.command("diagram")(data_commands.diagram)
 db_commands.app.command("reset")(data_commands.reset)
 app.command("quickstart")(quickstart.quickstart)
 app.command("bench")(bench_cli.bench)
+app.command("bench-chat")(bench_cli.bench_chat)
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
 

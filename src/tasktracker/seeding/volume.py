@@ -38,7 +38,7 @@ from sqlalchemy import Connection
 
 from tasktracker.accounts.models import User
 from tasktracker.accounts.passwords import hash_password
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat.models import Conversation, Message, ToolCall, TurnSummary
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, Task
@@ -65,6 +65,22 @@ CATEGORIES = (
     ("Learning", "#7C3AED"),
 )
 MESSAGES_PER_CONVERSATION = 6
+_ROLES = ("user", "assistant", "tool", "user", "assistant", "assistant")
+_SEED_CALL_ID = "call_list_tasks"
+
+
+def _seed_parts(number: int, content: str) -> list[dict[str, Any]] | None:
+    """The second message calls a tool and the third answers it; the others are text only
+    (no parts, as messages stored before parts existed)."""
+    if number == 1:
+        call = {"type": "tool_call", "tool_call_id": _SEED_CALL_ID, "tool_name": "list_tasks"}
+        return [{"type": "text", "text": content}, {**call, "arguments": {"status": "pending"}}]
+    if number == 2:
+        result = {"type": "tool_result", "tool_call_id": _SEED_CALL_ID, "status": "ok"}
+        return [{**result, "result": {"count": 3}}]
+    return None
+
+
 STEPS_PER_SPECIFICATION = 4
 TASKS_PER_CONVERSATION = 1_000
 TASKS_PER_REQUIREMENT = 500
@@ -152,6 +168,8 @@ class SeedPlan:
             "tasks": n * self.tasks_per_user,
             "conversations": n * conversations,
             "messages": n * conversations * MESSAGES_PER_CONVERSATION,
+            "message_tool_calls": n * conversations,
+            "conversation_summaries": n * conversations,
             "command_categories": n * len(_COMMAND_CATEGORIES),
             "parameter_categories": n * len(_PARAMETER_CATEGORIES),
             "parameters": n * len(_PARAMETERS),
@@ -213,6 +231,7 @@ class _Generator:
         self.user_ids = [new_id() for _ in range(plan.users)]
         self.category_ids: list[list[uuid.UUID]] = []
         self.conversation_ids: list[list[tuple[uuid.UUID, datetime]]] = []
+        self.tool_calls: list[list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]] = []
         self.command_category_ids: list[list[uuid.UUID]] = []
         self.parameter_category_ids: list[list[uuid.UUID]] = []
         self.parameter_ids: list[list[uuid.UUID]] = []
@@ -239,6 +258,8 @@ class _Generator:
             (Task, self.tasks),
             (Conversation, self.conversations),
             (Message, self.messages),
+            (ToolCall, self.message_tool_calls),
+            (TurnSummary, self.conversation_summaries),
             (CommandCategory, self.command_categories),
             (ParameterCategory, self.parameter_categories),
             (Parameter, self.parameters),
@@ -338,18 +359,52 @@ class _Generator:
             self.conversation_ids.append(made)
 
     def messages(self) -> Iterator[Row]:
+        """user, assistant (a tool call), tool (its result), then user and assistant text."""
         contents = self.pools.messages
         for index, user_id in enumerate(self.user_ids):
             rng = self._rng("messages", index)
+            calls: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
             for conversation_id, started in self.conversation_ids[index]:
+                ids = [new_id() for _ in range(MESSAGES_PER_CONVERSATION)]
+                calls.append((conversation_id, ids[1], ids[2]))
                 for number in range(MESSAGES_PER_CONVERSATION):
+                    content = contents[rng.randrange(len(contents))]
                     yield {
                         "user_id": user_id,
+                        "id": ids[number],
                         "conversation_id": conversation_id,
-                        "role": "user" if number % 2 == 0 else "assistant",
-                        "content": contents[rng.randrange(len(contents))],
+                        "role": _ROLES[number],
+                        "content": "" if number == 2 else content,
+                        "parts": _seed_parts(number, content),
                         "created_at": started + timedelta(minutes=number),
                     }
+            self.tool_calls.append(calls)
+
+    def message_tool_calls(self) -> Iterator[Row]:
+        for user_id, calls in zip(self.user_ids, self.tool_calls, strict=True):
+            for conversation_id, call_message, result_message in calls:
+                yield {
+                    "user_id": user_id,
+                    "conversation_id": conversation_id,
+                    "message_id": call_message,
+                    "tool_call_id": _SEED_CALL_ID,
+                    "tool_name": "list_tasks",
+                    "result_message_id": result_message,
+                }
+
+    def conversation_summaries(self) -> Iterator[Row]:
+        """One per conversation, covering the tool round trip (its first three messages)."""
+        for user_id, calls in zip(self.user_ids, self.tool_calls, strict=True):
+            for conversation_id, _, result_message in calls:
+                yield {
+                    "user_id": user_id,
+                    "conversation_id": conversation_id,
+                    "covers_until_id": result_message,
+                    "text": "The user asked for their pending tasks; there are three.",
+                    "model": "summarizer",
+                    "input_tokens": 300,
+                    "output_tokens": 15,
+                }
 
     # test engineering
 

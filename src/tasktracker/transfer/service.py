@@ -59,8 +59,10 @@ def _key_columns(table: Table) -> list[Column[Any]]:
 
 
 def _reference_columns(table: Table) -> set[str]:
-    """The columns that hold another row's id: the own `id` and every foreign-key column."""
+    """The columns that hold another row's id: the own `id`, every foreign-key column and
+    those that name the table they reference (`info["references"]`) without a key."""
     names = {c.name for fk in table.foreign_key_constraints for c in fk.columns}
+    names |= {c.name for c in table.c if "references" in c.info}
     if "id" in table.c:
         names.add("id")
     return names - {catalog.TENANT_KEY}

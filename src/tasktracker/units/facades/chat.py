@@ -9,20 +9,26 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat.models import Conversation, Message, TurnSummary
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.chat.schemas import (
     ConversationCreate,
     ConversationSummary,
     MessageCreate,
     MessageRow,
+    SettingsUpdate,
+    Siblings,
+    StreamFinish,
+    StreamStart,
+    SummaryCreate,
 )
+from tasktracker.chat.usage import Period, UsageTotals
 from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
 
@@ -47,6 +53,56 @@ class AsyncConversationRepository:
             lambda s: ConversationRepository(s).append(conversation_id, data)
         )
 
+    async def add_sibling(
+        self, message_id: uuid.UUID, data: MessageCreate | Mapping[str, Any]
+    ) -> Message:
+        """An alternative to a message (an edited prompt, a regenerated answer): a new message
+        with the same parent, which becomes the active leaf. History is unchanged."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).add_sibling(message_id, data)
+        )
+
+    async def siblings(self, message_id: uuid.UUID) -> Siblings:
+        """The message and its alternatives, oldest first, with its position among them."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).siblings(message_id)
+        )
+
+    async def switch_leaf(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> Conversation:
+        """Make `message_id` the active leaf: the active path then ends there."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).switch_leaf(conversation_id, message_id)
+        )
+
+    async def active_path(
+        self, conversation_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """The latest `limit` messages of the active path (root → leaf), in order; `next_cursor`
+        goes further back. A linear conversation's path is all its messages
+        (`latest_messages`, whose cursors it takes then)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).active_path(
+                conversation_id, limit=limit, cursor=cursor
+            )
+        )
+
+    async def add_summary(
+        self, conversation_id: uuid.UUID, data: SummaryCreate | Mapping[str, Any]
+    ) -> TurnSummary:
+        """Store a summary of the turns up to `covers_until_id` (a message of this conversation);
+        `messages_for_model` then sends it in their place."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).add_summary(conversation_id, data)
+        )
+
+    async def messages_for_model(self, conversation_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+        """The active path after the latest summary on it, in the shape chat-completion APIs take
+        (`role`, `content`, `tool_calls`, `tool_call_id`), ready to send (see
+        `tasktracker.chat.replay` for what is left out). Two queries and the path's."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).messages_for_model(conversation_id)
+        )
+
     async def rename(
         self,
         conversation_id: uuid.UUID,
@@ -61,6 +117,27 @@ class AsyncConversationRepository:
             )
         )
 
+    async def update_settings(
+        self,
+        conversation_id: uuid.UUID,
+        changes: SettingsUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Conversation:
+        """Archive, pin, set `properties` or `expires_at`: only the fields given change."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).update_settings(
+                conversation_id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def purge_expired(self, *, batch: int = 500) -> int:
+        """Delete up to `batch` of the user's conversations whose `expires_at` has passed, with
+        their messages; returns how many (call again while it returns `batch`)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).purge_expired(batch=batch)
+        )
+
     async def apply(self, obj: Conversation, values: dict[str, Any]) -> None:
         await self._session.run_sync(lambda s: ConversationRepository(s).apply(obj, values))
 
@@ -71,11 +148,11 @@ class AsyncConversationRepository:
         )
 
     async def list(
-        self, *, limit: int = 50, cursor: str | None = None
+        self, *, limit: int = 50, cursor: str | None = None, archived: bool | None = None
     ) -> Page[ConversationSummary]:
         """Conversations, most recently active first, each with a preview of its last message."""
         return await self._session.run_sync(
-            lambda s: ConversationRepository(s).list(limit=limit, cursor=cursor)
+            lambda s: ConversationRepository(s).list(limit=limit, cursor=cursor, archived=archived)
         )
 
     async def messages(self, conversation_id: uuid.UUID) -> builtins.list[Message]:
@@ -114,6 +191,71 @@ class AsyncConversationRepository:
                 conversation_id, limit, cursor
             ),
         )
+
+    async def open_stream(
+        self, conversation_id: uuid.UUID, data: StreamStart | Mapping[str, Any] | None = None
+    ) -> Message:
+        """A new assistant message, `streaming`, with no text yet: grow it with `stream_delta`,
+        close it with `finish_stream`. Its `client_message_id` (if any) makes the open
+        idempotent, as for `append`."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).open_stream(conversation_id, data)
+        )
+
+    async def stream_delta(self, message_id: uuid.UUID, text: str) -> None:
+        """Append `text` to a streaming message: one UPDATE of that row only (`content = content
+        || text`), so concurrent deltas are serialised by its row lock and none is lost. A
+        finished message is immutable (`ConflictError`); the content limit holds."""
+        await self._session.run_sync(
+            lambda s: ConversationRepository(s).stream_delta(message_id, text)
+        )
+
+    async def finish_stream(
+        self, message_id: uuid.UUID, data: StreamFinish | Mapping[str, Any] | None = None
+    ) -> Message:
+        """Close a streaming message as `complete`, `interrupted` or `error`, with its usage and,
+        if given, its final parts (its tool calls are then indexed)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).finish_stream(message_id, data)
+        )
+
+    async def abandoned_streams(
+        self, idle: timedelta, *, limit: int = 100
+    ) -> builtins.list[Message]:
+        """Streaming messages with no delta for `idle`, longest idle first (partial index)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).abandoned_streams(idle, limit=limit)
+        )
+
+    async def close_abandoned_streams(self, idle: timedelta, *, limit: int = 100) -> int:
+        """Close up to `limit` abandoned streams as `interrupted`; returns how many."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).close_abandoned_streams(idle, limit=limit)
+        )
+
+    async def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message:
+        """One message of the user's, or `NotFoundError` (read afresh: a delta changes it)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).message(message_id, for_update=for_update)
+        )
+
+    async def usage_by_conversation(self, conversation_id: uuid.UUID) -> UsageTotals:
+        """The conversation's summed token usage (one aggregate over its messages index)."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).usage_by_conversation(conversation_id)
+        )
+
+    async def usage_by_period(
+        self, period: Period, *, since: datetime, until: datetime
+    ) -> builtins.list[UsageTotals]:
+        """The user's token usage per UTC day or month in `[since, until)`, oldest first."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).usage_by_period(period, since=since, until=until)
+        )
+
+    async def usage_by_model(self) -> builtins.list[UsageTotals]:
+        """The user's token usage per model (messages without a model are left out)."""
+        return await self._session.run_sync(lambda s: ConversationRepository(s).usage_by_model())
 
     async def get(self, id: uuid.UUID, *, for_update: bool = False) -> Conversation:
         """The row with this id in the user's scope, or `NotFoundError`."""
