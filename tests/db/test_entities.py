@@ -7,7 +7,6 @@ ORM would do more (a held object with expired attributes, a `load` listener), th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.orm import Session
 
 from tasktracker.admin import catalog
+from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.errors import NotFoundError
 from tasktracker.db.fastpath.compiled import CompiledQuery
 from tasktracker.db.fastpath.entities import entities
@@ -28,11 +28,20 @@ TENANT_MODELS = [catalog.model_for(table) for table in catalog.tenant_tables()]
 
 
 @pytest.fixture
-def demo(db: Database, password_hash: str) -> Iterator[uuid.UUID]:
-    """The quickstart demo in the test's transaction (rows in every tenant table): Ada's id."""
+def demo(db: Database, password_hash: str) -> uuid.UUID:
+    """The quickstart demo in the test's transaction, with a tool call and a summary (rows
+    in every tenant table): Ada's id."""
     assert isinstance(db.bind, Connection)
-    result = seed_demo(db.bind, password_hash=password_hash)
-    return result.user_ids[ADA.email]
+    ada = seed_demo(db.bind, password_hash=password_hash).user_ids[ADA.email]
+    with db.user_scope(ada) as session:
+        chats = ConversationRepository(session)
+        conversation = chats.list(limit=1).items[0].id
+        call = {"type": "tool_call", "tool_call_id": "c1", "tool_name": "create_task"}
+        chats.append(conversation, {"role": "assistant", "parts": [call]})
+        result = {"type": "tool_result", "tool_call_id": "c1", "result": {"id": 1}}
+        answer = chats.append(conversation, {"role": "tool", "parts": [result]})
+        chats.add_summary(conversation, {"covers_until_id": answer.id, "text": "A task made."})
+    return ada
 
 
 def _attributes(obj: Any) -> dict[str, tuple[type, Any]]:
