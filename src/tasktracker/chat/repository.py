@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from tasktracker.chat.models import Conversation, Message
+from tasktracker.chat.models import MESSAGE_SEARCH, Conversation, Message
 from tasktracker.chat.schemas import (
     ConversationCreate,
     ConversationSummary,
@@ -33,6 +33,7 @@ from tasktracker.db.errors import NotFoundError
 from tasktracker.db.listing import Equals, Listing, ListingFilter, NoFilter
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated, write
+from tasktracker.db.search import SearchHit, search
 from tasktracker.db.types import utc_now
 
 SizedT = TypeVar("SizedT", bound=Sized)
@@ -47,6 +48,12 @@ class MessageFilter(ListingFilter):
     """The messages of one conversation."""
 
     conversation_id: Annotated[uuid.UUID, Equals(Message.conversation_id)]
+
+
+class MessageSearchFilter(ListingFilter):
+    """Which messages a search looks in: all the user's, or one conversation's."""
+
+    conversation_id: Annotated[uuid.UUID | None, Equals(Message.conversation_id)] = None
 
 
 class MessageOrder(enum.StrEnum):
@@ -207,6 +214,28 @@ class ConversationRepository(TenantRepository[Conversation]):
             self.session, filter, sort=MessageOrder.NEWEST_FIRST, limit=limit, cursor=cursor
         )
         return self._found(conversation_id, Page(page.items[::-1], page.next_cursor))
+
+    def search_messages(
+        self,
+        query: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Messages matching `query`, best first, in every conversation or in one (each
+        hit's `parent_id` is its conversation); see docs/search.md."""
+        criteria = MessageSearchFilter(conversation_id=conversation_id).criteria()
+        return search(
+            self.session,
+            MESSAGE_SEARCH,
+            query,
+            criteria=criteria,
+            limit=limit,
+            cursor=cursor,
+            prefix=prefix,
+        )
 
     def _messages(
         self, conversation_id: uuid.UUID, order: MessageOrder, limit: int, cursor: str | None

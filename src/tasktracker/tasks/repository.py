@@ -26,11 +26,13 @@ from tasktracker.db.listing import (
 )
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.search import SearchHit, search
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import AWARE, new_id, utc_now
 from tasktracker.tasks.models import (
     DUE_DATE_OR_NEVER,
     PRIORITY_RANK,
+    TASK_SEARCH,
     Category,
     Task,
     TaskPriority,
@@ -209,6 +211,28 @@ class TaskRepository(TenantRepository[Task]):
     ) -> Page[TaskRow]:
         """As `list`, as read rows: the fast path for callers that only read."""
         return _TASKS.rows(self.session, filter, sort=sort, limit=limit, cursor=cursor)
+
+    def search(
+        self,
+        query: str,
+        filter: TaskFilter | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Tasks matching `query` (title above description), best first, among those the
+        filter selects; `prefix` matches the last word as typed so far (docs/search.md)."""
+        criteria = filter.criteria() if filter is not None else []
+        return search(
+            self.session,
+            TASK_SEARCH,
+            query,
+            criteria=criteria,
+            limit=limit,
+            cursor=cursor,
+            prefix=prefix,
+        )
 
     def count(self, filter: TaskFilter | None = None) -> int:
         return _TASKS.count(self.session, filter)
