@@ -229,9 +229,8 @@ class ConversationRepository(TenantRepository[Conversation]):
         criteria = MessageSearchFilter(conversation_id=conversation_id).criteria()
         return search(
             self.session,
-            MESSAGE_SEARCH,
+            [(MESSAGE_SEARCH, criteria)],
             query,
-            criteria=criteria,
             limit=limit,
             cursor=cursor,
             prefix=prefix,

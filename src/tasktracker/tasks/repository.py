@@ -226,9 +226,8 @@ class TaskRepository(TenantRepository[Task]):
         criteria = filter.criteria() if filter is not None else []
         return search(
             self.session,
-            TASK_SEARCH,
+            [(TASK_SEARCH, criteria)],
             query,
-            criteria=criteria,
             limit=limit,
             cursor=cursor,
             prefix=prefix,

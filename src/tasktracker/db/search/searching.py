@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Uuid
@@ -51,6 +52,7 @@ ELLIPSIS = "…"
 SNIPPET_WORDS = 16
 
 _QUERY = "search_query"
+HIT_COLUMNS = ("kind", "id", "title", "parent_id", "rank")
 
 
 @dataclass(frozen=True)
@@ -135,43 +137,47 @@ class Matching:
         )
 
     def hit_columns(self) -> list[Any]:
-        """kind, id, title, parent id, rank: the columns of a `SearchHit` but its snippet."""
+        """`HIT_COLUMNS`: the columns of a `SearchHit` but its snippet."""
         index = self.index
         title = index.column(index.title) if index.title else null().cast(String)
         parent = index.column(index.parent) if index.parent else null().cast(Uuid)
         kind = bindparam(None, index.kind, type_=String)
-        return [kind.label("kind"), index.column("id"), title, parent, self.rank().label("rank")]
+        columns = (kind, index.column("id"), title, parent, self.rank())
+        return [column.label(key) for column, key in zip(columns, HIT_COLUMNS, strict=True)]
 
 
-def ordering(name: str, rank: ColumnElement[float], *ties: ColumnElement[Any]) -> Ordering:
-    """Best first; ties by the given columns, descending (the last one unique)."""
-    return Ordering(name, (SortKey(rank, True), *(SortKey(tie, True) for tie in ties)))
+Source = tuple[SearchIndex, Sequence[ColumnElement[bool]]]
+"""An index to search, with the criteria (a listing filter's) its rows must also meet."""
 
 
 def search(
     session: Session,
-    index: SearchIndex,
+    sources: Sequence[Source],
     text: str,
     *,
-    criteria: Sequence[ColumnElement[bool]] = (),
     limit: int = 20,
     cursor: str | None = None,
     prefix: bool = False,
 ) -> Page[SearchHit]:
-    """A page of `index`'s rows matching `text` (see `query`) among those meeting
-    `criteria` (a listing filter's), best first, each with its snippet."""
+    """A page of the rows of `sources` matching `text` (see `query`), best first (ties:
+    kind, then id, both descending), each with its snippet. Several sources are one
+    `UNION ALL`, paged as one listing; a cursor belongs to the kinds it was made for."""
     query = SearchQuery.parse(text, prefix=prefix)
-    matching = Matching.of(session, index, query)
-    columns = matching.hit_columns()
-    statement = matching.statement(session, *columns).where(*criteria)
-    order = ordering(f"search-{index.kind}", matching.rank(), index.column("id"))
+    arms = []
+    for index, criteria in sources:
+        matching = Matching.of(session, index, query)
+        arms.append(matching.statement(session, *matching.hit_columns()).where(*criteria))
+    hits = union_all(*arms).subquery("hits")
+    name = "search-" + "-".join(index.kind for index, _ in sources)
+    order = Ordering(name, tuple(SortKey(hits.c[key], True) for key in ("rank", "kind", "id")))
+    statement = select(*(hits.c[key] for key in HIT_COLUMNS))
     paged = paginate(statement, order, limit, cursor)
     page = make_page(session.execute(paged).all(), paged, limit, hit)
-    return with_snippets(session, page, {index.kind: index}, query)
+    return with_snippets(session, page, {index.kind: index for index, _ in sources}, query)
 
 
 def hit(row: Sequence[Any]) -> SearchHit:
-    """The `SearchHit` (but its snippet) of a row of `Matching.hit_columns()`."""
+    """The `SearchHit` (but its snippet) of a row of `HIT_COLUMNS`."""
     kind, id, title, parent_id, rank = row
     return SearchHit(kind, id, title, parent_id, rank)
 
