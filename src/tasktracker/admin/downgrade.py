@@ -19,9 +19,9 @@ from sqlalchemy import Engine, func, select, table
 
 from tasktracker.admin import schema
 from tasktracker.admin.stats import existing_tables
-from tasktracker.db.search.index import is_search_object
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import TaskTrackerError
+from tasktracker.db.search.index import is_search_object
 from tasktracker.db.settings import load_settings
 
 

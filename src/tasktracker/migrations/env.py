@@ -71,7 +71,7 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
-def _include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """The search objects (revision 0006) are not the models': autogenerate leaves them be
     (the GIN indexes, the FTS5 tables and their shadow tables)."""
     return name is None or not is_search_object(name, type_)

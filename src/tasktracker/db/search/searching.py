@@ -26,12 +26,12 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Float,
-    cast,
     Select,
     String,
     Text,
     and_,
     bindparam,
+    cast,
     func,
     null,
     select,
@@ -96,9 +96,9 @@ class Matching:
         expression = (
             f"{owner_phrase(scope_user_id(session))} AND {{{fields}}} : ({self.query.fts5()})"
         )
-        return fts5_function(
-            "match", self.index.fts_table, bindparam(_QUERY, expression, type_=Text)
-        )
+        # Named per index: the arms of one search bind each their own.
+        name = f"{_QUERY}_{self.index.kind}"
+        return fts5_function("match", self.index.fts_table, bindparam(name, expression, type_=Text))
 
     def statement(self, session: Session, *columns: Any) -> Select[Any]:
         """`SELECT columns` of the indexed table's rows that match."""
@@ -126,8 +126,7 @@ class Matching:
             fields = [self.index.column(name) for name in self.index.fields]
             text = func.concat_ws(bindparam(None, f" {ELLIPSIS} ", type_=String), *fields)
             options = f"StartSel={start}, StopSel={stop}, MaxWords={SNIPPET_WORDS}, MinWords=5"
-            headline = func.ts_headline(regconfig(self.config), text, self.tsquery(), options)
-            return headline  # type: ignore[no-any-return]
+            return func.ts_headline(regconfig(self.config), text, self.tsquery(), options)
         arguments = (-1, start, stop, ELLIPSIS, SNIPPET_WORDS)
         return fts5_function(
             "snippet",

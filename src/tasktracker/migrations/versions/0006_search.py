@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 01:00:00
 
-Full-text search of tasks, messages, requirements and test specifications
+Full-text search of tasks, messages, requirements, test specifications and their steps
 (`tasktracker.db.search`, docs/search.md): for each table, its text fields with their
 weights, the title above the body.
 
@@ -37,6 +37,7 @@ INDEXES: dict[str, dict[str, Weight]] = {
     "messages": {"content": "A"},
     "requirements": {"key": "A", "title": "A", "statement": "B", "rationale": "C"},
     "test_specifications": {"key": "A", "title": "A", "objective": "B"},
+    "test_steps": {"action": "B", "expected_result": "C"},
 }
 
 

@@ -24,6 +24,7 @@ from tasktracker.chat.schemas import (
     MessageRow,
 )
 from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchHit
 
 
 class AsyncConversationRepository:
@@ -109,6 +110,23 @@ class AsyncConversationRepository:
         return await self._session.run_sync(
             lambda s: ConversationRepository(s).read_latest_messages(
                 conversation_id, limit=limit, cursor=cursor
+            )
+        )
+
+    async def search_messages(
+        self,
+        query: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Messages matching `query`, best first, in every conversation or in one (each hit's
+        `parent_id` is its conversation); see docs/search.md."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).search_messages(
+                query, conversation_id=conversation_id, limit=limit, cursor=cursor, prefix=prefix
             )
         )
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchHit
 from tasktracker.tasks.models import Category, Task, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.tasks.schemas import (
@@ -155,6 +156,23 @@ class AsyncTaskRepository:
         """As `list`, as read rows: the fast path for callers that only read."""
         return await self._session.run_sync(
             lambda s: TaskRepository(s).read_page(filter, sort=sort, limit=limit, cursor=cursor)
+        )
+
+    async def search(
+        self,
+        query: str,
+        filter: TaskFilter | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Tasks matching `query` (title above description), best first, among those the filter
+        selects; `prefix` matches the last word as typed so far (docs/search.md)."""
+        return await self._session.run_sync(
+            lambda s: TaskRepository(s).search(
+                query, filter, limit=limit, cursor=cursor, prefix=prefix
+            )
         )
 
     async def count(self, filter: TaskFilter | None = None) -> int:
