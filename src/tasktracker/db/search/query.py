@@ -8,7 +8,7 @@ both backends accept the same queries and mean the same by them: PostgreSQL gets
 
 A word is a run of letters and digits; everything else (operators, quotes, backslashes,
 `%`, `_`, NUL, emoji, punctuation) separates words and never reaches the SQL as syntax. A
-term of several words (`e-mail`, `"quarterly report"`) is a phrase. With `prefix`, the
+term of several words (`e-mail`, `REQ-1`, `"quarterly report"`) is a phrase. With `prefix`, the
 last word typed matches as a prefix (search as you type).
 
 Refused, with `ValidationError` on `query`: a blank query, one longer than
@@ -111,11 +111,20 @@ def _with_prefix(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
 
 
 def _ts_term(term: Term) -> str:
-    words = [f"'{word}'" for word in term.words]
-    if term.prefix:
-        words[-1] += ":*"
-    phrase = " <-> ".join(words)
+    last = len(term.words) - 1
+    phrase = " <-> ".join(
+        _ts_word(word, term.prefix and i == last) for i, word in enumerate(term.words)
+    )
     return f"!({phrase})" if term.excluded else f"({phrase})"
+
+
+def _ts_word(word: str, prefix: bool) -> str:
+    """A word as a `to_tsquery` operand. PostgreSQL's parser reads the `-1` of `REQ-1` as a
+    signed number (lexeme `'-1'`), so a number also matches with a minus sign."""
+    star = ":*" if prefix else ""
+    if word.isdigit():
+        return f"('{word}'{star} | '-{word}'{star})"
+    return f"'{word}'{star}"
 
 
 def _fts5_term(term: Term) -> str:

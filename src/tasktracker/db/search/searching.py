@@ -191,7 +191,9 @@ def with_snippets(
         id_column = matching.index.column("id")
         ids = [hit.id for hit in page.items if hit.kind == kind]
         statement = matching.statement(session, id_column, matching.snippet())
-        snippets.update(session.execute(statement.where(id_column.in_(ids))).tuples().all())
+        snippets.update(
+            (id, snippet) for id, snippet in session.execute(statement.where(id_column.in_(ids)))
+        )
     items = [
         SearchHit(h.kind, h.id, h.title, h.parent_id, h.rank, snippets.get(h.id, ""))
         for h in page.items
