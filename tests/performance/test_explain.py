@@ -40,6 +40,7 @@ from tasktracker.testspec.repositories.specifications import (
 )
 from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tasktracker.testspec.services.traceability import TraceabilityService
+from tasktracker.units.search import SearchService
 from tests.performance.conftest import (
     Plan,
     Workload,
@@ -344,3 +345,44 @@ def test_every_other_listing_comes_out_of_an_index_in_order(workload: Workload, 
                 plans.append(explain(workload.connection, sql, parameters))
         for plan in plans:
             assert plan.sorts == 0, f"{plan.statement}\n{plan.text}"
+
+
+# --- Search: the GIN index (PostgreSQL) or the FTS5 table's index (SQLite), never a scan. ---
+
+SEARCHES: dict[str, tuple[Callable[[Session], Page[Any]], tuple[str, ...]]] = {
+    "tasks": (lambda s: TaskRepository(s).search("zyzzyva"), ("tasks",)),
+    "open tasks": (lambda s: TaskRepository(s).search("zyzzyva", OPEN), ("tasks",)),
+    "tasks as typed": (lambda s: TaskRepository(s).search("zyzz", prefix=True), ("tasks",)),
+    "messages": (lambda s: ConversationRepository(s).search_messages("zyzzyva"), ("messages",)),
+    "requirements": (lambda s: RequirementRepository(s).search("zyzzyva"), ("requirements",)),
+    "specifications": (
+        lambda s: TestSpecificationRepository(s).search("zyzzyva"),
+        ("test_specifications", "test_steps"),
+    ),
+    "everything": (
+        lambda s: SearchService(s).everything("zyzzyva"),
+        ("tasks", "messages", "requirements", "test_specifications", "test_steps"),
+    ),
+}
+"""A word no row holds but the one task added: the plan must find it through the index."""
+
+
+@pytest.mark.parametrize("name", SEARCHES)
+def test_search_uses_the_text_index(workload: Workload, name: str) -> None:
+    call, tables = SEARCHES[name]
+    user = workload.user_ids[3]
+    with workload.db.user_scope(user) as session:
+        TaskRepository(session).create({"title": "zyzzyva", "description": "a rare word"})
+    with captured(workload.connection) as statements, workload.db.user_scope(user) as session:
+        found = call(session)
+    assert len(found.items) == (1 if "tasks" in tables else 0)
+    sql, parameters = queries(statements)[0]  # the page (the snippets: the page's rows)
+    for plan in _plans_as_run(workload, sql, parameters):
+        if workload.backend == "postgresql":
+            assert plan.sequential_scans == [], plan.text
+            used = {lookup.split()[-1] for lookup in plan.index_lookups}
+            assert {f"ix_{table}_search" for table in tables} <= used, plan.text
+        else:
+            assert sorted(plan.sequential_scans) == sorted(f"{t}_search" for t in tables)
+            for table in tables:
+                assert f"SCAN {table}_search VIRTUAL TABLE INDEX 0:M" in plan.text, plan.text
