@@ -38,4 +38,4 @@ def search(
             page = unit.search.everything(query, limit=limit, cursor=cursor, prefix=prefix)
     out.print(views.search_table(page.items, title=f"{email}: {query}"))
     if page.next_cursor:
-        out.print(f"more: --cursor {page.next_cursor}")
+        out.print(f"more: --cursor {page.next_cursor}", soft_wrap=True)  # one line, to copy
