@@ -9,7 +9,8 @@ def test_search_prints_hits_of_every_kind(cli: Invoke) -> None:
     assert cli("quickstart").exit_code == 0
     found = cli("search", "--user", "ada", "idle current")
     assert found.exit_code == 0, found.output
-    assert "requirement" in found.stdout and "specification" in found.stdout
+    assert "requirement" in found.stdout
+    assert "specification" in found.stdout
     assert "Idle current below 5 mA" in found.stdout
     paged = cli("search", "--user", "ada@example.com", "supply", "--limit", "1")
     assert paged.exit_code == 0, paged.output
