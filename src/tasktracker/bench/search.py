@@ -2,9 +2,9 @@
 and a phrase of the data set, each against the raw driver sending the same two statements
 (the ranked page, then the snippets of its rows) that `TaskRepository.search` sends.
 
-The words are read from the first user's titles when the benchmark starts (the data set is
-generated, so they depend on its seed): the most frequent word, one that occurs once, and
-the first two words of a title as a phrase.
+The words are read from the first user's first 2,000 tasks when the benchmark starts (the
+data set is generated, so they depend on its seed): the most frequent word, the first (in
+alphabetical order) that occurs once, and the first two words of a title as a phrase.
 """
 
 from __future__ import annotations
@@ -30,9 +30,13 @@ _WORD = re.compile(r"[^\W\d_]{4,}")
 
 def search_words(driver: RawDriver, connection: Any, user_id: uuid.UUID) -> dict[str, str]:
     """kind of query (`common`, `rare`, `phrase`) → a query of that kind on this data set."""
-    statement = driver.sql("SELECT title FROM tasks WHERE user_id = ? ORDER BY id LIMIT 1000")
-    titles = [row[0] for row in connection.execute(statement, (driver.uuid(user_id),))]
-    counts = collections.Counter(w.lower() for title in titles for w in _WORD.findall(title))
+    statement = driver.sql(
+        "SELECT title, description FROM tasks WHERE user_id = ? ORDER BY id LIMIT 2000"
+    )
+    rows = connection.execute(statement, (driver.uuid(user_id),)).fetchall()
+    titles = [title for title, _ in rows]
+    texts = [f"{title} {description or ''}" for title, description in rows]
+    counts = collections.Counter(w.lower() for text in texts for w in _WORD.findall(text))
     common = counts.most_common(1)[0][0]
     rare = min(word for word, n in counts.items() if n == 1)
     first = next(t for t in titles if len(_WORD.findall(t)) >= 2)
