@@ -3,8 +3,8 @@ and a phrase of the data set, each against the raw driver sending the same two s
 (the ranked page, then the snippets of its rows) that `TaskRepository.search` sends.
 
 The words are read from the first user's first 2,000 tasks when the benchmark starts (the
-data set is generated, so they depend on its seed): the most frequent word, the first (in
-alphabetical order) that occurs once, and the first two words of a title as a phrase.
+data set is generated, so they depend on its seed): the most frequent word, the least frequent
+(the first in alphabetical order of those), and the first two words of a title as a phrase.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def search_words(driver: RawDriver, connection: Any, user_id: uuid.UUID) -> dict
     texts = [f"{title} {description or ''}" for title, description in rows]
     counts = collections.Counter(w.lower() for text in texts for w in _WORD.findall(text))
     common = counts.most_common(1)[0][0]
-    rare = min(word for word, n in counts.items() if n == 1)
+    rare = min(counts, key=lambda word: (counts[word], word))
     first = next(t for t in titles if len(_WORD.findall(t)) >= 2)
     return {
         "common": common,

@@ -8,6 +8,6 @@ parses what a user typed, the same for both backends.
 from tasktracker.db.base import SearchShadow
 from tasktracker.db.search.index import SearchIndex
 from tasktracker.db.search.query import SearchQuery
-from tasktracker.db.search.searching import SearchHit, search
+from tasktracker.db.search.searching import SearchHit, Source, search
 
-__all__ = ["SearchHit", "SearchIndex", "SearchQuery", "SearchShadow", "search"]
+__all__ = ["SearchHit", "SearchIndex", "SearchQuery", "SearchShadow", "Source", "search"]

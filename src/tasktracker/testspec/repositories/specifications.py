@@ -24,8 +24,7 @@ from tasktracker.db.errors import NotFoundError
 from tasktracker.db.listing import Listing, ListingFilter, OneOf
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
-from tasktracker.db.search import SearchHit, search
-from tasktracker.db.search.searching import Source
+from tasktracker.db.search import SearchHit, Source, search
 from tasktracker.testspec.enums import SpecificationStatus
 from tasktracker.testspec.models import (
     GenericCommand,
