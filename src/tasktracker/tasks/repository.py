@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,7 @@ from tasktracker.db.listing import (
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.search import SearchHit, search
+from tasktracker.db.search.similar import similar_titles
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import AWARE, new_id, utc_now
 from tasktracker.tasks.models import (
@@ -232,6 +234,11 @@ class TaskRepository(TenantRepository[Task]):
             cursor=cursor,
             prefix=prefix,
         )
+
+    def similar_titles(self, text: str, *, limit: int = 10) -> builtins.list[SearchHit]:
+        """Tasks whose title is like `text` despite typos, most similar first: PostgreSQL
+        with pg_trgm only, else `ConfigurationError` (docs/search.md)."""
+        return similar_titles(self.session, TASK_SEARCH, text, limit=limit)
 
     def count(self, filter: TaskFilter | None = None) -> int:
         return _TASKS.count(self.session, filter)

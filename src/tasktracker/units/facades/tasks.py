@@ -6,6 +6,7 @@ run `.venv/bin/python scripts/generate_async_facades.py`.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -173,6 +174,13 @@ class AsyncTaskRepository:
             lambda s: TaskRepository(s).search(
                 query, filter, limit=limit, cursor=cursor, prefix=prefix
             )
+        )
+
+    async def similar_titles(self, text: str, *, limit: int = 10) -> builtins.list[SearchHit]:
+        """Tasks whose title is like `text` despite typos, most similar first: PostgreSQL with
+        pg_trgm only, else `ConfigurationError` (docs/search.md)."""
+        return await self._session.run_sync(
+            lambda s: TaskRepository(s).similar_titles(text, limit=limit)
         )
 
     async def count(self, filter: TaskFilter | None = None) -> int:
