@@ -1,10 +1,12 @@
-"""Typo-tolerant title lookup: PostgreSQL's `pg_trgm`, where the extension is installed.
+"""Typo-tolerant title lookup: PostgreSQL's `pg_trgm`, where the database has the extension.
 
-`title % text` (trigram similarity above `pg_trgm.similarity_threshold`, 0.3 by default)
-finds `Quartely report` for `quarterly`, through the trigram GIN index the search revision
-builds on the titles when the server has the extension. Where it has not (and on SQLite,
-which has no trigrams) the lookup raises `ConfigurationError`, and nothing else changes:
-full-text search works without it.
+`similarity(title, text)` (and `title % text`, above `pg_trgm.similarity_threshold`, 0.3 by
+default) finds `Quarterly report` for `Quartely reprot`, among the scope's rows (read by
+the user's key index). The migrations do not create the extension: an extension is the
+server's (its availability differs between servers and versions, and a role may not be
+allowed to create one), so an operator who wants the lookup runs `CREATE EXTENSION pg_trgm`
+(docs/search.md). Without it, and on SQLite, the lookup raises `ConfigurationError`, and
+nothing else changes.
 """
 
 from __future__ import annotations

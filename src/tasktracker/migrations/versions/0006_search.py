@@ -13,11 +13,6 @@ weights, the title above the body.
   `CONCURRENTLY` in autocommit after the revision's (empty) transaction, allowing itself
   30 minutes, as 0005's indexes are (a failed build is redone by the next upgrade). No
   column and no table is added: the indexes follow the tables' shards on Citus.
-- PostgreSQL, where the `pg_trgm` extension is available: the extension (created if it is
-  not there yet, skipped if this role may not create it) and a trigram GIN index on the
-  task titles, `ix_tasks_title_trgm_search`, for the typo-tolerant title lookup
-  (`TaskRepository.similar_titles`). The downgrade drops the index, not the extension
-  (other objects may use it).
 - SQLite: an FTS5 table `<table>_search` (the fields, then `user_id` and `id`), filled from
   the table and kept in sync by three triggers (`<table>_search_insert`, `_update`,
   `_delete`), in the revision's transaction.
@@ -27,7 +22,6 @@ The downgrade drops them. Alembic's autogenerate does not see them (`env.py`).
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 from tasktracker.db.search.index import FTS5_TOKENIZER, Weight, document_sql
@@ -38,7 +32,6 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TRIGRAM_INDEX = "ix_tasks_title_trgm_search"
 INVISIBLE_TO_AUTOGENERATE = True
 """Only search objects, which `env.py` leaves out of autogenerate: the drift tests look for a
 model change in the revisions before this one."""
@@ -67,23 +60,6 @@ def _create_gin(table: str, fields: dict[str, Weight]) -> None:
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_{table}_search ON {table} "
         f"USING gin (({document}))"
     )
-
-
-def _trigram() -> bool:
-    """Whether pg_trgm is installed, installing it if the server has it (offline scripts
-    are written for a server that has it)."""
-    if op.get_context().as_sql:
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        return True
-    bind = op.get_bind()
-    available = "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
-    if bind.exec_driver_sql(available).first() is None:
-        return False
-    try:
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except sa.exc.DBAPIError:  # no privilege to create it: the lookup stays unavailable
-        return False
-    return True
 
 
 def _create_fts5(table: str, fields: dict[str, Weight]) -> None:
@@ -129,12 +105,6 @@ def upgrade() -> None:
         op.execute("SET statement_timeout = '30min'")
         for table, fields in INDEXES.items():
             _create_gin(table, fields)
-        if _trigram():
-            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {TRIGRAM_INDEX}")
-            op.execute(
-                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {TRIGRAM_INDEX} ON tasks "
-                "USING gin (title gin_trgm_ops)"
-            )
         as_sql = op.get_context().as_sql
         op.execute("SET statement_timeout = '60s'" if as_sql else "RESET statement_timeout")
 
@@ -145,6 +115,5 @@ def downgrade() -> None:
             _drop_fts5(table)
         return
     with op.get_context().autocommit_block():
-        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {TRIGRAM_INDEX}")
         for table in reversed(INDEXES):
             _drop_gin(table)
