@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasktracker import ValidationError
+from tasktracker import ConfigurationError, ValidationError
 from tasktracker.db.search import SearchQuery
 from tasktracker.db.search.query import MAX_QUERY_LENGTH
+from tasktracker.db.settings import load_settings
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,14 @@ def test_refused_on_query(text: object, message: str) -> None:
         SearchQuery.parse(text)
     assert raised.value.fields == {"query"}
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("config", ["english", "simple", "pg_catalog_x"])
+def test_text_search_configuration_setting(config: str) -> None:
+    assert load_settings(search_config=config).search_config == config
+
+
+@pytest.mark.parametrize("config", ["", "English", "simple'::regconfig; --", "a b"])
+def test_a_configuration_name_spelled_into_the_sql_is_checked(config: str) -> None:
+    with pytest.raises(ConfigurationError, match="SEARCH_CONFIG"):
+        load_settings(search_config=config)
