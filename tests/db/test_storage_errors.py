@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from tasktracker.db.errors import (
 from tasktracker.db.sessions import Database
 from tasktracker.tasks.models import Task
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
+from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.transfer.service import export_user, import_user
 from tests import databases
 
@@ -152,31 +154,66 @@ def test_after_a_full_disk_postgresql_goes_on(full_database: tuple[Database, uui
         assert categories.count() == 2
 
 
-@pytest.mark.parametrize("writes", [_orm_writes, _compiled_writes], ids=["orm", "compiled"])
-def test_after_a_full_disk_sqlite_fails_the_whole_unit(
-    committed_url: str, writes: Callable[[Session], None]
-) -> None:
-    """SQLite may end the whole transaction on SQLITE_FULL. Its connections run in
-    driver-level autocommit (the BEGIN is ours), so a unit going on would commit each
-    statement on its own: the connection is dropped instead, and nothing goes through."""
+def _command_writes(session: Session) -> None:
+    commands = GenericCommandRepository(session)
+    for n in range(2000):
+        commands.create({"name": f"C{n}", "description": "d" * 5000})
+
+
+def test_after_a_full_disk_sqlite_fails_the_whole_unit(committed_url: str) -> None:
+    """SQLite may end the whole transaction on SQLITE_FULL (here: a table's own pages run
+    out). Its connections run in driver-level autocommit (the BEGIN is ours), so a unit
+    going on would commit each statement on its own: the connection is dropped instead, and
+    nothing goes through."""
     if not committed_url.startswith("sqlite"):
         pytest.skip("PostgreSQL: see the previous test")
-    plain = Database.from_settings(databases.test_settings(committed_url))
-    full_engine = create_engine(databases.test_settings(committed_url))
-    event.listen(full_engine, "connect", _pin_page_count)
-    full = Database(full_engine)
-    user = _new_user(plain)
-    went_on = False
-    try:
+    with _full(committed_url) as (plain, full, user):
+        went_on = False
         with pytest.raises(TaskTrackerError), full.user_scope(user) as session:
             with pytest.raises(StorageFullError):
-                writes(session)
+                _command_writes(session)
             went_on = True
             CategoryRepository(session).create({"name": "not on its own"})
         assert went_on
         with plain.user_scope(user) as session:
             assert CategoryRepository(session).count() == 0
+            assert GenericCommandRepository(session).list() == []
+
+
+@pytest.mark.parametrize("writes", [_orm_writes, _compiled_writes], ids=["orm", "compiled"])
+def test_after_a_full_disk_sqlite_unit_fails_whole_or_goes_on_whole(
+    committed_url: str, writes: Callable[[Session], None]
+) -> None:
+    """A task's insert also writes its search copy (a trigger): there SQLite may end only the
+    statement, and keep the transaction. Either way nothing goes through on its own: the
+    unit fails whole, or it goes on in its transaction (the failed write undone by its
+    savepoint) and commits what followed."""
+    if not committed_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL: see test_after_a_full_disk_postgresql_goes_on")
+    with _full(committed_url) as (plain, full, user):
+        failed = False
+        try:
+            with full.user_scope(user) as session:
+                with pytest.raises(StorageFullError):
+                    writes(session)
+                CategoryRepository(session).create({"name": "after"})
+        except TaskTrackerError:
+            failed = True
+        with plain.user_scope(user) as session:
+            assert CategoryRepository(session).count() == (0 if failed else 1)
             assert TaskRepository(session).count() == 0
+
+
+@contextmanager
+def _full(committed_url: str) -> Iterator[tuple[Database, Database, uuid.UUID]]:
+    """A database, the same one behind a full disk, and a new user (deleted afterwards)."""
+    plain = Database.from_settings(databases.test_settings(committed_url))
+    full_engine = create_engine(databases.test_settings(committed_url))
+    event.listen(full_engine, "connect", _pin_page_count)
+    full = Database(full_engine)
+    user = _new_user(plain)
+    try:
+        yield plain, full, user
     finally:
         full.dispose()
         with plain.session() as session:

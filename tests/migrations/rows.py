@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, Uuid, select
 
+from tasktracker.db.search.index import is_search_object
 from tasktracker.db.types import new_id
 
 Row = dict[str, Any]
@@ -38,6 +39,8 @@ def reflect(connection: Connection) -> MetaData:
         metadata.reflect(connection)
     if VERSION_TABLE in metadata.tables:
         metadata.remove(metadata.tables[VERSION_TABLE])
+    for name in [name for name in metadata.tables if is_search_object(name, "table")]:
+        metadata.remove(metadata.tables[name])  # SQLite's FTS5 tables: filled by triggers
     return metadata
 
 

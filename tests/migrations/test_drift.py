@@ -27,6 +27,17 @@ def _previous_of_head() -> str:
     return previous
 
 
+def _before_last_model_change() -> str:
+    """The revision before the newest one whose changes autogenerate compares (a revision
+    of objects `env.py` leaves out, such as the search indexes, says so)."""
+    for script in reversed(schema.history()):
+        if not getattr(script.module, "INVISIBLE_TO_AUTOGENERATE", False):
+            previous = script.down_revision
+            assert isinstance(previous, str), "a linear history, changing the models after 0001"
+            return previous
+    raise AssertionError("no revision changes the models")
+
+
 def test_clean_database_passes(fresh_engine: Engine) -> None:
     schema.upgrade(fresh_engine)
     schema.check(fresh_engine)
@@ -41,7 +52,7 @@ def test_column_added_by_hand_is_drift(fresh_engine: Engine) -> None:
 
 
 def test_models_ahead_of_the_migrations_is_drift(fresh_engine: Engine) -> None:
-    schema.upgrade(fresh_engine, _previous_of_head())
+    schema.upgrade(fresh_engine, _before_last_model_change())
     with fresh_engine.connect() as connection:
         missing = set(models.metadata.tables) - set(inspect(connection).get_table_names())
         command.stamp(schema.alembic_config(connection), "head")

@@ -27,10 +27,13 @@ PEERED = {"page_newest", "page_due_soonest", "get_task", "latest_messages", "ins
 CONCURRENCY = {"threads_20", "threads_100", "asyncio_20", "asyncio_100"}
 ASYNC = {"async_get_task", "async_page", "async_latest_messages", "async_insert_task"}
 """One operation at a time in an async unit, against the raw driver's async connection."""
+SEARCHES = {"search_common", "search_rare", "search_phrase"}
+"""`TaskRepository.search` (a unit's session statements: the ORM path) against raw SQL."""
 CONTENDERS = (
     {key: {"fast", "orm"} for key in PAGES | {"keyset_page", "specification"} | CONCURRENCY | ASYNC}
     | {key: {"fast", "orm", "peer_core", "peer_orm"} for key in PEERED}
     | {"counts_by_status": {"fast", "peer_core", "peer_orm"}, "bulk_load": {"fast"}}
+    | {key: {"orm"} for key in SEARCHES}
 )
 OPERATIONS = set(CONTENDERS) | {"offset_vs_keyset"}
 ROWS = {

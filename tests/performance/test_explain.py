@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchIndex
+from tasktracker.db.search.index import regconfig
+from tasktracker.db.settings import get_settings
 from tasktracker.tasks.models import Category, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
@@ -41,6 +44,7 @@ from tasktracker.testspec.repositories.specifications import (
 )
 from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tasktracker.testspec.services.traceability import TraceabilityService
+from tasktracker.units.search import EVERY_INDEX, SearchService
 from tests.performance.conftest import (
     Plan,
     Workload,
@@ -367,3 +371,66 @@ def test_every_other_listing_comes_out_of_an_index_in_order(workload: Workload, 
                 plans.append(explain(workload.connection, sql, parameters))
         for plan in plans:
             assert plan.sorts == 0, f"{plan.statement}\n{plan.text}"
+
+
+# --- Search: the GIN index (PostgreSQL) or the FTS5 table's index (SQLite), never a scan. ---
+
+SEARCHES: dict[str, tuple[Callable[[Session], Page[Any]], tuple[str, ...]]] = {
+    "tasks": (lambda s: TaskRepository(s).search("zyzzyva"), ("tasks",)),
+    "open tasks": (lambda s: TaskRepository(s).search("zyzzyva", OPEN), ("tasks",)),
+    "tasks as typed": (lambda s: TaskRepository(s).search("zyzz", prefix=True), ("tasks",)),
+    "messages": (lambda s: ConversationRepository(s).search_messages("zyzzyva"), ("messages",)),
+    "requirements": (lambda s: RequirementRepository(s).search("zyzzyva"), ("requirements",)),
+    "specifications": (
+        lambda s: TestSpecificationRepository(s).search("zyzzyva"),
+        ("test_specifications", "test_steps"),
+    ),
+    "everything": (
+        lambda s: SearchService(s).everything("zyzzyva"),
+        ("tasks", "messages", "requirements", "test_specifications", "test_steps"),
+    ),
+}
+"""A word no row holds but the one task added: the plan must find it through an index."""
+
+GIN_PLANNED = {"tasks", "tasks as typed", "everything"}
+"""Where PostgreSQL plans the GIN index for the tasks here (500 a user). For the user's
+few messages, requirements and specifications, and the open tasks, it rightly reads the
+user's rows by a key index and checks each (`test_queries_spell_the_indexed_document`
+shows the GIN index serves those queries too, where a user's rows are many)."""
+
+
+@pytest.mark.parametrize("name", SEARCHES)
+def test_search_uses_the_text_index(workload: Workload, name: str) -> None:
+    call, tables = SEARCHES[name]
+    user = workload.user_ids[3]
+    with workload.db.user_scope(user) as session:  # once: the workload is the module's
+        if not TaskRepository(session).search("zyzzyva").items:
+            TaskRepository(session).create({"title": "zyzzyva", "description": "a rare word"})
+    with captured(workload.connection) as statements, workload.db.user_scope(user) as session:
+        found = call(session)
+    assert len(found.items) == (1 if "tasks" in tables else 0)
+    sql, parameters = queries(statements)[0]  # the page (the snippets: the page's rows)
+    for plan in _plans_as_run(workload, sql, parameters):
+        if workload.backend == "postgresql":
+            assert plan.sequential_scans == [], plan.text
+            assert plan.index_lookups, plan.text
+            if name in GIN_PLANNED:
+                assert "Bitmap Index Scan ix_tasks_search" in plan.index_lookups, plan.text
+        else:
+            assert sorted(plan.sequential_scans) == sorted(f"{t}_search" for t in tables)
+            for table in tables:
+                assert f"SCAN {table}_search VIRTUAL TABLE INDEX 0:M" in plan.text, plan.text
+
+
+@pytest.mark.parametrize("index", EVERY_INDEX, ids=lambda index: index.kind)
+def test_queries_spell_the_indexed_document(workload: Workload, index: SearchIndex) -> None:
+    """PostgreSQL uses an expression index only for a query that spells its expression: the
+    searches' document (`SearchIndex.document`), over every user's rows, is found by it."""
+    if workload.backend != "postgresql":
+        pytest.skip("SQLite searches the FTS5 table, which has no other way in")
+    config = get_settings().search_config
+    query = func.to_tsquery(regconfig(config), "zyzzyva")
+    statement = select(index.column("id")).where(index.document(config).bool_op("@@")(query))
+    compiled = statement.compile(workload.connection, compile_kwargs={"literal_binds": True})
+    plan = explain(workload.connection, str(compiled), {})
+    assert f"Bitmap Index Scan ix_{index.table}_search" in plan.index_lookups, plan.text

@@ -21,6 +21,7 @@ from tasktracker.admin import schema
 from tasktracker.admin.stats import existing_tables
 from tasktracker.db.engines import create_engine
 from tasktracker.db.errors import TaskTrackerError
+from tasktracker.db.search.index import is_search_object
 from tasktracker.db.settings import load_settings
 
 
@@ -69,7 +70,9 @@ def plan_downgrade(engine: Engine, revision: str) -> DowngradePlan:
             before = existing_tables(connection)
             schema.downgrade(connection, revision)
             target = schema.current_revision(connection)
-            dropped = (before - existing_tables(connection)) & present
+            removed = (before - existing_tables(connection)) & present
+            # The search tables (SQLite FTS5) hold a copy of other tables' text: no data.
+            dropped = {name for name in removed if not is_search_object(name, "table")}
     finally:
         scratch.dispose()
     with engine.connect() as connection:

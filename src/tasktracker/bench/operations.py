@@ -42,6 +42,7 @@ from tasktracker.bench.results import (
     side,
     with_ratio,
 )
+from tasktracker.bench.search import HITS, RawSearch, project_search, search_words
 from tasktracker.bench.timing import Budget, Samples, Stats, interleaved
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.bulk import bulk_insert
@@ -176,7 +177,23 @@ class Bench:
             self._insert(),
             self._latest_messages(),
             self._specification(),
+            *self._searches(),
             self._bulk_load(),
+        ]
+
+    def _searches(self) -> list[Op]:
+        raw = RawSearch(self.driver)
+        words = search_words(self.driver, self.read_connection, self.users[0])
+        return [
+            Op(
+                f"search_{kind}",
+                f"search tasks, {kind} ({text}): {HITS} hits with snippets",
+                lambda u, text=text: raw.call(self.read_connection, u, text),  # type: ignore[misc]
+                {ORM: project_search(self.db, text)},
+                self.user,
+                ids,
+            )
+            for kind, text in words.items()
         ]
 
     def _page(self, sort: TaskSort) -> Op:

@@ -15,6 +15,7 @@ from sqlmodel import Field, Relationship, SQLModel
 import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant table references)
 from tasktracker.db.base import Created, TenantModel, Timestamped
 from tasktracker.db.constraints import field_check
+from tasktracker.db.search import SearchIndex
 from tasktracker.db.settings import get_settings
 from tasktracker.db.text import CleanText, NonBlank, RequiredText
 from tasktracker.db.types import StrEnumType, UTCDateTime
@@ -314,3 +315,7 @@ class TurnSummary(SummaryFields, Created, TenantModel, table=True):
     )
 
     conversation_id: uuid.UUID
+
+
+MESSAGE_SEARCH = SearchIndex("message", Message, {"content": "A"}, parent="conversation_id")
+"""Messages are searched by their text (`content`, the plain text of their parts)."""

@@ -23,6 +23,7 @@ from sqlmodel import col
 from tasktracker.chat import branches, housekeeping, replay
 from tasktracker.chat.conversation_base import ConversationBase
 from tasktracker.chat.models import (
+    MESSAGE_SEARCH,
     Conversation,
     ConversationSettings,
     Message,
@@ -56,6 +57,7 @@ from tasktracker.db.pagination import (
     encode_cursor,
 )
 from tasktracker.db.repository import validated, write
+from tasktracker.db.search import SearchHit, search
 from tasktracker.db.types import utc_now
 
 
@@ -73,6 +75,12 @@ class MessageFilter(ListingFilter):
     """The messages of one conversation."""
 
     conversation_id: Annotated[uuid.UUID, Equals(Message.conversation_id)]
+
+
+class MessageSearchFilter(ListingFilter):
+    """Which messages a search looks in: all the user's, or one conversation's."""
+
+    conversation_id: Annotated[uuid.UUID | None, Equals(Message.conversation_id)] = None
 
 
 class MessageOrder(enum.StrEnum):
@@ -377,6 +385,27 @@ class ConversationRepository(ConversationBase):
         if not page:  # no messages, or no such conversation: the ORM tells
             yield OnSession(lambda: self.get(conversation_id))
         return Page(page.items[::-1], page.next_cursor)
+
+    def search_messages(
+        self,
+        query: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Messages matching `query`, best first, in every conversation or in one (each
+        hit's `parent_id` is its conversation); see docs/search.md."""
+        criteria = MessageSearchFilter(conversation_id=conversation_id).criteria()
+        return search(
+            self.session,
+            [(MESSAGE_SEARCH, criteria)],
+            query,
+            limit=limit,
+            cursor=cursor,
+            prefix=prefix,
+        )
 
     def _messages(
         self, conversation_id: uuid.UUID, order: MessageOrder, limit: int, cursor: str | None

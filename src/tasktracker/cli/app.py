@@ -22,7 +22,14 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from tasktracker.bench import cli as bench_cli
-from tasktracker.cli import chat_commands, data_commands, db_commands, quickstart, transfer_commands
+from tasktracker.cli import (
+    chat_commands,
+    data_commands,
+    db_commands,
+    quickstart,
+    search_commands,
+    transfer_commands,
+)
 from tasktracker.cli.console import ExitCodeError, err
 from tasktracker.cli.extra import missing_extra
 from tasktracker.db.errors import TaskTrackerError
@@ -98,6 +105,7 @@ app.command("bench")(bench_cli.bench)
 app.command("bench-chat")(bench_cli.bench_chat)
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
+app.command("search")(search_commands.search)
 
 
 @app.callback()

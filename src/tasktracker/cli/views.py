@@ -6,10 +6,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from rich.table import Table
+from rich.text import Text
 
 from tasktracker.admin.health import HealthReport
 from tasktracker.admin.stats import TableStats
 from tasktracker.cli.console import human_bytes
+from tasktracker.db.search import SearchHit
+from tasktracker.db.search.searching import HIGHLIGHT
 from tasktracker.tasks.models import Task
 from tasktracker.testspec.services.traceability import TraceabilityMatrix
 
@@ -96,3 +99,21 @@ def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
     table.caption = f"coverage {overall.covered}/{overall.total} requirements ({overall.ratio:.0%})"
     table.caption_justify = "left"
     return table
+
+
+def search_table(hits: Iterable[SearchHit], *, title: str) -> Table:
+    """Search hits, best first: kind, title, the snippet with its matches in bold, rank.
+    The text is the user's own, never read as Rich markup."""
+    table = Table("kind", "title", "snippet", "rank", title=title, title_justify="left")
+    table.columns[3].justify = "right"
+    for hit in hits:
+        table.add_row(hit.kind, Text(hit.title or ""), _highlighted(hit.snippet), f"{hit.rank:.3g}")
+    return table
+
+
+def _highlighted(snippet: str) -> Text:
+    start, stop = HIGHLIGHT
+    text = Text()
+    for i, part in enumerate(snippet.replace(stop, start).split(start)):
+        text.append(part, style="bold" if i % 2 else "")
+    return text

@@ -232,3 +232,12 @@ class ScopeRoot(TableModel):
 
 
 type.__setattr__(ScopeRoot, "id", _MixinColumn(ScopeRoot, "id"))
+
+
+class SearchShadow:
+    """A search table mapped for its queries (the SQLite FTS5 copy of a searchable table's
+    fields, `db.search.index`), on a metadata of its own: not a table model. Its `user_id`
+    names the owner, and the scope's criteria limit it as they limit `UserOwned`."""
+
+
+type.__setattr__(SearchShadow, "user_id", _MixinColumn(SearchShadow, "user_id"))

@@ -40,7 +40,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.operators import custom_op
 from sqlalchemy.sql.selectable import Alias, SelectBase
 
-from tasktracker.db.base import ScopeRoot, UserOwned
+from tasktracker.db.base import ScopeRoot, SearchShadow, UserOwned
 from tasktracker.db.errors import ScopeError
 from tasktracker.db.sqlalchemy_internals import (
     assignments,
@@ -144,7 +144,7 @@ class _Level:
                 return ()
         entity = parent_entity(element)
         if entity is not None:  # a model, or a column of one: the criteria reach it
-            if not issubclass(entity.class_, (UserOwned, ScopeRoot)):
+            if not issubclass(entity.class_, (UserOwned, ScopeRoot, SearchShadow)):
                 raise _refused(f"model {entity.class_.__name__} (neither user-owned nor users)")
             self.models.add(entity.local_table if isinstance(entity, Mapper) else entity.selectable)
             return ()

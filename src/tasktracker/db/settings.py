@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     )
     database_application_name: str = "tasktracker"
     message_max_length: int = Field(default=10_000, ge=1)
+    search_config: str = Field(
+        default="simple",
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="PostgreSQL text-search configuration of the search indexes (simple: "
+        "any language, no stemming; english etc. stem). Read by the search revision when it "
+        "builds the indexes, and by every search: change it, then rebuild them (docs/search.md).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -27,7 +27,7 @@ from sqlalchemy import BindParameter, Insert, Select, bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.sql.dml import UpdateBase
 
-from tasktracker.db.base import ScopeRoot, UserOwned
+from tasktracker.db.base import ScopeRoot, SearchShadow, UserOwned
 from tasktracker.db.errors import ReadOnlyUnitError, ScopeError
 from tasktracker.db.scope_guard import check_statement, claim_write, owner_values, scope_key
 from tasktracker.db.sqlalchemy_internals import loader_options, replace_parameters
@@ -86,6 +86,9 @@ def _criteria(user_id: uuid.UUID) -> tuple[Any, ...]:
     return (
         with_loader_criteria(UserOwned, lambda cls: cls.user_id == user_id, include_aliases=True),
         with_loader_criteria(ScopeRoot, lambda cls: cls.id == user_id, include_aliases=True),
+        with_loader_criteria(
+            SearchShadow, lambda cls: cls.user_id == user_id, include_aliases=True
+        ),
     )
 
 
@@ -98,6 +101,9 @@ COMPILED_SCOPE_CRITERIA: tuple[Any, ...] = (
     ),
     with_loader_criteria(
         ScopeRoot, lambda cls: cls.id == bindparam("scope_user_id"), include_aliases=True
+    ),
+    with_loader_criteria(
+        SearchShadow, lambda cls: cls.user_id == bindparam("scope_user_id"), include_aliases=True
     ),
 )
 """The same criteria for a statement compiled once and run for any scope (`db.fastpath`):

@@ -28,6 +28,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from tasktracker import models
 from tasktracker.db.engines import create_engine, leave_autocommit
+from tasktracker.db.search.index import is_search_object
 from tasktracker.db.settings import get_settings
 from tasktracker.db.types import StrEnumType, UTCDateTime
 from tasktracker.migrations import citus
@@ -72,6 +73,12 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """The search objects (revision 0007) are not the models': autogenerate leaves them be
+    (the GIN indexes, the FTS5 tables and their shadow tables)."""
+    return name is None or not is_search_object(name, type_)
+
+
 def _run(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     context.configure(
@@ -84,6 +91,7 @@ def _run(connection: Connection) -> None:
         # reflect reliably (a CHECK added or dropped is drift, its SQL text is not compared).
         autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
         render_item=_render_item,
+        include_name=_include_name,
         on_version_apply=_on_version_apply,
     )
     _started["step"] = time.perf_counter()

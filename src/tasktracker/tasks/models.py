@@ -31,6 +31,7 @@ import tasktracker.accounts.models  # noqa: F401  (`users`, which every tenant t
 from tasktracker.db.base import TenantModel, Timestamped
 from tasktracker.db.caseless import caseless
 from tasktracker.db.constraints import field_check
+from tasktracker.db.search import SearchIndex
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType, UTCDateTime, utc_now
 
@@ -278,6 +279,9 @@ Index(
     _id,
 )
 Index("ix_tasks_user_id_category_id_priority_rank_id", _user_id, _category_id, PRIORITY_RANK, _id)
+
+TASK_SEARCH = SearchIndex("task", Task, {"title": "A", "description": "B"}, title="title")
+"""Tasks are searched by title, above their description."""
 
 
 @event.listens_for(Task.status, "set")

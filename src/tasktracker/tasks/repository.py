@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,11 +28,14 @@ from tasktracker.db.listing import (
 )
 from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.search import SearchHit, search
+from tasktracker.db.search.similar import similar_titles
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import AWARE, new_id, utc_now
 from tasktracker.tasks.models import (
     DUE_DATE_OR_NEVER,
     PRIORITY_RANK,
+    TASK_SEARCH,
     Category,
     Task,
     TaskPriority,
@@ -222,6 +226,32 @@ class TaskRepository(TenantRepository[Task]):
         self, filter: TaskFilter | None, sort: TaskSort, limit: int, cursor: str | None
     ) -> Steps[Page[TaskRow]]:
         return _TASKS.row_steps(filter, sort=sort, limit=limit, cursor=cursor)
+
+    def search(
+        self,
+        query: str,
+        filter: TaskFilter | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Tasks matching `query` (title above description), best first, among those the
+        filter selects; `prefix` matches the last word as typed so far (docs/search.md)."""
+        criteria = filter.criteria() if filter is not None else []
+        return search(
+            self.session,
+            [(TASK_SEARCH, criteria)],
+            query,
+            limit=limit,
+            cursor=cursor,
+            prefix=prefix,
+        )
+
+    def similar_titles(self, text: str, *, limit: int = 10) -> builtins.list[SearchHit]:
+        """Tasks whose title is like `text` despite typos, most similar first: PostgreSQL
+        with pg_trgm only, else `ConfigurationError` (docs/search.md)."""
+        return similar_titles(self.session, TASK_SEARCH, text, limit=limit)
 
     def count(self, filter: TaskFilter | None = None) -> int:
         return _TASKS.count(self.session, filter)

@@ -29,6 +29,7 @@ from tasktracker.units.facades.testspec import (
     AsyncUsageQueries,
     AsyncVariantRepository,
 )
+from tasktracker.units.facades.units import AsyncSearchService
 
 
 class AsyncUnit(AsyncSession):
@@ -94,3 +95,7 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:
         return AsyncSpecificationExchange(self)
+
+    @cached_property
+    def search(self) -> AsyncSearchService:
+        return AsyncSearchService(self)

@@ -26,6 +26,7 @@ from tasktracker.testspec.repositories.usage import UsageQueries
 from tasktracker.testspec.services.exchange import SpecificationExchange
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
+from tasktracker.units.search import SearchService
 
 
 class Unit(TaskTrackerSession):
@@ -91,3 +92,7 @@ class Unit(TaskTrackerSession):
     @cached_property
     def exchange(self) -> SpecificationExchange:
         return SpecificationExchange(self)
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self)

@@ -30,6 +30,7 @@ from sqlmodel import Field, Relationship, SQLModel, col
 
 from tasktracker.db.base import Created, TenantModel, Timestamped, UserOwned
 from tasktracker.db.constraints import field_check
+from tasktracker.db.search import SearchIndex
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType
 from tasktracker.testspec.enums import Priority, RequirementKind, RequirementStatus
@@ -232,3 +233,12 @@ def _next_revision(mapper: Mapper[Any], connection: Any, target: Requirement) ->
         return
     if any(_changed(target, name) for name in REVISED_FIELDS):
         target.revision += 1
+
+
+REQUIREMENT_SEARCH = SearchIndex(
+    "requirement",
+    Requirement,
+    {"key": "A", "title": "A", "statement": "B", "rationale": "C"},
+    title="title",
+)
+"""Requirements are searched by key and title, then statement, then rationale."""

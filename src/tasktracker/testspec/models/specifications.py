@@ -25,6 +25,7 @@ from sqlmodel import Field, Relationship, SQLModel, col
 
 from tasktracker.db.base import Created, TenantModel, Timestamped, UserOwned
 from tasktracker.db.constraints import field_check
+from tasktracker.db.search import SearchIndex
 from tasktracker.db.text import OptionalText, RequiredText
 from tasktracker.db.types import StrEnumType
 from tasktracker.testspec.enums import Priority, SpecificationStatus
@@ -254,3 +255,20 @@ class TestStepArgument(Created, UserOwned, table=True):
             "lazy": "raise",
         }
     )
+
+
+SPECIFICATION_SEARCH = SearchIndex(
+    "specification",
+    TestSpecification,
+    {"key": "A", "title": "A", "objective": "B"},
+    title="title",
+)
+"""Specifications are searched by key and title, then objective; their steps apart."""
+
+STEP_SEARCH = SearchIndex(
+    "test_step",
+    TestStep,
+    {"action": "B", "expected_result": "C"},
+    parent="test_specification_id",
+)
+"""Steps are searched by action, then expected result; a hit's parent is its specification."""

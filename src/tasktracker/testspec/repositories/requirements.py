@@ -17,10 +17,12 @@ from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.listing import Listing, ListingFilter, OneOf
-from tasktracker.db.pagination import Ordering, SortKey
+from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.search import SearchHit, search
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus
 from tasktracker.testspec.models import Requirement
+from tasktracker.testspec.models.requirements import REQUIREMENT_SEARCH
 from tasktracker.testspec.repositories.common import detach_in_session, require
 from tasktracker.testspec.schemas import RequirementCreate, RequirementUpdate
 
@@ -90,6 +92,28 @@ class RequirementRepository(TenantRepository[Requirement]):
         filter = RequirementFilter(kind=kinds, status=statuses)
         statement = _REQUIREMENTS.ordered(select(Requirement), filter, sort="key")
         return builtins.list(self.session.scalars(statement))
+
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[RequirementKind] | None = None,
+        statuses: Sequence[RequirementStatus] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Requirements matching `query` (key and title, then statement, then rationale),
+        best first, optionally only some kinds and statuses; see docs/search.md."""
+        criteria = RequirementFilter(kind=kinds, status=statuses).criteria()
+        return search(
+            self.session,
+            [(REQUIREMENT_SEARCH, criteria)],
+            query,
+            limit=limit,
+            cursor=cursor,
+            prefix=prefix,
+        )
 
     def children(self, id: uuid.UUID) -> builtins.list[Requirement]:
         """The direct children, by key."""

@@ -23,8 +23,9 @@ from sqlmodel import col
 from tasktracker.db.errors import NotFoundError
 from tasktracker.db.fastpath.steps import Steps, run_steps
 from tasktracker.db.listing import Listing, ListingFilter, OneOf
-from tasktracker.db.pagination import Ordering, SortKey
+from tasktracker.db.pagination import Ordering, Page, SortKey
 from tasktracker.db.repository import TenantRepository, validated
+from tasktracker.db.search import SearchHit, Source, search
 from tasktracker.testspec.enums import SpecificationStatus
 from tasktracker.testspec.models import (
     GenericCommand,
@@ -35,6 +36,7 @@ from tasktracker.testspec.models import (
     TestStep,
     TestStepArgument,
 )
+from tasktracker.testspec.models.specifications import SPECIFICATION_SEARCH, STEP_SEARCH
 from tasktracker.testspec.schemas import TestSpecificationCreate, TestSpecificationUpdate
 from tasktracker.testspec.services.resolution import (
     ResolvedSpecification,
@@ -115,6 +117,35 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
             select(TestSpecification, step_count), filter, sort="key"
         )
         return [(spec, count) for spec, count in self.session.execute(statement)]
+
+    def search(
+        self,
+        query: str,
+        *,
+        statuses: Sequence[SpecificationStatus] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Specifications and steps matching `query`, best first, as one listing: a
+        `specification` hit (key and title, then objective) or a `test_step` hit (action,
+        then expected result), whose `parent_id` is its specification; optionally only the
+        specifications (and steps of those) of some statuses. See docs/search.md."""
+        criteria = SpecificationFilter(status=statuses).criteria()
+        in_specifications = (
+            [
+                col(TestStep.test_specification_id).in_(
+                    select(col(TestSpecification.id)).where(*criteria)
+                )
+            ]
+            if criteria
+            else []
+        )
+        sources: list[Source] = [
+            (SPECIFICATION_SEARCH, criteria),
+            (STEP_SEARCH, in_specifications),
+        ]
+        return search(self.session, sources, query, limit=limit, cursor=cursor, prefix=prefix)
 
     def load(self, id: uuid.UUID) -> TestSpecification:
         """The specification with everything a run needs loaded (`LOAD_STATEMENTS` queries)."""

@@ -31,6 +31,7 @@ from tasktracker.chat.schemas import (
 from tasktracker.chat.usage import Period, UsageTotals
 from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchHit
 
 
 class AsyncConversationRepository:
@@ -190,6 +191,23 @@ class AsyncConversationRepository:
             ConversationRepository(self._session.sync_session)._read_latest_messages(
                 conversation_id, limit, cursor
             ),
+        )
+
+    async def search_messages(
+        self,
+        query: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Messages matching `query`, best first, in every conversation or in one (each hit's
+        `parent_id` is its conversation); see docs/search.md."""
+        return await self._session.run_sync(
+            lambda s: ConversationRepository(s).search_messages(
+                query, conversation_id=conversation_id, limit=limit, cursor=cursor, prefix=prefix
+            )
         )
 
     async def open_stream(

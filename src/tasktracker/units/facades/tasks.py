@@ -6,6 +6,7 @@ run `.venv/bin/python scripts/generate_async_facades.py`.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchHit
 from tasktracker.tasks.models import Category, Task, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.tasks.schemas import (
@@ -165,6 +167,30 @@ class AsyncTaskRepository:
         return await run_steps_async(
             self._session,
             TaskRepository(self._session.sync_session)._read_page(filter, sort, limit, cursor),
+        )
+
+    async def search(
+        self,
+        query: str,
+        filter: TaskFilter | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Tasks matching `query` (title above description), best first, among those the filter
+        selects; `prefix` matches the last word as typed so far (docs/search.md)."""
+        return await self._session.run_sync(
+            lambda s: TaskRepository(s).search(
+                query, filter, limit=limit, cursor=cursor, prefix=prefix
+            )
+        )
+
+    async def similar_titles(self, text: str, *, limit: int = 10) -> builtins.list[SearchHit]:
+        """Tasks whose title is like `text` despite typos, most similar first: PostgreSQL with
+        pg_trgm only, else `ConfigurationError` (docs/search.md)."""
+        return await self._session.run_sync(
+            lambda s: TaskRepository(s).similar_titles(text, limit=limit)
         )
 
     async def count(self, filter: TaskFilter | None = None) -> int:

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasktracker.db.fastpath.steps import run_steps_async
+from tasktracker.db.pagination import Page
+from tasktracker.db.search import SearchHit
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -106,6 +108,24 @@ class AsyncRequirementRepository:
         """Requirements by key, optionally only some kinds and statuses."""
         return await self._session.run_sync(
             lambda s: RequirementRepository(s).list(kinds=kinds, statuses=statuses)
+        )
+
+    async def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[RequirementKind] | None = None,
+        statuses: Sequence[RequirementStatus] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Requirements matching `query` (key and title, then statement, then rationale), best
+        first, optionally only some kinds and statuses; see docs/search.md."""
+        return await self._session.run_sync(
+            lambda s: RequirementRepository(s).search(
+                query, kinds=kinds, statuses=statuses, limit=limit, cursor=cursor, prefix=prefix
+            )
         )
 
     async def children(self, id: uuid.UUID) -> builtins.list[Requirement]:
@@ -209,6 +229,25 @@ class AsyncTestSpecificationRepository:
         """Specifications by key, each with its number of steps (one query)."""
         return await self._session.run_sync(
             lambda s: TestSpecificationRepository(s).list(statuses=statuses)
+        )
+
+    async def search(
+        self,
+        query: str,
+        *,
+        statuses: Sequence[SpecificationStatus] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: bool = False,
+    ) -> Page[SearchHit]:
+        """Specifications and steps matching `query`, best first, as one listing: a
+        `specification` hit (key and title, then objective) or a `test_step` hit (action, then
+        expected result), whose `parent_id` is its specification; optionally only the
+        specifications (and steps of those) of some statuses. See docs/search.md."""
+        return await self._session.run_sync(
+            lambda s: TestSpecificationRepository(s).search(
+                query, statuses=statuses, limit=limit, cursor=cursor, prefix=prefix
+            )
         )
 
     async def load(self, id: uuid.UUID) -> TestSpecification:
