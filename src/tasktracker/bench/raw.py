@@ -34,7 +34,8 @@ TASK_COLUMNS = (
     "user_id, id, title, description, status, priority, due_date, category_id, "
     "completed_at, created_at, updated_at"
 )
-MESSAGE_COLUMNS = "user_id, id, conversation_id, role, content, created_at"
+MESSAGE_COLUMNS = "user_id, id, conversation_id, role, content, parts, status, created_at"
+"""What the fast path's `MessageRow` holds (and the owner): the same information, read raw."""
 OPEN_STATUSES = ("pending", "in_progress")
 BULK_COLUMNS = ("user_id", "id", "title", "description", "status", "priority")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
