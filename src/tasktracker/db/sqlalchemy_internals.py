@@ -195,9 +195,13 @@ def load_persistent(
     state_attribute = manager.STATE_ATTR
     identity_class = mapper._identity_class
     session_id = session.hash_key
+    # The primary key's values as a slice of the row where they lead it ((user_id, id)).
+    leading = tuple(identity) == tuple(range(len(identity)))
+    width = len(identity)
     objects = []
     for values in rows:
-        key = (identity_class, tuple([values[i] for i in identity]), None)
+        primary_key = tuple(values[:width]) if leading else tuple([values[i] for i in identity])
+        key = (identity_class, primary_key, None)
         if held is not None:
             found: Any = held(key)
             obj = None if found is None else found.obj()
