@@ -393,10 +393,11 @@ SEARCHES: dict[str, tuple[Callable[[Session], Page[Any]], tuple[str, ...]]] = {
 """A word no row holds but the one task added: the plan must find it through an index."""
 
 GIN_PLANNED = {"tasks", "tasks as typed", "everything"}
-"""Where PostgreSQL plans the GIN index for the tasks here (500 a user). For the user's
+"""Where PostgreSQL 15 plans the GIN index for the tasks here (500 a user). For the user's
 few messages, requirements and specifications, and the open tasks, it rightly reads the
-user's rows by a key index and checks each (`test_queries_spell_the_indexed_document`
-shows the GIN index serves those queries too, where a user's rows are many)."""
+user's rows by a key index and checks each, and so does PostgreSQL 16 for these 500 tasks
+(`test_queries_spell_the_indexed_document` shows the GIN index serves those queries too,
+where the rows are many)."""
 
 
 @pytest.mark.parametrize("name", SEARCHES)
@@ -414,12 +415,16 @@ def test_search_uses_the_text_index(workload: Workload, name: str) -> None:
         if workload.backend == "postgresql":
             assert plan.sequential_scans == [], plan.text
             assert plan.index_lookups, plan.text
-            if name in GIN_PLANNED:
+            if name in GIN_PLANNED and _server_major(workload) == 15:
                 assert "Bitmap Index Scan ix_tasks_search" in plan.index_lookups, plan.text
         else:
             assert sorted(plan.sequential_scans) == sorted(f"{t}_search" for t in tables)
             for table in tables:
                 assert f"SCAN {table}_search VIRTUAL TABLE INDEX 0:M" in plan.text, plan.text
+
+
+def _server_major(workload: Workload) -> int:
+    return int(workload.connection.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
 
 
 @pytest.mark.parametrize("index", EVERY_INDEX, ids=lambda index: index.kind)
