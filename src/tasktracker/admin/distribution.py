@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from tasktracker.admin import catalog
+from tasktracker.db.distribution import citus_installed
 from tasktracker.migrations import citus
 from tasktracker.migrations.citus import Placement
 
@@ -20,7 +21,7 @@ CO_LOCATED = f"distributed by {citus.DISTRIBUTION_COLUMN}, co-located"
 def distribution(connection: Connection) -> dict[str, str] | None:
     """Each table's placement, `REFERENCE` / `CO_LOCATED` when as it should be, else what it
     is instead; None on a database without Citus."""
-    if not citus.citus_installed(connection):
+    if not citus_installed(connection):
         return None
     known = citus.placements(connection)
     tenant = [table.name for table in catalog.tables() if table.name not in citus.REFERENCE_TABLES]

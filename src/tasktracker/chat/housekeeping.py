@@ -3,10 +3,10 @@ every user, while the application runs.
 
 One batch is one DELETE of at most `batch` conversations whose `expires_at` has passed,
 oldest expiry first (the partial index `ix_conversations_expires_at`); their messages, tool
-calls and summaries go with them by the foreign keys' cascade. On PostgreSQL the batch's
-rows are picked `FOR UPDATE SKIP LOCKED`: a conversation a user is writing to right now is
-left for the next batch instead of being waited for, and two purges running at once take
-different rows. Each batch is meant to be its own unit of work (short locks, progress kept
+calls and summaries go with them by the foreign keys' cascade. The batch's rows are claimed
+as `db.batches` claims them (on PostgreSQL `FOR UPDATE SKIP LOCKED`: a conversation a user
+is writing to right now is left for the next batch instead of being waited for), then
+deleted by key. Each batch is meant to be its own unit of work (short locks, progress kept
 if the run stops); `purge_expired` below runs them one after another.
 """
 
@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from tasktracker.chat import streams
 from tasktracker.chat.models import Conversation
+from tasktracker.db.batches import claimed
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
 
@@ -34,11 +35,12 @@ def purge_batch(session: Session, now: datetime, batch: int = DEFAULT_BATCH) -> 
         .order_by(col(Conversation.expires_at))
         .limit(batch)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        expired = expired.with_for_update(skip_locked=True)
+    keys = claimed(session, expired)
+    if not keys:
+        return 0
     key = tuple_(col(Conversation.user_id), col(Conversation.id))
     statement = (
-        delete(Conversation).where(key.in_(expired)).execution_options(synchronize_session=False)
+        delete(Conversation).where(key.in_(keys)).execution_options(synchronize_session=False)
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 

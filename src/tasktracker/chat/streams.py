@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from tasktracker.chat.models import Message, MessageStatus
 from tasktracker.chat.parts import TextPart
+from tasktracker.db.batches import claimed
 from tasktracker.db.errors import ConflictError
 from tasktracker.db.settings import get_settings
 from tasktracker.db.types import utc_now
@@ -69,13 +70,17 @@ def abandoned(cutoff: datetime, limit: int) -> Select[Message]:
 
 
 def close_abandoned(session: Session, cutoff: datetime, limit: int) -> int:
-    """Mark at most `limit` abandoned streams `interrupted`, in one UPDATE (in the session's
-    scope; unscoped, every user's)."""
-    batch = abandoned(cutoff, limit).with_only_columns(col(Message.user_id), col(Message.id))
+    """Mark at most `limit` abandoned streams `interrupted`, claimed as `db.batches` claims
+    them, by one UPDATE (in the session's scope; unscoped, every user's)."""
+    keys = claimed(
+        session, abandoned(cutoff, limit).with_only_columns(col(Message.user_id), col(Message.id))
+    )
+    if not keys:
+        return 0
     key = tuple_(col(Message.user_id), col(Message.id))
     statement = (
         update(Message)
-        .where(key.in_(batch), _STREAMING)
+        .where(key.in_(keys), _STREAMING)
         .values(status=MessageStatus.INTERRUPTED)
         .execution_options(synchronize_session=False)
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from tasktracker.db.distribution import citus_installed
+
 REFERENCE_TABLES = ("users",)
 DISTRIBUTION_COLUMN = "user_id"
 
@@ -30,13 +32,6 @@ MIGRATION_SETTINGS = {
     "citus.enable_unsafe_triggers": "on",
     "citus.multi_shard_modify_mode": "sequential",
 }
-
-
-def citus_installed(connection: Connection) -> bool:
-    if connection.dialect.name != "postgresql":
-        return False
-    found = connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'"))
-    return found is not None
 
 
 @dataclass(frozen=True)
