@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 import tasktracker
 from tasktracker.accounts.models import User
-from tasktracker.db import run
+from tasktracker.db import driver_errors, run
 from tasktracker.db.errors import (
     NestedScopeError,
     ReadOnlyUnitError,
@@ -248,3 +248,18 @@ def test_an_unreadable_stored_uuid_is_our_error_naming_the_column(
         assert caught.value.field == "id"
         assert "1111" not in str(caught.value)  # the stored value is not shown
         assert isinstance(caught.value, TaskTrackerError)
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("uq_categories_user_id_name_lower", "name"),
+        ("uq_categories_user_id_name_lower_102010", "name"),
+        ("uq_message_tool_calls_user_id_conversation_id_t_628316f7_102069", "tool_call_id"),
+    ],
+)
+def test_a_constraint_is_found_by_its_shards_names_on_citus(name: str, field: str) -> None:
+    """Citus reports a violated constraint by its shard's copy: the shard's id appended, or
+    for a long name the name cut, a hash and the id (PostgreSQL's names end at 63 bytes)."""
+    error = driver_errors._violation(name, "unique", "duplicate key")
+    assert error.field == field

@@ -53,17 +53,29 @@ def _final_name(table: Table, constraint: Any) -> str | None:
 
 
 def _find_constraint(name: str) -> tuple[Table, Any] | None:
-    """The constraint of that name; on Citus also the one a shard's copy is named after
-    (`uq_categories_user_id_name_lower_102010`: the shard's id appended)."""
+    """The constraint of that name; on Citus also the one a shard's copy is named after:
+    `uq_categories_user_id_name_lower_102010`, the shard's id appended, or, where that
+    would pass PostgreSQL's 63 characters, the name cut, a hash of it and the shard's id
+    (`uq_message_tool_calls_user_id_conversation_id_t_628316f7_102069`: the one constraint
+    whose name the cut one begins)."""
+    named = {
+        final: (table, item)
+        for table in metadata.tables.values()
+        for item in (*table.constraints, *table.indexes)
+        if (final := _final_name(table, item)) is not None
+    }
     for candidate in (name, _SHARD_SUFFIX.sub("", name)):
-        for table in metadata.tables.values():
-            for item in (*table.constraints, *table.indexes):
-                if _final_name(table, item) == candidate:
-                    return table, item
-    return None
+        if candidate in named:
+            return named[candidate]
+    cut = _LONG_SHARD_NAME.match(name)
+    if cut is None:
+        return None
+    found = [named[n] for n in named if n.startswith(cut["prefix"]) and n != cut["prefix"]]
+    return found[0] if len(found) == 1 else None
 
 
 _SHARD_SUFFIX = re.compile(r"_\d+$")
+_LONG_SHARD_NAME = re.compile(r"^(?P<prefix>.+)_[0-9a-f]{8}_\d+$")
 # Citus does not forward the violated constraint's name (`diag.constraint_name` is None):
 # only the message names it, as the shard's copy. A violation inside COPY on a worker even
 # arrives as XX000 (internal error), recognised by the same message.
