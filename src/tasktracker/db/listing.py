@@ -295,13 +295,7 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         call = self._call(filter, sort, limit, cursor)
         tracked = entities(self.model)
         if tracked.plain:
-
-            def compile() -> CompiledQuery[Any]:
-                statement = select(*tracked.columns).where(*call.filter.criteria())
-                paged = paginate(statement, call.ordering, limit, cursor, columns_only=True)
-                return CompiledQuery(paged, tuple)
-
-            query = self._entity_queries.get(call.shape, compile)
+            query = self._compiled_page(self._entity_queries, tracked.columns, call, None)
             rows = query.all(session, **call.parameters)
             page = make_page(
                 rows, query.statement, limit, tuple if appended_keys(query.statement) else None
@@ -338,17 +332,28 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         if self._make_row is None:
             raise TypeError("a listing without a read row has no fast path")
         call = self._call(filter, sort, limit, cursor)
-
-        def build() -> CompiledQuery[Any]:
-            statement = select(*self.columns).where(*call.filter.criteria())
-            paged = paginate(statement, call.ordering, limit, cursor, columns_only=True)
-            # Decoded straight into read rows, unless sort keys follow the row's columns.
-            return CompiledQuery(paged, tuple if appended_keys(paged) else self._row)
-
-        query = self._compiled.get(call.shape, build)
+        query = self._compiled_page(self._compiled, self.columns, call, self._row)
         rows = yield query.fetching(**call.parameters)
         made = not appended_keys(query.statement)
         return make_page(rows, query.statement, limit, None if made else self._make_row)
+
+    def _compiled_page(
+        self,
+        cache: QueryCache[CompiledQuery[Any]],
+        columns: Sequence[Any],
+        call: _Call[FilterT],
+        row: type[Any] | None,
+    ) -> CompiledQuery[Any]:
+        """The compiled page query of `columns` for the call's shape, built once per shape in
+        `cache`; its rows are decoded straight into `row`s, unless sort keys follow the
+        columns (or there is no `row`): tuples then."""
+
+        def build() -> CompiledQuery[Any]:
+            statement = select(*columns).where(*call.filter.criteria())
+            paged = paginate(statement, call.ordering, call.limit, call.cursor, columns_only=True)
+            return CompiledQuery(paged, tuple if row is None or appended_keys(paged) else row)
+
+        return cache.get(call.shape, build)
 
     def _call(
         self, filter: FilterT | None, sort: SortT, limit: int, cursor: str | None
@@ -359,7 +364,7 @@ class Listing(Generic[ModelT, FilterT, SortT, RowT]):
         ordering = self.ordering(sort)
         shape, parameters = filter.bound()
         parameters |= page_parameters(ordering, limit, cursor)
-        return _Call(filter, ordering, (shape, sort, bool(cursor)), parameters)
+        return _Call(filter, ordering, (shape, sort, bool(cursor)), parameters, limit, cursor)
 
 
 @dataclass(frozen=True)
@@ -368,6 +373,8 @@ class _Call(Generic[FilterT]):
     ordering: Ordering
     shape: Hashable
     parameters: dict[str, Any]
+    limit: int
+    cursor: str | None
 
 
 class NoFilter(ListingFilter):
