@@ -38,10 +38,8 @@ from tasktracker.testspec.repositories.categories import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository, VariantRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
-from tasktracker.testspec.repositories.specifications import (
-    LOAD_STATEMENTS,
-    TestSpecificationRepository,
-)
+from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
+from tasktracker.testspec.repositories.whole import LOAD_STATEMENTS
 from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tasktracker.testspec.services.traceability import TraceabilityService
 from tasktracker.units.search import EVERY_INDEX, SearchService

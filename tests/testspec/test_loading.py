@@ -11,10 +11,8 @@ from tasktracker.db.errors import NotFoundError
 from tasktracker.db.sessions import Database
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository
-from tasktracker.testspec.repositories.specifications import (
-    LOAD_STATEMENTS,
-    TestSpecificationRepository,
-)
+from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
+from tasktracker.testspec.repositories.whole import LOAD_STATEMENTS
 from tasktracker.testspec.services.resolution import ValueSource, resolve_specification
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService

@@ -56,6 +56,14 @@ class Entities(Generic[ModelT]):
             for column in mapper.primary_key
         )
 
+    def identity_of(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """The primary key of a row of `columns`' values, in the mapper's order."""
+        return tuple([values[i] for i in self._identity])
+
+    def identity_key(self, primary_key: tuple[Any, ...]) -> Any:
+        """The identity map's key of the row with this primary key."""
+        return self.mapper.identity_key_from_primary_key(primary_key)
+
     def load(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[ModelT] | None:
         """The objects of `rows` (each the decoded values of `columns`), tracked by
         `session`; None where only the ORM's loader makes them as it would."""
@@ -67,7 +75,7 @@ class Entities(Generic[ModelT]):
         """`session.get(model, identity)`, the primary key's values in order: the object
         the session holds (through the ORM, which refreshes an expired one), else the row
         read by a compiled query, None if there is none in the scope."""
-        held = session.identity_map.get(self.mapper.identity_key_from_primary_key(identity))
+        held = session.identity_map.get(self.identity_key(identity))
         if held is not None or not self.plain:
             return session.get(self.model, identity)
         keys = {f"key_{i}": value for i, value in enumerate(identity)}
@@ -81,10 +89,11 @@ class Entities(Generic[ModelT]):
         """The object of a row the unit has just written with these values (every column
         attribute's), tracked as if loaded; read back through the ORM where only its loader
         makes it as it would."""
-        loaded = self.load(session, [tuple([values[key] for key in self.keys])])
+        row = tuple([values[key] for key in self.keys])
+        loaded = self.load(session, [row])
         if loaded is not None:
             return loaded[0]
-        found = session.get(self.model, tuple(values[self.keys[i]] for i in self._identity))
+        found = session.get(self.model, self.identity_of(row))
         assert found is not None, "the row was written in this unit"
         return found
 

@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
 
 from tasktracker.db.errors import NotFoundError
@@ -28,40 +26,16 @@ from tasktracker.db.repository import TenantRepository, validated
 from tasktracker.db.search import SearchHit, Source, search
 from tasktracker.testspec.enums import SpecificationStatus
 from tasktracker.testspec.models import (
-    GenericCommand,
-    GenericCommandParameter,
-    Parameter,
-    RequirementTestLink,
     TestSpecification,
     TestStep,
-    TestStepArgument,
 )
 from tasktracker.testspec.models.specifications import SPECIFICATION_SEARCH, STEP_SEARCH
+from tasktracker.testspec.repositories.whole import tracked_whole, whole
 from tasktracker.testspec.schemas import TestSpecificationCreate, TestSpecificationUpdate
 from tasktracker.testspec.services.resolution import (
     ResolvedSpecification,
     resolved_specification,
 )
-
-LOAD_STATEMENTS = 5
-"""Statements `load` issues: specification, steps + commands, signatures + parameters +
-default variants, arguments + variants, links + requirements."""
-
-
-def _whole() -> tuple[ExecutableOption, ...]:
-    """The loader options of `load` (built on use: they need configured mappers)."""
-    return (
-        selectinload(TestSpecification.steps).options(  # type: ignore[arg-type]
-            joinedload(TestStep.command)  # type: ignore[arg-type]
-            .selectinload(GenericCommand.signature)  # type: ignore[arg-type]
-            .joinedload(GenericCommandParameter.parameter)  # type: ignore[arg-type]
-            .joinedload(Parameter.default_variant),  # type: ignore[arg-type]
-            selectinload(TestStep.arguments).joinedload(TestStepArgument.variant),  # type: ignore[arg-type]
-        ),
-        selectinload(TestSpecification.requirement_links).joinedload(  # type: ignore[arg-type]
-            RequirementTestLink.requirement  # type: ignore[arg-type]
-        ),
-    )
 
 
 class SpecificationFilter(ListingFilter):
@@ -149,7 +123,7 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
 
     def load(self, id: uuid.UUID) -> TestSpecification:
         """The specification with everything a run needs loaded (`LOAD_STATEMENTS` queries)."""
-        return self._load(col(TestSpecification.id) == id, str(id))
+        return self._load(col(TestSpecification.id) == id, str(id), id=id)
 
     def read_resolved(self, id: uuid.UUID) -> ResolvedSpecification:
         """The specification resolved for a run (the fast path: no identity map), equal to
@@ -161,11 +135,20 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
         return resolved_specification(id)
 
     def load_by_key(self, key: str) -> TestSpecification:
-        return self._load(col(TestSpecification.key) == key, repr(key))
+        return self._load(col(TestSpecification.key) == key, repr(key), key=key)
 
-    def _load(self, criterion: ColumnElement[bool], label: str) -> TestSpecification:
-        statement = select(TestSpecification).where(criterion).options(*_whole())
-        found = self.session.scalars(statement).one_or_none()
+    def _load(
+        self,
+        criterion: ColumnElement[bool],
+        label: str,
+        *,
+        id: uuid.UUID | None = None,
+        key: str | None = None,
+    ) -> TestSpecification:
+        found = tracked_whole(self.session, id=id, key=key)
+        if found is None:
+            statement = select(TestSpecification).where(criterion).options(*whole())
+            found = self.session.scalars(statement).one_or_none()
         if found is None:
             raise NotFoundError(f"TestSpecification {label} not found")
         return found
