@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Column, Connection, Engine, Insert
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from sqlalchemy.sql.base import Executable
@@ -25,6 +26,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase, ValuesBase
 from sqlalchemy.sql.elements import BindParameter, OperatorExpression, UnaryExpression
 from sqlalchemy.sql.selectable import HasHints, HasPrefixes, HasSuffixes
+from sqlmodel import SQLModel
 
 # -- statements: the scope guard and the tenancy hook ---------------------------------------
 
@@ -164,12 +166,49 @@ def plain_mapping(mapper: Mapper[Any]) -> bool:
     )
 
 
+def blank_instance(model: Any) -> Callable[[], Any]:
+    """A function making an instance of `model` as the ORM's loader makes one before it
+    sets the attributes: `model.__new__(model)`, no `__init__`. For SQLModel's own
+    `__new__` (pydantic's three private slots set to empty, `init_pydantic_private_attrs`),
+    the same done inline, a third of its cost, if it gives the same instance here (checked
+    once, against the installed SQLModel and pydantic); else `__new__` itself."""
+
+    def through_new() -> Any:
+        return model.__new__(model)
+
+    if next(c for c in model.__mro__ if "__new__" in vars(c)) is not SQLModel:
+        return through_new
+    make = object.__new__
+    fields_set, extra, private = (
+        BaseModel.__dict__[name].__set__
+        for name in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+    )
+
+    def inline() -> Any:
+        obj = make(model)
+        fields_set(obj, set())
+        extra(obj, None)
+        private(obj, None)
+        return obj
+
+    return inline if _same_blank(through_new(), inline()) else through_new
+
+
+def _same_blank(expected: Any, made: Any) -> bool:
+    slots = ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+    return vars(expected) == vars(made) and all(
+        getattr(expected, slot) == getattr(made, slot) for slot in slots
+    )
+
+
 def load_persistent(
     session: Session,
     mapper: Mapper[Any],
     keys: Sequence[str],
     identity: Sequence[int],
     rows: Iterable[Sequence[Any]],
+    *,
+    new: Callable[[], Any] | None = None,
 ) -> list[Any] | None:
     """The objects of `rows` (the values of the attributes `keys`, `identity` the positions
     of the primary key's), made persistent in `session` as the ORM's loader makes a plain
@@ -182,6 +221,8 @@ def load_persistent(
     Inlined as the loader inlines it: the identity map's dict is written directly, and
     the instance is made as `ClassManager.new_instance` makes it, its state stored in its
     `__dict__`, where SQLModel's `__setattr__` would store it."""
+    if new is None:
+        new = blank_instance(mapper.class_)
     manager = mapper.class_manager
     if manager.dispatch.load or session.dispatch.loaded_as_persistent:
         return None
@@ -189,8 +230,6 @@ def load_persistent(
     states: dict[Any, Any] = identity_map._dict
     held = states.get if states else None  # a new unit's map is empty: nothing to look up
     weak_map = identity_map._wr
-    model = mapper.class_
-    new: Callable[[type[Any]], Any] = model.__new__  # type: ignore[assignment]
     new_state = manager._state_constructor
     state_attribute = manager.STATE_ATTR
     identity_class = mapper._identity_class
@@ -210,7 +249,7 @@ def load_persistent(
                     return None
                 objects.append(obj)
                 continue
-        obj = new(model)
+        obj = new()
         state = new_state(obj, manager)
         state.key = key
         state.identity_token = None

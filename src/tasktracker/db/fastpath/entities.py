@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, bindparam, inspect, select
 from sqlalchemy.orm import Mapper, Session
 
 from tasktracker.db.fastpath.compiled import CompiledQuery
-from tasktracker.db.sqlalchemy_internals import load_persistent, plain_mapping
+from tasktracker.db.sqlalchemy_internals import blank_instance, load_persistent, plain_mapping
 
 ModelT = TypeVar("ModelT")
 
@@ -47,6 +47,7 @@ class Entities(Generic[ModelT]):
         self.model = model
         self.mapper = mapper
         self.plain = plain_mapping(mapper)
+        self._new = blank_instance(model)
         self.keys = tuple(prop.key for prop in mapper.column_attrs)
         self.columns: tuple[ColumnElement[Any], ...] = tuple(
             getattr(model, key) for key in self.keys
@@ -69,7 +70,7 @@ class Entities(Generic[ModelT]):
         `session`; None where only the ORM's loader makes them as it would."""
         if not self.plain:
             return None
-        return load_persistent(session, self.mapper, self.keys, self._identity, rows)
+        return load_persistent(session, self.mapper, self.keys, self._identity, rows, new=self._new)
 
     def get(self, session: Session, identity: tuple[Any, ...]) -> ModelT | None:
         """`session.get(model, identity)`, the primary key's values in order: the object
