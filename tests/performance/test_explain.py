@@ -395,7 +395,9 @@ GIN_PLANNED = {"tasks", "tasks as typed", "everything"}
 few messages, requirements and specifications, and the open tasks, it rightly reads the
 user's rows by a key index and checks each, and so does PostgreSQL 16 for these 500 tasks
 (`test_queries_spell_the_indexed_document` shows the GIN index serves those queries too,
-where the rows are many)."""
+where the rows are many). On Citus a shard's planner weighs the same query with the shard's
+statistics (a few users' rows, sampled by the worker's own ANALYZE) and may choose either: there
+the index lookup is required, not which index."""
 
 
 @pytest.mark.parametrize("name", SEARCHES)
@@ -413,7 +415,8 @@ def test_search_uses_the_text_index(workload: Workload, name: str) -> None:
         if workload.backend == "postgresql":
             assert plan.sequential_scans == [], plan.text
             assert plan.index_lookups, plan.text
-            if name in GIN_PLANNED and _server_major(workload) == 15:
+            single_node = not plan.shard_tasks
+            if name in GIN_PLANNED and single_node and _server_major(workload) == 15:
                 assert "Bitmap Index Scan ix_tasks_search" in plan.index_lookups, plan.text
         else:
             assert sorted(plan.sequential_scans) == sorted(f"{t}_search" for t in tables)
