@@ -4,6 +4,7 @@ from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.base import metadata
 from tasktracker.tasks.models import Category, Task
+from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
     CommandCategory,
     GenericCommand,
@@ -31,6 +32,7 @@ __all__ = [
     "Requirement",
     "RequirementTestLink",
     "Task",
+    "TaskReminder",
     "TestSpecification",
     "TestStep",
     "TestStepArgument",

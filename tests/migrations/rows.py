@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, Uuid, select
@@ -241,6 +241,32 @@ def _message_tool_calls(w: Writer) -> list[Row]:
             "tool_name": "search",
             "result_message_id": question["id"],
         }
+    ]
+
+
+def _task_reminders(w: Writer) -> list[Row]:
+    report = w.one("tasks", title="Write the quarterly report")
+    due = datetime(2030, 3, 31, 17, 0, tzinfo=UTC)
+    absolute = datetime(2030, 3, 30, 8, 0, tzinfo=UTC)
+    return [
+        {
+            "user_id": report["user_id"],
+            "id": new_id(),
+            "task_id": report["id"],
+            "remind_at": absolute,
+            "minutes_before_due": None,
+            "fires_at": absolute,
+            "sent_at": absolute,
+        },
+        {
+            "user_id": report["user_id"],
+            "id": new_id(),
+            "task_id": report["id"],
+            "remind_at": None,
+            "minutes_before_due": 90,
+            "fires_at": due - timedelta(minutes=90),
+            "sent_at": None,
+        },
     ]
 
 
@@ -490,6 +516,7 @@ ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "users": _users,
     "categories": _categories,
     "tasks": _tasks,
+    "task_reminders": _task_reminders,
     "conversations": _conversations,
     "messages": _messages,
     "message_tool_calls": _message_tool_calls,

@@ -25,6 +25,7 @@ from tasktracker.chat.schemas import ConversationCreate, MessageCreate
 from tasktracker.db.errors import ConflictError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
+from tasktracker.tasks.reminders import ReminderRepository
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec import (
     CommandCategoryRepository,
@@ -62,6 +63,13 @@ class DemoResult:
 
 def _day(now: datetime, days: float, hour: int = 17) -> datetime:
     return (now + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+_REMINDED = {
+    "Review Grace's pull request": {"minutes_before_due": 60},
+    "Book the dentist": {"minutes_before_due": 24 * 60},
+}
+"""Ada's tasks with a reminder (the due date minus these minutes)."""
 
 
 def _ada_tasks(session: Session, now: datetime) -> None:
@@ -102,7 +110,7 @@ def _ada_tasks(session: Session, now: datetime) -> None:
         ("Set up the new laptop", "completed", "medium", -5, work, None),
         ("Pay the electricity bill", "completed", "high", -3, home, None),
     ):
-        tasks.create(
+        task = tasks.create(
             {
                 "title": title,
                 "description": description,
@@ -112,6 +120,8 @@ def _ada_tasks(session: Session, now: datetime) -> None:
                 "category_id": None if category is None else category.id,
             }
         )
+        if title in _REMINDED:
+            ReminderRepository(session).create(task.id, _REMINDED[title])
 
 
 def _ada_conversation(session: Session) -> None:

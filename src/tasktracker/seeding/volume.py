@@ -42,6 +42,7 @@ from tasktracker.chat.models import Conversation, Message, ToolCall, TurnSummary
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, Task
+from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
     CommandCategory,
     GenericCommand,
@@ -83,6 +84,8 @@ def _seed_parts(number: int, content: str) -> list[dict[str, Any]] | None:
 
 STEPS_PER_SPECIFICATION = 4
 TASKS_PER_CONVERSATION = 1_000
+TASKS_PER_REMINDER = 10
+"""Every tenth task has a reminder."""
 TASKS_PER_REQUIREMENT = 500
 MIN_REQUIREMENTS = 5
 UNCOVERED_EVERY = 7
@@ -166,6 +169,7 @@ class SeedPlan:
             "users": n,
             "categories": n * len(CATEGORIES),
             "tasks": n * self.tasks_per_user,
+            "task_reminders": n * -(-self.tasks_per_user // TASKS_PER_REMINDER),
             "conversations": n * conversations,
             "messages": n * conversations * MESSAGES_PER_CONVERSATION,
             "message_tool_calls": n * conversations,
@@ -232,6 +236,7 @@ class _Generator:
         self.category_ids: list[list[uuid.UUID]] = []
         self.conversation_ids: list[list[tuple[uuid.UUID, datetime]]] = []
         self.tool_calls: list[list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]] = []
+        self.reminded: list[list[tuple[uuid.UUID, datetime | None, datetime]]] = []
         self.command_category_ids: list[list[uuid.UUID]] = []
         self.parameter_category_ids: list[list[uuid.UUID]] = []
         self.parameter_ids: list[list[uuid.UUID]] = []
@@ -256,6 +261,7 @@ class _Generator:
             (User, self.users),
             (Category, self.categories),
             (Task, self.tasks),
+            (TaskReminder, self.task_reminders),
             (Conversation, self.conversations),
             (Message, self.messages),
             (ToolCall, self.message_tool_calls),
@@ -305,7 +311,8 @@ class _Generator:
             rng = self._rng("tasks", index)
             categories = self.category_ids[index]
             random_ = rng.random
-            for _ in range(self.plan.tasks_per_user):
+            reminded = []
+            for number in range(self.plan.tasks_per_user):
                 created = anchor - timedelta(seconds=int(random_() * 31_536_000))
                 roll = random_()
                 status = "pending" if roll < 0.45 else "in_progress" if roll < 0.65 else "completed"
@@ -316,8 +323,12 @@ class _Generator:
                     if random_() < 0.7
                     else None
                 )
+                task_id = new_id()
+                if number % TASKS_PER_REMINDER == 0:
+                    reminded.append((task_id, due, created))
                 yield {
                     "user_id": user_id,
+                    "id": task_id,
                     "title": titles[int(random_() * len(titles))],
                     "description": (
                         descriptions[int(random_() * len(descriptions))]
@@ -336,6 +347,22 @@ class _Generator:
                         else None
                     ),
                     "created_at": created,
+                }
+            self.reminded.append(reminded)
+
+    def task_reminders(self) -> Iterator[Row]:
+        """An hour before the due date, or a day after creation for a task without one."""
+        for user_id, reminded in zip(self.user_ids, self.reminded, strict=True):
+            for task_id, due, created in reminded:
+                relative = due is not None
+                fires = due - timedelta(hours=1) if due is not None else created + timedelta(days=1)
+                yield {
+                    "user_id": user_id,
+                    "task_id": task_id,
+                    "remind_at": None if relative else fires,
+                    "minutes_before_due": 60 if relative else None,
+                    "fires_at": fires,
+                    "sent_at": fires if fires < self.plan.anchor else None,
                 }
 
     # chat

@@ -19,6 +19,7 @@ from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
 from tasktracker.db.search import SearchHit
 from tasktracker.tasks.models import Category, Task, TaskStatus
+from tasktracker.tasks.reminders import ReminderCreate, ReminderRepository, TaskReminder
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.tasks.schemas import (
     CategoryCreate,
@@ -240,3 +241,68 @@ class AsyncTaskRepository:
 
     async def delete(self, id: uuid.UUID) -> None:
         await self._session.run_sync(lambda s: TaskRepository(s).delete(id))
+
+
+class AsyncReminderRepository:
+    """`ReminderRepository`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(
+        self, task_id: uuid.UUID, data: ReminderCreate | Mapping[str, Any]
+    ) -> TaskReminder:
+        """A new reminder of one of the user's tasks."""
+        return await self._session.run_sync(lambda s: ReminderRepository(s).create(task_id, data))
+
+    async def for_task(self, task_id: uuid.UUID) -> list[TaskReminder]:
+        """A task's reminders, the first to fire first (those that cannot fire last)."""
+        return await self._session.run_sync(lambda s: ReminderRepository(s).for_task(task_id))
+
+    async def get(self, id: uuid.UUID, *, for_update: bool = False) -> TaskReminder:
+        """The row with this id in the user's scope, or `NotFoundError`."""
+        return await self._session.run_sync(
+            lambda s: ReminderRepository(s).get(id, for_update=for_update)
+        )
+
+    async def checked_id(self, id: object) -> uuid.UUID:
+        """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""
+        return await self._session.run_sync(lambda s: ReminderRepository(s).checked_id(id))
+
+    async def add(self, obj: TaskReminder) -> TaskReminder:
+        return await self._session.run_sync(lambda s: ReminderRepository(s).add(obj))
+
+    async def create_from(self, data: BaseModel, **extra: Any) -> TaskReminder:
+        """A new row from a validated create schema."""
+        return await self._session.run_sync(
+            lambda s: ReminderRepository(s).create_from(data, **extra)
+        )
+
+    async def update_from(
+        self, id: uuid.UUID, changes: BaseModel, *, expected_updated_at: datetime | None = None
+    ) -> TaskReminder:
+        """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
+        return await self._session.run_sync(
+            lambda s: ReminderRepository(s).update_from(
+                id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def get_unchanged(
+        self, id: uuid.UUID, expected_updated_at: datetime | None
+    ) -> TaskReminder:
+        """The row about to be updated; with `expected_updated_at`, locked, and refused with
+        `ConflictError` if it was changed after that version."""
+        return await self._session.run_sync(
+            lambda s: ReminderRepository(s).get_unchanged(id, expected_updated_at)
+        )
+
+    async def apply(self, obj: TaskReminder, values: dict[str, Any]) -> None:
+        await self._session.run_sync(lambda s: ReminderRepository(s).apply(obj, values))
+
+    async def delete(self, id: uuid.UUID) -> None:
+        await self._session.run_sync(lambda s: ReminderRepository(s).delete(id))
+
+    async def count(self) -> int:
+        return await self._session.run_sync(lambda s: ReminderRepository(s).count())
