@@ -25,7 +25,13 @@ from tasktracker.tasks.repository import TaskRepository
 from tasktracker.tasks.scheduler import DueReminder, mark_sent, reminders_due
 from tests import databases
 from tests.conftest import BACKENDS, require_postgres
-from tests.performance.conftest import captured, explain, explain_unscanned, queries
+from tests.performance.conftest import (
+    captured,
+    explain,
+    explain_generic,
+    explain_unscanned,
+    queries,
+)
 from tests.tasks.conftest import add_task
 
 DUE = datetime(2027, 1, 31, 9, 0, tzinfo=UTC)
@@ -293,6 +299,11 @@ def test_the_scheduler_walks_its_index(db: Database, make_user: Callable[[], uui
     )
     assert "task_reminders" not in plan.sequential_scans, plan.text
     assert any("ix_task_reminders_fires_at_user_id_id" in i for i in plan.index_lookups), plan.text
+    if connection.dialect.name == "postgresql" and not citus_installed(connection):
+        # and so does the generic plan a prepared statement gets after five executions
+        generic = explain_generic(connection, sql, parameters)
+        assert "tasks" not in generic.sequential_scans, generic.text
+        assert any("ix_task_reminders_fires_at" in i for i in generic.index_lookups), generic.text
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -299,3 +299,29 @@ def bench_chat(
         engine.dispose()
     for row in rows:
         out.print(json.dumps(row))
+
+
+def bench_reminders(
+    reminders: Annotated[int, typer.Option(min=10, help="Reminders in the table.")] = 1_000_000,
+    users: Annotated[int, typer.Option(min=1, help="Users they belong to.")] = 100,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed calls per operation.")] = 200,
+) -> None:
+    """Time the reminder scheduler: the reminders due in a window (a page of 500) and
+    marking a batch sent, over a table of every user's reminders.
+
+    Example: tasktracker bench-reminders --reminders 1000000 --rounds 200
+    """
+    from tasktracker.admin import schema
+    from tasktracker.bench import reminders as bench
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
+
+    engine = create_engine(get_settings())
+    try:
+        with engine.connect() as connection:
+            schema.require_head(connection)
+        rows = bench.run(engine, reminders, users, rounds)
+    finally:
+        engine.dispose()
+    for row in rows:
+        out.print(json.dumps(row))

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -36,6 +36,13 @@ from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.reminders import TaskReminder
 
 MAX_BATCH = 10_000
+
+_COMPLETED = bindparam(
+    "completed", TaskStatus.COMPLETED, type_=Task.__table__.c.status.type, literal_execute=True
+)
+"""Spelled into the SQL, not sent as a parameter: in PostgreSQL's generic plan of the
+prepared statement (after five executions) a `status <> $1` of unknown selectivity made
+the planner read every task first, 0.9 s over a million reminders instead of 2 ms."""
 
 
 class DueReminder(NamedTuple):
@@ -91,7 +98,7 @@ def reminders_due(
             ),
         )
         .where(col(TaskReminder.sent_at).is_(None), fires >= start, fires < end)
-        .where(col(Task.status) != TaskStatus.COMPLETED)
+        .where(col(Task.status) != _COMPLETED)
         .order_by(*order)
         .limit(limit)
     )
