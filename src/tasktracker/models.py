@@ -5,6 +5,8 @@ from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.base import metadata
 from tasktracker.tasks.models import Category, Task
 from tasktracker.testspec.models import (
+    Baseline,
+    BaselineRequirement,
     CommandCategory,
     GenericCommand,
     GenericCommandParameter,
@@ -13,12 +15,19 @@ from tasktracker.testspec.models import (
     ParameterVariant,
     Requirement,
     RequirementTestLink,
+    RequirementVersion,
+    TestExecution,
+    TestRun,
     TestSpecification,
+    TestSpecificationVersion,
     TestStep,
     TestStepArgument,
+    TestStepResult,
 )
 
 __all__ = [
+    "Baseline",
+    "BaselineRequirement",
     "Category",
     "CommandCategory",
     "Conversation",
@@ -30,10 +39,15 @@ __all__ = [
     "ParameterVariant",
     "Requirement",
     "RequirementTestLink",
+    "RequirementVersion",
     "Task",
+    "TestExecution",
+    "TestRun",
     "TestSpecification",
+    "TestSpecificationVersion",
     "TestStep",
     "TestStepArgument",
+    "TestStepResult",
     "User",
     "metadata",
 ]
