@@ -28,6 +28,7 @@ from tasktracker.units.facades.testspec import (
     AsyncTraceabilityService,
     AsyncUsageQueries,
     AsyncVariantRepository,
+    AsyncVersionService,
 )
 from tasktracker.units.facades.units import AsyncSearchService
 
@@ -91,6 +92,10 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def traceability(self) -> AsyncTraceabilityService:
         return AsyncTraceabilityService(self)
+
+    @cached_property
+    def versions(self) -> AsyncVersionService:
+        return AsyncVersionService(self)
 
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:

@@ -26,6 +26,7 @@ from tasktracker.testspec.repositories.usage import UsageQueries
 from tasktracker.testspec.services.exchange import SpecificationExchange
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
+from tasktracker.testspec.services.versions import VersionService
 from tasktracker.units.search import SearchService
 
 
@@ -88,6 +89,10 @@ class Unit(TaskTrackerSession):
     @cached_property
     def traceability(self) -> TraceabilityService:
         return TraceabilityService(self)
+
+    @cached_property
+    def versions(self) -> VersionService:
+        return VersionService(self)
 
     @cached_property
     def exchange(self) -> SpecificationExchange:

@@ -27,7 +27,9 @@ from tasktracker.testspec.models import (
     ParameterVariant,
     Requirement,
     RequirementTestLink,
+    RequirementVersion,
     TestSpecification,
+    TestSpecificationVersion,
     TestStep,
 )
 from tasktracker.testspec.repositories.categories import (
@@ -61,6 +63,7 @@ from tasktracker.testspec.services.exchange import ImportReport, SpecificationEx
 from tasktracker.testspec.services.resolution import ResolvedSpecification
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityMatrix, TraceabilityService
+from tasktracker.testspec.services.versions import VersionDiff, VersionService
 
 
 class AsyncRequirementRepository:
@@ -894,6 +897,89 @@ class AsyncTraceabilityService:
     async def matrix(self) -> TraceabilityMatrix:
         """Both directions of the traceability, with coverage per kind and per status."""
         return await self._session.run_sync(lambda s: TraceabilityService(s).matrix())
+
+
+class AsyncVersionService:
+    """`VersionService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_requirement(self, requirement: Requirement) -> RequirementVersion:
+        """The version of the requirement's current revision, written if missing."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).record_requirement(requirement)
+        )
+
+    async def requirement_versions(self, requirement_id: uuid.UUID) -> list[RequirementVersion]:
+        """Every recorded revision, oldest first (the current one recorded if missing)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).requirement_versions(requirement_id)
+        )
+
+    async def requirement_version(
+        self, requirement_id: uuid.UUID, revision: int
+    ) -> RequirementVersion:
+        return await self._session.run_sync(
+            lambda s: VersionService(s).requirement_version(requirement_id, revision)
+        )
+
+    async def diff_requirement(self, requirement_id: uuid.UUID, old: int, new: int) -> VersionDiff:
+        """What changed between two revisions, field by field."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).diff_requirement(requirement_id, old, new)
+        )
+
+    async def since_verified(
+        self, requirement_id: uuid.UUID, verified_revision: int | None
+    ) -> VersionDiff | None:
+        """What changed in the requirement since a link was verified (None if never verified:
+        everything is new to it)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).since_verified(requirement_id, verified_revision)
+        )
+
+    async def snapshot(self, specification_id: uuid.UUID) -> dict[str, Any]:
+        """The specification's content as a version would keep it now."""
+        return await self._session.run_sync(lambda s: VersionService(s).snapshot(specification_id))
+
+    async def record_specification(self, specification_id: uuid.UUID) -> TestSpecificationVersion:
+        """The latest version if the specification is unchanged since, else a new one."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).record_specification(specification_id)
+        )
+
+    async def current_specification_version(
+        self, specification_id: uuid.UUID
+    ) -> TestSpecificationVersion:
+        """The latest version if the specification is unchanged since, else a new one."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).current_specification_version(specification_id)
+        )
+
+    async def specification_versions(
+        self, specification_id: uuid.UUID
+    ) -> list[TestSpecificationVersion]:
+        """Every version, oldest first (the current one recorded if it changed)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).specification_versions(specification_id)
+        )
+
+    async def specification_version(
+        self, specification_id: uuid.UUID, version: int
+    ) -> TestSpecificationVersion:
+        return await self._session.run_sync(
+            lambda s: VersionService(s).specification_version(specification_id, version)
+        )
+
+    async def diff_specification(
+        self, specification_id: uuid.UUID, old: int, new: int
+    ) -> VersionDiff:
+        """Fields changed, steps added, removed and changed between two versions."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).diff_specification(specification_id, old, new)
+        )
 
 
 class AsyncSpecificationExchange:
