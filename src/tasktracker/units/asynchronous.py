@@ -17,13 +17,16 @@ from tasktracker.units.facades.accounts import AsyncUserRepository
 from tasktracker.units.facades.chat import AsyncConversationRepository
 from tasktracker.units.facades.tasks import AsyncCategoryRepository, AsyncTaskRepository
 from tasktracker.units.facades.testspec import (
+    AsyncBaselineService,
     AsyncCommandCategoryRepository,
     AsyncGenericCommandRepository,
     AsyncParameterCategoryRepository,
     AsyncParameterRepository,
     AsyncRequirementRepository,
+    AsyncRunService,
     AsyncSpecificationExchange,
     AsyncStepService,
+    AsyncTestRunRepository,
     AsyncTestSpecificationRepository,
     AsyncTraceabilityService,
     AsyncUsageQueries,
@@ -96,6 +99,18 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def versions(self) -> AsyncVersionService:
         return AsyncVersionService(self)
+
+    @cached_property
+    def baselines(self) -> AsyncBaselineService:
+        return AsyncBaselineService(self)
+
+    @cached_property
+    def runs(self) -> AsyncTestRunRepository:
+        return AsyncTestRunRepository(self)
+
+    @cached_property
+    def executions(self) -> AsyncRunService:
+        return AsyncRunService(self)
 
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:

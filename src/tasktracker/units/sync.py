@@ -21,9 +21,12 @@ from tasktracker.testspec.repositories.categories import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository, VariantRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
+from tasktracker.testspec.repositories.runs import TestRunRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.usage import UsageQueries
+from tasktracker.testspec.services.baselines import BaselineService
 from tasktracker.testspec.services.exchange import SpecificationExchange
+from tasktracker.testspec.services.runs import RunService
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
 from tasktracker.testspec.services.versions import VersionService
@@ -93,6 +96,18 @@ class Unit(TaskTrackerSession):
     @cached_property
     def versions(self) -> VersionService:
         return VersionService(self)
+
+    @cached_property
+    def baselines(self) -> BaselineService:
+        return BaselineService(self)
+
+    @cached_property
+    def runs(self) -> TestRunRepository:
+        return TestRunRepository(self)
+
+    @cached_property
+    def executions(self) -> RunService:
+        return RunService(self)
 
     @cached_property
     def exchange(self) -> SpecificationExchange:
