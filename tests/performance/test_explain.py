@@ -16,10 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -28,9 +29,11 @@ from tasktracker.db.pagination import Page
 from tasktracker.db.search import SearchIndex
 from tasktracker.db.search.index import regconfig
 from tasktracker.db.settings import get_settings
+from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
+from tasktracker.testspec.models import Requirement, TestExecution, TestSpecification
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
     ParameterCategoryRepository,
@@ -40,6 +43,7 @@ from tasktracker.testspec.repositories.parameters import ParameterRepository, Va
 from tasktracker.testspec.repositories.requirements import RequirementRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.whole import LOAD_STATEMENTS
+from tasktracker.testspec.services.coverage import CoverageService
 from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tasktracker.testspec.services.traceability import TraceabilityService
 from tasktracker.units.search import EVERY_INDEX, SearchService
@@ -440,3 +444,147 @@ def test_queries_spell_the_indexed_document(workload: Workload, index: SearchInd
     compiled = statement.compile(workload.connection, compile_kwargs={"literal_binds": True})
     plan = explain(workload.connection, str(compiled), {})
     assert f"Bitmap Index Scan ix_{index.table}_search" in plan.index_lookups, plan.text
+
+
+# --- Coverage that knows results: one statement, every table read through an index. ---
+
+
+@dataclass(frozen=True)
+class Runs:
+    workload: Workload
+    run: dict[Any, uuid.UUID]
+    baseline: dict[Any, uuid.UUID]
+
+
+@pytest.fixture(scope="module")
+def runs(workload: Workload) -> Runs:
+    """Every user's specification versioned and executed in a run of their own (three
+    runs each), and every requirement frozen in a baseline, written by Core into the
+    workload's transaction (rolled back with it), then analysed."""
+    connection, run_ids, baseline_ids = workload.connection, {}, {}
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    specs = connection.execute(
+        select(TestSpecification.user_id, TestSpecification.id, TestSpecification.key)
+    ).all()
+    tables = {name: TestExecution.metadata.tables[name] for name in _RUN_TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _RUN_TABLES}
+    for user, spec, key in specs:
+        version = new_id()
+        rows["test_specification_versions"].append(
+            {
+                "user_id": user,
+                "id": version,
+                "test_specification_id": spec,
+                "version": 1,
+                "key": key,
+                "title": key,
+                "status": "ready",
+                "step_count": 0,
+                "digest": "0" * 64,
+                "content": {"steps": []},
+                "created_at": now,
+            }
+        )
+        for index, status in enumerate(("failed", "passed", "not_run")):
+            run = run_ids.setdefault((user, index), new_id())
+            if len(rows["test_runs"]) < len(run_ids):
+                rows["test_runs"].append(
+                    {
+                        "user_id": user,
+                        "id": run,
+                        "name": f"run {index}",
+                        "status": "done",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            rows["test_executions"].append(
+                {
+                    "user_id": user,
+                    "id": new_id(),
+                    "run_id": run,
+                    "test_specification_id": spec,
+                    "specification_version_id": version,
+                    "status": status,
+                    "combination": "",
+                    "created_at": now + timedelta(minutes=index),
+                    "updated_at": now,
+                }
+            )
+    for user, requirement, revision, key in connection.execute(
+        select(Requirement.user_id, Requirement.id, Requirement.revision, Requirement.key)
+    ):
+        if user not in baseline_ids:
+            baseline_ids[user] = new_id()
+            rows["baselines"].append(
+                {
+                    "user_id": user,
+                    "id": baseline_ids[user],
+                    "name": "r1",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        version = new_id()
+        rows["requirement_versions"].append(
+            {
+                "user_id": user,
+                "id": version,
+                "requirement_id": requirement,
+                "revision": revision,
+                "key": key,
+                "title": key,
+                "statement": "s",
+                "kind": "functional",
+                "priority": "medium",
+                "status": "draft",
+                "created_at": now,
+            }
+        )
+        rows["baseline_requirements"].append(
+            {
+                "user_id": user,
+                "baseline_id": baseline_ids[user],
+                "requirement_id": requirement,
+                "requirement_version_id": version,
+                "revision": revision,
+                "created_at": now,
+            }
+        )
+    for name in _RUN_TABLES:
+        connection.execute(tables[name].insert(), rows[name])
+    connection.execute(text("ANALYZE"))
+    return Runs(workload, {user: run for (user, i), run in run_ids.items() if i == 1}, baseline_ids)
+
+
+_RUN_TABLES = (
+    "test_specification_versions",
+    "test_runs",
+    "test_executions",
+    "baselines",
+    "requirement_versions",
+    "baseline_requirements",
+)
+
+COVERAGE: dict[str, Callable[[Runs, Any], dict[str, Any]]] = {
+    "all runs": lambda r, user: {},
+    "one run": lambda r, user: {"run_id": r.run[user]},
+    "baseline": lambda r, user: {"baseline_id": r.baseline[user]},
+}
+
+
+@pytest.mark.parametrize("name", COVERAGE)
+def test_coverage_is_one_statement_through_indexes(runs: Runs, name: str) -> None:
+    workload, user = runs.workload, runs.workload.user_ids[3]
+    with captured(workload.connection) as statements, workload.db.user_scope(user) as session:
+        report = CoverageService(session).report(**COVERAGE[name](runs, user))
+    assert report.requirements, "the user's requirements were read"
+    assert any(r.executed for r in report.requirements), "their results were read"
+    sent = queries(statements)
+    assert len(sent) == 1, [sql for sql, _ in sent]
+    for sql, parameters in sent:
+        planned = explain(workload.connection, sql, parameters)
+        assert planned.single_shard, f"{planned.statement}\n{planned.text}"
+        plan = _searched(workload, planned, sql, parameters)
+        assert plan.sequential_scans == [], f"{plan.statement}\n{plan.text}"
+        assert plan.index_lookups, f"{plan.statement}\n{plan.text}"

@@ -67,8 +67,27 @@ def health_table(report: HealthReport) -> Table:
     return table
 
 
-def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
-    """Requirement → verifying specifications; uncovered rows and suspect links highlighted."""
+_RESULT_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red"}
+
+
+def _result(results: Mapping[tuple[str, str], str], requirement: str, specification: str) -> str:
+    status = results.get((requirement, specification))
+    if status is None:
+        return ""
+    style = _RESULT_STYLE.get(status, "yellow")
+    return f" [{style}]{status}[/{style}]"
+
+
+def traceability_table(
+    matrix: TraceabilityMatrix,
+    *,
+    title: str,
+    results: Mapping[tuple[str, str], str] | None = None,
+) -> Table:
+    """Requirement → verifying specifications, each with its latest result (`results`:
+    (requirement key, specification key) → status); uncovered rows and suspect links
+    highlighted."""
+    results = results or {}
     table = Table(
         "requirement", "title", "kind", "rev", "verified by", title=title, title_justify="left"
     )
@@ -83,9 +102,12 @@ def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
             )
             continue
         links = ", ".join(
-            f"{link.specification_key} [yellow](suspect)[/yellow]"
-            if link.is_suspect
-            else link.specification_key
+            (
+                f"{link.specification_key} [yellow](suspect)[/yellow]"
+                if link.is_suspect
+                else link.specification_key
+            )
+            + _result(results, requirement.key, link.specification_key)
             for link in requirement.links
         )
         table.add_row(

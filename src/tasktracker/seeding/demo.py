@@ -33,7 +33,9 @@ from tasktracker.testspec import (
     ParameterCategoryRepository,
     ParameterRepository,
     RequirementRepository,
+    RunService,
     StepService,
+    TestRunRepository,
     TestSpecificationRepository,
     TraceabilityService,
     VariantRepository,
@@ -265,6 +267,17 @@ def _ada_test_engineering(session: Session) -> None:
         brownout.id,
         {"statement": "The controller shall keep its settings when the supply drops to 9.0 V."},
     )
+    # Last night's bench run: the range test passed, the idle current was too high.
+    run = TestRunRepository(session).create(
+        {"name": "nightly bench", "status": "done", "environment": {"bench": "B2"}}
+    )
+    executions = RunService(session)
+    for specification, status, message in (
+        (range_test, "passed", None),
+        (idle_test, "failed", "Measured 7.2 mA"),
+    ):
+        execution = executions.add_execution(run.id, specification.id)
+        executions.record(execution.id, {"status": status, "tester": "ada", "message": message})
 
 
 def _grace_tasks(session: Session, now: datetime) -> None:

@@ -19,6 +19,7 @@ from tasktracker.units.facades.tasks import AsyncCategoryRepository, AsyncTaskRe
 from tasktracker.units.facades.testspec import (
     AsyncBaselineService,
     AsyncCommandCategoryRepository,
+    AsyncCoverageService,
     AsyncGenericCommandRepository,
     AsyncParameterCategoryRepository,
     AsyncParameterRepository,
@@ -111,6 +112,10 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def executions(self) -> AsyncRunService:
         return AsyncRunService(self)
+
+    @cached_property
+    def coverage(self) -> AsyncCoverageService:
+        return AsyncCoverageService(self)
 
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:

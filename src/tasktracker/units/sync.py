@@ -25,6 +25,7 @@ from tasktracker.testspec.repositories.runs import TestRunRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.usage import UsageQueries
 from tasktracker.testspec.services.baselines import BaselineService
+from tasktracker.testspec.services.coverage import CoverageService
 from tasktracker.testspec.services.exchange import SpecificationExchange
 from tasktracker.testspec.services.runs import RunService
 from tasktracker.testspec.services.steps import StepService
@@ -108,6 +109,10 @@ class Unit(TaskTrackerSession):
     @cached_property
     def executions(self) -> RunService:
         return RunService(self)
+
+    @cached_property
+    def coverage(self) -> CoverageService:
+        return CoverageService(self)
 
     @cached_property
     def exchange(self) -> SpecificationExchange:

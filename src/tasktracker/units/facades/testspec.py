@@ -71,6 +71,7 @@ from tasktracker.testspec.schemas.runs import (
 )
 from tasktracker.testspec.services.arguments import Signature, Slot
 from tasktracker.testspec.services.baselines import BaselineEntry, BaselineService
+from tasktracker.testspec.services.coverage import CoverageReport, CoverageService
 from tasktracker.testspec.services.exchange import ImportReport, SpecificationExchange
 from tasktracker.testspec.services.resolution import ResolvedSpecification
 from tasktracker.testspec.services.runs import Recorded, RunService
@@ -1136,6 +1137,23 @@ class AsyncRunService:
     async def step_results(self, execution_id: uuid.UUID) -> list[TestStepResult]:
         """The execution's step results by position."""
         return await self._session.run_sync(lambda s: RunService(s).step_results(execution_id))
+
+
+class AsyncCoverageService:
+    """`CoverageService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def report(
+        self, *, run_id: uuid.UUID | None = None, baseline_id: uuid.UUID | None = None
+    ) -> CoverageReport:
+        """Every requirement (of the baseline, with one) with its cells and verdict, and the
+        verdicts counted: one query."""
+        return await self._session.run_sync(
+            lambda s: CoverageService(s).report(run_id=run_id, baseline_id=baseline_id)
+        )
 
 
 class AsyncSpecificationExchange:
