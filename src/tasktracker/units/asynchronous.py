@@ -21,6 +21,7 @@ from tasktracker.units.facades.testspec import (
     AsyncCommandCategoryRepository,
     AsyncCoverageService,
     AsyncGenericCommandRepository,
+    AsyncJUnitService,
     AsyncParameterCategoryRepository,
     AsyncParameterRepository,
     AsyncRequirementRepository,
@@ -116,6 +117,10 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def coverage(self) -> AsyncCoverageService:
         return AsyncCoverageService(self)
+
+    @cached_property
+    def junit(self) -> AsyncJUnitService:
+        return AsyncJUnitService(self)
 
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:

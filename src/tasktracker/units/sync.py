@@ -27,6 +27,7 @@ from tasktracker.testspec.repositories.usage import UsageQueries
 from tasktracker.testspec.services.baselines import BaselineService
 from tasktracker.testspec.services.coverage import CoverageService
 from tasktracker.testspec.services.exchange import SpecificationExchange
+from tasktracker.testspec.services.junit import JUnitService
 from tasktracker.testspec.services.runs import RunService
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
@@ -113,6 +114,10 @@ class Unit(TaskTrackerSession):
     @cached_property
     def coverage(self) -> CoverageService:
         return CoverageService(self)
+
+    @cached_property
+    def junit(self) -> JUnitService:
+        return JUnitService(self)
 
     @cached_property
     def exchange(self) -> SpecificationExchange:

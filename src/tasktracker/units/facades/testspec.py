@@ -10,8 +10,10 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Literal
 
+from junitparser import JUnitXml
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +75,7 @@ from tasktracker.testspec.services.arguments import Signature, Slot
 from tasktracker.testspec.services.baselines import BaselineEntry, BaselineService
 from tasktracker.testspec.services.coverage import CoverageReport, CoverageService
 from tasktracker.testspec.services.exchange import ImportReport, SpecificationExchange
+from tasktracker.testspec.services.junit import JUnitImport, JUnitService, KeyRule
 from tasktracker.testspec.services.resolution import ResolvedSpecification
 from tasktracker.testspec.services.runs import Recorded, RunService
 from tasktracker.testspec.services.steps import StepService
@@ -1154,6 +1157,37 @@ class AsyncCoverageService:
         return await self._session.run_sync(
             lambda s: CoverageService(s).report(run_id=run_id, baseline_id=baseline_id)
         )
+
+
+class AsyncJUnitService:
+    """`JUnitService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def import_report(
+        self,
+        source: str | Path | IO[bytes],
+        run: str,
+        *,
+        rule: KeyRule | None = None,
+        unknown: Literal["error", "report"] = "error",
+        tester: str | None = "junit",
+    ) -> JUnitImport:
+        """Executions in the run named `run` (made if missing) for the report's cases, all or
+        nothing."""
+        return await self._session.run_sync(
+            lambda s: JUnitService(s).import_report(
+                source, run, rule=rule, unknown=unknown, tester=tester
+            )
+        )
+
+    async def export_report(self, run_id: uuid.UUID) -> JUnitXml:
+        """The run as one test suite: a case per execution that ran (named by the specification
+        key, `[combination]` after it if any), with its duration and its failure, error or
+        skip message."""
+        return await self._session.run_sync(lambda s: JUnitService(s).export_report(run_id))
 
 
 class AsyncSpecificationExchange:
