@@ -28,6 +28,17 @@ def _two_steps(db: Database, bench: Bench) -> None:
         steps.insert(bench.spec, {"action": "Power on", "expected_result": "LED green"})
 
 
+def _recorded_run(db: Database, bench: Bench) -> None:
+    """Two steps, a run with a passed execution and a step result, a baseline."""
+    _two_steps(db, bench)
+    with db.user_scope(bench.user) as session:
+        run = TestRunRepository(session).create({"name": "nightly"})
+        execution = RunService(session).add_execution(run.id, bench.spec)
+        steps = [{"position": 1, "status": "passed"}]
+        RunService(session).record(execution.id, {"status": "passed"}, steps)
+        BaselineService(session).freeze({"name": "r1"})
+
+
 def _count(db: Database, user: uuid.UUID, model: type) -> int:
     with db.user_scope(user) as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -148,3 +159,34 @@ def test_a_baseline_freezes_revisions_and_compares_with_today(db: Database, benc
         assert baseline.id == baselines.list()[0].id
         with pytest.raises(ConflictError):
             baselines.freeze({"name": "release 1.2"})
+
+
+def test_erasing_a_user_erases_their_runs_versions_and_baselines(
+    db: Database, bench: Bench, make_user: Callable[[], uuid.UUID]
+) -> None:
+    from tasktracker.accounts.repository import UserRepository
+    from tasktracker.testspec.models import (
+        Baseline,
+        BaselineRequirement,
+        RequirementVersion,
+        TestRun,
+        TestSpecificationVersion,
+    )
+
+    other = build_bench(db, make_user())
+    models = (
+        TestRun,
+        TestExecution,
+        TestStepResult,
+        RequirementVersion,
+        TestSpecificationVersion,
+        Baseline,
+        BaselineRequirement,
+    )
+    for workspace in (bench, other):
+        _recorded_run(db, workspace)
+    assert all(_count(db, bench.user, model) for model in models)
+    with db.session() as session:
+        UserRepository(session).delete(bench.user)
+    assert [_count(db, bench.user, model) for model in models] == [0] * len(models)
+    assert all(_count(db, other.user, model) for model in models)  # the other user's stay

@@ -27,6 +27,7 @@ from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec import (
+    BaselineService,
     CommandCategoryRepository,
     DataType,
     GenericCommandRepository,
@@ -262,7 +263,8 @@ def _ada_test_engineering(session: Session) -> None:
     traceability.link(supply.id, range_test.id)
     traceability.link(brownout.id, range_test.id)
     traceability.link(idle.id, idle_test.id)
-    # Changed after its review: the link to TS-001 becomes suspect (revision 2).
+    BaselineService(session).freeze({"name": "release 1.0", "description": "As reviewed."})
+    # Changed after its review (and the baseline): the link to TS-001 becomes suspect.
     requirements.update(
         brownout.id,
         {"statement": "The controller shall keep its settings when the supply drops to 9.0 V."},
@@ -277,7 +279,11 @@ def _ada_test_engineering(session: Session) -> None:
         (idle_test, "failed", "Measured 7.2 mA"),
     ):
         execution = executions.add_execution(run.id, specification.id)
-        executions.record(execution.id, {"status": status, "tester": "ada", "message": message})
+        steps_run = [{"position": 1, "status": "passed", "duration_ms": 2100}]
+        if status == "failed":
+            steps_run.append({"position": 3, "status": "failed", "actual_result": "7.2 mA"})
+        result = {"status": status, "tester": "ada", "message": message}
+        executions.record(execution.id, result, steps_run)
 
 
 def _grace_tasks(session: Session, now: datetime) -> None:

@@ -128,14 +128,20 @@ def _field_changes(
     )
 
 
+def _step_key(step: Mapping[str, Any]) -> str:
+    """A step is the same step across versions by its id (by position where a version
+    holds no ids: a bulk-seeded one)."""
+    return str(step.get("id") or f"position {step['position']}")
+
+
 def diff_contents(
     old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> tuple[tuple[FieldChange, ...], tuple[StepChange, ...]]:
     """Two specification contents: the changed fields, then the steps added, removed,
     changed (by position in the newer version; removed ones by their old position)."""
     fields = _field_changes(old, new, SPECIFICATION_FIELDS)
-    before = {step["id"]: step for step in old.get("steps", [])}
-    after = {step["id"]: step for step in new.get("steps", [])}
+    before = {_step_key(step): step for step in old.get("steps", [])}
+    after = {_step_key(step): step for step in new.get("steps", [])}
     steps: list[StepChange] = []
     for id, step in after.items():
         if id not in before:
