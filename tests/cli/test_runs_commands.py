@@ -3,6 +3,7 @@ coverage as tables; a bad report is one line and writes nothing."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -62,3 +63,22 @@ def test_a_bad_report_is_one_line_and_writes_nothing(cli: Invoke, tmp_path: Path
     assert "case #1 test_TS_404: no test specification 'TS-404'" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
     assert cli("runs", "show", "--user", "ada", "--run", "ci 8").exit_code == 1  # no run
+
+
+def test_bench_runs_reports_every_row_and_cleans_up(cli: Invoke) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    result = cli(
+        "bench-runs", "--cases", "60", "--requirements", "6", "--executions", "30",
+        "--rounds", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {row["key"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert list(rows) == ["junit_import", "bulk_executions", "coverage", "coverage_run"]
+    assert rows["junit_import"]["rows"] == 60
+    assert rows["junit_import"]["rows_per_s"] > 0
+    assert rows["coverage"]["requirements"] == 6
+    # every requirement links 5 specifications, one in 10 failed: 6 links of 30 failed
+    assert rows["coverage_run"]["totals"] == {"passed": 3, "failed": 3}
+    stats = cli("db", "stats")
+    assert stats.exit_code == 0, stats.output
+    assert not re.search(r"│\s*test_executions\s*│\s*[1-9]", stats.stdout)  # cleaned up
