@@ -28,10 +28,11 @@ from typing import IO, Literal
 from xml.etree import ElementTree
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.errors import ValidationError
 from tasktracker.db.repository import write
 from tasktracker.db.tenancy import scope_user_id
@@ -260,8 +261,8 @@ class JUnitService:
                 }
             )
             report.created[case.status] = report.created.get(case.status, 0) + 1
-        if rows:
-            self.session.execute(insert(TestExecution), rows)
+        if rows:  # the bulk path's multi-row INSERT, in the import's savepoint
+            bulk_insert(self.session.connection(), TestExecution, rows, chunk_size=BATCH)
 
     def _specifications(self, keys: set[str]) -> dict[str, uuid.UUID]:
         statement = select(col(TestSpecification.key), col(TestSpecification.id)).where(
