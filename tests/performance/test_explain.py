@@ -33,7 +33,12 @@ from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
-from tasktracker.testspec.models import Requirement, TestExecution, TestSpecification
+from tasktracker.testspec.models import (
+    Baseline,
+    TestExecution,
+    TestRun,
+    TestSpecificationVersion,
+)
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
     ParameterCategoryRepository,
@@ -458,113 +463,47 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(workload: Workload) -> Runs:
-    """Every user's specification versioned and executed in a run of their own (three
-    runs each), and every requirement frozen in a baseline, written by Core into the
-    workload's transaction (rolled back with it), then analysed."""
-    connection, run_ids, baseline_ids = workload.connection, {}, {}
-    now = datetime(2026, 12, 4, tzinfo=UTC)
-    specs = connection.execute(
-        select(TestSpecification.user_id, TestSpecification.id, TestSpecification.key)
+    """The seed gives every user a run with an execution of each specification (pinned to
+    its version) and a baseline; here each user gets two later runs of them too (one
+    failed, one not run), written by Core into the workload's transaction (rolled back
+    with it), then analysed: the latest result is one of several per specification."""
+    connection, now = workload.connection, datetime(2030, 1, 1, tzinfo=UTC)
+    versions = connection.execute(
+        select(
+            TestSpecificationVersion.user_id,
+            TestSpecificationVersion.test_specification_id,
+            TestSpecificationVersion.id,
+        )
     ).all()
-    tables = {name: TestExecution.metadata.tables[name] for name in _RUN_TABLES}
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _RUN_TABLES}
-    for user, spec, key in specs:
-        version = new_id()
-        rows["test_specification_versions"].append(
-            {
-                "user_id": user,
-                "id": version,
-                "test_specification_id": spec,
-                "version": 1,
-                "key": key,
-                "title": key,
-                "status": "ready",
-                "step_count": 0,
-                "digest": "0" * 64,
-                "content": {"steps": []},
-                "created_at": now,
-            }
-        )
-        for index, status in enumerate(("failed", "passed", "not_run")):
+    run_ids: dict[tuple[Any, int], uuid.UUID] = {}
+    executions = []
+    for user, spec, version in versions:
+        for index, status in enumerate(("failed", "not_run")):
             run = run_ids.setdefault((user, index), new_id())
-            if len(rows["test_runs"]) < len(run_ids):
-                rows["test_runs"].append(
-                    {
-                        "user_id": user,
-                        "id": run,
-                        "name": f"run {index}",
-                        "status": "done",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-            rows["test_executions"].append(
-                {
-                    "user_id": user,
-                    "id": new_id(),
-                    "run_id": run,
-                    "test_specification_id": spec,
-                    "specification_version_id": version,
-                    "status": status,
-                    "combination": "",
-                    "created_at": now + timedelta(minutes=index),
-                    "updated_at": now,
-                }
-            )
-    for user, requirement, revision, key in connection.execute(
-        select(Requirement.user_id, Requirement.id, Requirement.revision, Requirement.key)
-    ):
-        if user not in baseline_ids:
-            baseline_ids[user] = new_id()
-            rows["baselines"].append(
-                {
-                    "user_id": user,
-                    "id": baseline_ids[user],
-                    "name": "r1",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        version = new_id()
-        rows["requirement_versions"].append(
-            {
-                "user_id": user,
-                "id": version,
-                "requirement_id": requirement,
-                "revision": revision,
-                "key": key,
-                "title": key,
-                "statement": "s",
-                "kind": "functional",
-                "priority": "medium",
-                "status": "draft",
-                "created_at": now,
-            }
-        )
-        rows["baseline_requirements"].append(
-            {
-                "user_id": user,
-                "baseline_id": baseline_ids[user],
-                "requirement_id": requirement,
-                "requirement_version_id": version,
-                "revision": revision,
-                "created_at": now,
-            }
-        )
-    for name in _RUN_TABLES:
-        connection.execute(tables[name].insert(), rows[name])
+            executions.append(
+                {"user_id": user, "id": new_id(), "run_id": run, "test_specification_id": spec,
+                 "specification_version_id": version, "status": status, "combination": "",
+                 "created_at": now + timedelta(minutes=index), "updated_at": now}
+            )  # fmt: skip
+    connection.execute(
+        TestRun.__table__.insert(),
+        [
+            {"user_id": user, "id": run, "name": f"later {index}", "status": "done",
+             "created_at": now, "updated_at": now}
+            for (user, index), run in run_ids.items()
+        ],
+    )  # fmt: skip
+    connection.execute(TestExecution.__table__.insert(), executions)
     connection.execute(text("ANALYZE"))
-    return Runs(workload, {user: run for (user, i), run in run_ids.items() if i == 1}, baseline_ids)
+    seeded = {
+        user: run
+        for user, run in connection.execute(
+            select(TestRun.user_id, TestRun.id).where(col(TestRun.name) == "seed run")
+        )
+    }
+    baselines = dict(connection.execute(select(Baseline.user_id, Baseline.id)).all())
+    return Runs(workload, seeded, baselines)
 
-
-_RUN_TABLES = (
-    "test_specification_versions",
-    "test_runs",
-    "test_executions",
-    "baselines",
-    "requirement_versions",
-    "baseline_requirements",
-)
 
 COVERAGE: dict[str, Callable[[Runs, Any], dict[str, Any]]] = {
     "all runs": lambda r, user: {},
