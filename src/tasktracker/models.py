@@ -6,6 +6,8 @@ from tasktracker.db.base import metadata
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
+    Baseline,
+    BaselineRequirement,
     CommandCategory,
     GenericCommand,
     GenericCommandParameter,
@@ -14,12 +16,19 @@ from tasktracker.testspec.models import (
     ParameterVariant,
     Requirement,
     RequirementTestLink,
+    RequirementVersion,
+    TestExecution,
+    TestRun,
     TestSpecification,
+    TestSpecificationVersion,
     TestStep,
     TestStepArgument,
+    TestStepResult,
 )
 
 __all__ = [
+    "Baseline",
+    "BaselineRequirement",
     "Category",
     "CommandCategory",
     "Conversation",
@@ -31,11 +40,16 @@ __all__ = [
     "ParameterVariant",
     "Requirement",
     "RequirementTestLink",
+    "RequirementVersion",
     "Task",
     "TaskReminder",
+    "TestExecution",
+    "TestRun",
     "TestSpecification",
+    "TestSpecificationVersion",
     "TestStep",
     "TestStepArgument",
+    "TestStepResult",
     "User",
     "metadata",
 ]

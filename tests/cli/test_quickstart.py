@@ -28,6 +28,8 @@ def test_quickstart_migrates_seeds_shows_and_is_idempotent(cli: Invoke) -> None:
     assert re.search(r"│ REQ-004 .*UNCOVERED", first.stdout)  # the matrix shows the gap
     assert re.search(r"│ REQ-002 .*TS-001 \(suspect\)", first.stdout)
     assert "coverage 3/4 requirements (75%)" in first.stdout
+    assert re.search(r"│ REQ-001 .*TS-001 passed", first.stdout)  # the demo run's results
+    assert re.search(r"│ REQ-003 .*TS-002 failed", first.stdout)
     assert _rows(first.stdout, "test_step_arguments") > 0
 
     second = cli("quickstart")

@@ -511,6 +511,128 @@ def _test_step_arguments(w: Writer) -> list[Row]:
     ]
 
 
+def _requirement_versions(w: Writer) -> list[Row]:
+    root = w.one("requirements", key="REQ-PWR-001")
+    fields = ("key", "title", "statement", "rationale", "kind", "priority", "status")
+    return [
+        {
+            "user_id": _alice(w),
+            "id": new_id(),
+            "requirement_id": root["id"],
+            "revision": revision,
+            **{name: root[name] for name in fields},
+            **({"title": "Supply range", "rationale": None} if revision == 1 else {}),
+        }
+        for revision in (1, 3)
+    ]
+
+
+def _test_specification_versions(w: Writer) -> list[Row]:
+    spec = w.rows["test_specifications"][0]
+    content = {
+        "key": spec["key"],
+        "title": spec["title"],
+        "steps": [{"position": 1, "action": "Apply the nominal voltage.", "arguments": []}],
+    }
+    return [
+        {
+            "user_id": _alice(w),
+            "id": new_id(),
+            "test_specification_id": spec["id"],
+            "version": 1,
+            "key": spec["key"],
+            "title": spec["title"],
+            "status": "ready",
+            "step_count": 1,
+            "digest": "0" * 64,
+            "content": content,
+        }
+    ]
+
+
+def _baselines(w: Writer) -> list[Row]:
+    return [
+        {"user_id": _alice(w), "id": new_id(), "name": "release 1.2", "description": None},
+        {"user_id": _bob(w), "id": new_id(), "name": "Release 1.2", "description": "Bob's."},
+    ]
+
+
+def _baseline_requirements(w: Writer) -> list[Row]:
+    version = w.one("requirement_versions", revision=1)
+    return [
+        {
+            "user_id": _alice(w),
+            "baseline_id": w.rows["baselines"][0]["id"],
+            "requirement_id": version["requirement_id"],
+            "requirement_version_id": version["id"],
+            "revision": 1,
+        }
+    ]
+
+
+def _test_runs(w: Writer) -> list[Row]:
+    return [
+        {
+            "user_id": _alice(w),
+            "id": new_id(),
+            "name": "nightly 2026-12-04",
+            "status": "done",
+            "started_at": datetime(2026, 12, 4, 1, 0, tzinfo=UTC),
+            "finished_at": datetime(2026, 12, 4, 1, 30, tzinfo=UTC),
+            "environment": {"bench": "B2", "os": "linux"},
+            "build": {"version": "1.2.0-rc1"},
+        },
+        {
+            "user_id": _alice(w),
+            "id": new_id(),
+            "name": "manual smoke",
+            "environment": None,
+            "build": None,
+        },
+    ]
+
+
+def _test_executions(w: Writer) -> list[Row]:
+    version = w.rows["test_specification_versions"][0]
+    base = {
+        "user_id": _alice(w),
+        "run_id": w.rows["test_runs"][0]["id"],
+        "test_specification_id": version["test_specification_id"],
+        "specification_version_id": version["id"],
+    }
+    return [
+        {
+            **base,
+            "id": new_id(),
+            "status": "failed",
+            "tester": "junit",
+            "started_at": datetime(2026, 12, 4, 1, 1, tzinfo=UTC),
+            "finished_at": datetime(2026, 12, 4, 1, 2, tzinfo=UTC),
+            "duration_ms": 61_250,
+            "message": "AssertionError: 9.1 V < 9.5 V",
+            "attachments": [{"name": "log", "uri": "s3://bench/b2/1.log"}],
+            "combination": "supply_voltage=low_battery",
+            "variants": {"supply_voltage": "low_battery"},
+        },
+        {**base, "id": new_id(), "attachments": None, "variants": None},
+    ]
+
+
+def _test_step_results(w: Writer) -> list[Row]:
+    execution = w.rows["test_executions"][0]["id"]
+    return [
+        {
+            "user_id": _alice(w),
+            "execution_id": execution,
+            "position": 1,
+            "status": "failed",
+            "actual_result": "Boots after 2.4 s.",
+            "duration_ms": 2_400,
+            "note": "PSU ramp slow",
+        }
+    ]
+
+
 # Parents before children.
 ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "users": _users,
@@ -532,6 +654,13 @@ ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "parameter_variants": _parameter_variants,
     "test_steps": _test_steps,
     "test_step_arguments": _test_step_arguments,
+    "requirement_versions": _requirement_versions,
+    "test_specification_versions": _test_specification_versions,
+    "baselines": _baselines,
+    "baseline_requirements": _baseline_requirements,
+    "test_runs": _test_runs,
+    "test_executions": _test_executions,
+    "test_step_results": _test_step_results,
 }
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -28,9 +29,16 @@ from tasktracker.db.pagination import Page
 from tasktracker.db.search import SearchIndex
 from tasktracker.db.search.index import regconfig
 from tasktracker.db.settings import get_settings
+from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, TaskStatus
 from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
+from tasktracker.testspec.models import (
+    Baseline,
+    TestExecution,
+    TestRun,
+    TestSpecificationVersion,
+)
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
     ParameterCategoryRepository,
@@ -40,6 +48,7 @@ from tasktracker.testspec.repositories.parameters import ParameterRepository, Va
 from tasktracker.testspec.repositories.requirements import RequirementRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.whole import LOAD_STATEMENTS
+from tasktracker.testspec.services.coverage import CoverageService
 from tasktracker.testspec.services.resolution import READ_RESOLVED_STATEMENTS
 from tasktracker.testspec.services.traceability import TraceabilityService
 from tasktracker.units.search import EVERY_INDEX, SearchService
@@ -440,3 +449,81 @@ def test_queries_spell_the_indexed_document(workload: Workload, index: SearchInd
     compiled = statement.compile(workload.connection, compile_kwargs={"literal_binds": True})
     plan = explain(workload.connection, str(compiled), {})
     assert f"Bitmap Index Scan ix_{index.table}_search" in plan.index_lookups, plan.text
+
+
+# --- Coverage that knows results: one statement, every table read through an index. ---
+
+
+@dataclass(frozen=True)
+class Runs:
+    workload: Workload
+    run: dict[Any, uuid.UUID]
+    baseline: dict[Any, uuid.UUID]
+
+
+@pytest.fixture(scope="module")
+def runs(workload: Workload) -> Runs:
+    """The seed gives every user a run with an execution of each specification (pinned to
+    its version) and a baseline; here each user gets two later runs of them too (one
+    failed, one not run), written by Core into the workload's transaction (rolled back
+    with it), then analysed: the latest result is one of several per specification."""
+    connection, now = workload.connection, datetime(2030, 1, 1, tzinfo=UTC)
+    versions = connection.execute(
+        select(
+            TestSpecificationVersion.user_id,
+            TestSpecificationVersion.test_specification_id,
+            TestSpecificationVersion.id,
+        )
+    ).all()
+    run_ids: dict[tuple[Any, int], uuid.UUID] = {}
+    executions = []
+    for user, spec, version in versions:
+        for index, status in enumerate(("failed", "not_run")):
+            run = run_ids.setdefault((user, index), new_id())
+            executions.append(
+                {"user_id": user, "id": new_id(), "run_id": run, "test_specification_id": spec,
+                 "specification_version_id": version, "status": status, "combination": "",
+                 "created_at": now + timedelta(minutes=index), "updated_at": now}
+            )  # fmt: skip
+    connection.execute(
+        TestRun.__table__.insert(),
+        [
+            {"user_id": user, "id": run, "name": f"later {index}", "status": "done",
+             "created_at": now, "updated_at": now}
+            for (user, index), run in run_ids.items()
+        ],
+    )  # fmt: skip
+    connection.execute(TestExecution.__table__.insert(), executions)
+    connection.execute(text("ANALYZE"))
+    seeded = {
+        user: run
+        for user, run in connection.execute(
+            select(TestRun.user_id, TestRun.id).where(col(TestRun.name) == "seed run")
+        )
+    }
+    baselines = dict(connection.execute(select(Baseline.user_id, Baseline.id)).all())
+    return Runs(workload, seeded, baselines)
+
+
+COVERAGE: dict[str, Callable[[Runs, Any], dict[str, Any]]] = {
+    "all runs": lambda r, user: {},
+    "one run": lambda r, user: {"run_id": r.run[user]},
+    "baseline": lambda r, user: {"baseline_id": r.baseline[user]},
+}
+
+
+@pytest.mark.parametrize("name", COVERAGE)
+def test_coverage_is_one_statement_through_indexes(runs: Runs, name: str) -> None:
+    workload, user = runs.workload, runs.workload.user_ids[3]
+    with captured(workload.connection) as statements, workload.db.user_scope(user) as session:
+        report = CoverageService(session).report(**COVERAGE[name](runs, user))
+    assert report.requirements, "the user's requirements were read"
+    assert any(r.executed for r in report.requirements), "their results were read"
+    sent = queries(statements)
+    assert len(sent) == 1, [sql for sql, _ in sent]
+    for sql, parameters in sent:
+        planned = explain(workload.connection, sql, parameters)
+        assert planned.single_shard, f"{planned.statement}\n{planned.text}"
+        plan = _searched(workload, planned, sql, parameters)
+        assert plan.sequential_scans == [], f"{plan.statement}\n{plan.text}"
+        assert plan.index_lookups, f"{plan.statement}\n{plan.text}"

@@ -325,3 +325,30 @@ def bench_reminders(
         engine.dispose()
     for row in rows:
         out.print(json.dumps(row))
+
+
+def bench_runs(
+    cases: Annotated[int, typer.Option(min=1, help="Cases in the JUnit report.")] = 10_000,
+    requirements: Annotated[int, typer.Option(min=1, help="Requirements covered.")] = 1_000,
+    executions: Annotated[int, typer.Option(min=1, help="Executions in the run.")] = 5_000,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed coverage reads.")] = 20,
+) -> None:
+    """Time test runs: a JUnit import of `cases` cases (rows/s, against the bulk path) and
+    the coverage matrix of `requirements` requirements over `executions` executions.
+
+    Example: tasktracker bench-runs --cases 10000 --requirements 1000 --executions 5000
+    """
+    from tasktracker.admin import schema
+    from tasktracker.bench import runs
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
+
+    engine = create_engine(get_settings())
+    try:
+        with engine.connect() as connection:
+            schema.require_head(connection)
+        rows = runs.run(engine, cases, requirements, executions, rounds)
+    finally:
+        engine.dispose()
+    for row in rows:
+        out.print(json.dumps(row))

@@ -27,6 +27,7 @@ from tasktracker.cli import (
     data_commands,
     db_commands,
     quickstart,
+    runs_commands,
     search_commands,
     transfer_commands,
 )
@@ -96,6 +97,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(chat_commands.app, name="chat")
+app.add_typer(runs_commands.app, name="runs")
 db_commands.app.command("seed")(data_commands.seed)
 db_commands.app.command("stats")(data_commands.stats)
 db_commands.app.command("diagram")(data_commands.diagram)
@@ -104,9 +106,11 @@ app.command("quickstart")(quickstart.quickstart)
 app.command("bench")(bench_cli.bench)
 app.command("bench-chat")(bench_cli.bench_chat)
 app.command("bench-reminders")(bench_cli.bench_reminders)
+app.command("bench-runs")(bench_cli.bench_runs)
 app.command("export")(transfer_commands.export)
 app.command("import")(transfer_commands.import_)
 app.command("search")(search_commands.search)
+app.command("coverage")(runs_commands.coverage)
 
 
 @app.callback()

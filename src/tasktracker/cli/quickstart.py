@@ -53,6 +53,7 @@ def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
         TaskSort,
     )
     from tasktracker.testspec import TraceabilityService
+    from tasktracker.testspec.services.coverage import CoverageService
 
     db = Database(bound)
     with db.session() as session:
@@ -63,10 +64,17 @@ def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
         )
         categories = {c.id: c.name for c in CategoryRepository(session).list(limit=100).items}
         matrix = TraceabilityService(session).matrix()
+        coverage = CoverageService(session).report()
+    results = {
+        (requirement.key, cell.specification_key): cell.status.value
+        for requirement in coverage.requirements
+        for cell in requirement.cells
+        if cell.status is not None
+    }
     out.print()
     out.print(views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {email}"))
     out.print()
-    out.print(views.traceability_table(matrix, title=f"traceability of {email}"))
+    out.print(views.traceability_table(matrix, title=f"traceability of {email}", results=results))
     out.print()
     out.print(views.health_table(check_health(bound)))
     out.print()

@@ -14,6 +14,9 @@ from tasktracker.cli.console import human_bytes
 from tasktracker.db.search import SearchHit
 from tasktracker.db.search.searching import HIGHLIGHT
 from tasktracker.tasks.models import Task
+from tasktracker.testspec.repositories.runs import ExecutionRow, RunSummary
+from tasktracker.testspec.services.coverage import CoverageReport, Verdict
+from tasktracker.testspec.services.junit import JUnitImport
 from tasktracker.testspec.services.traceability import TraceabilityMatrix
 
 
@@ -67,8 +70,27 @@ def health_table(report: HealthReport) -> Table:
     return table
 
 
-def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
-    """Requirement → verifying specifications; uncovered rows and suspect links highlighted."""
+_RESULT_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red"}
+
+
+def _result(results: Mapping[tuple[str, str], str], requirement: str, specification: str) -> str:
+    status = results.get((requirement, specification))
+    if status is None:
+        return ""
+    style = _RESULT_STYLE.get(status, "yellow")
+    return f" [{style}]{status}[/{style}]"
+
+
+def traceability_table(
+    matrix: TraceabilityMatrix,
+    *,
+    title: str,
+    results: Mapping[tuple[str, str], str] | None = None,
+) -> Table:
+    """Requirement → verifying specifications, each with its latest result (`results`:
+    (requirement key, specification key) → status); uncovered rows and suspect links
+    highlighted."""
+    results = results or {}
     table = Table(
         "requirement", "title", "kind", "rev", "verified by", title=title, title_justify="left"
     )
@@ -83,9 +105,12 @@ def traceability_table(matrix: TraceabilityMatrix, *, title: str) -> Table:
             )
             continue
         links = ", ".join(
-            f"{link.specification_key} [yellow](suspect)[/yellow]"
-            if link.is_suspect
-            else link.specification_key
+            (
+                f"{link.specification_key} [yellow](suspect)[/yellow]"
+                if link.is_suspect
+                else link.specification_key
+            )
+            + _result(results, requirement.key, link.specification_key)
             for link in requirement.links
         )
         table.add_row(
@@ -117,3 +142,94 @@ def _highlighted(snippet: str) -> Text:
     for i, part in enumerate(snippet.replace(stop, start).split(start)):
         text.append(part, style="bold" if i % 2 else "")
     return text
+
+
+def _styled(status: str) -> str:
+    style = _RESULT_STYLE.get(status, "yellow" if status not in {"not_run", "partial"} else "dim")
+    return f"[{style}]{status}[/{style}]"
+
+
+def junit_import_table(report: JUnitImport, *, title: str) -> Table:
+    """What an import created, by status."""
+    table = Table("status", "executions", title=title, title_justify="left")
+    table.columns[1].justify = "right"
+    for status, count in sorted(report.created.items()):
+        table.add_row(_styled(status.value), f"{count:,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{report.total:,}[/bold]")
+    return table
+
+
+def unmatched_line(report: JUnitImport) -> str | None:
+    """The cases an import matched to no specification, the first five named."""
+    if not report.unmatched:
+        return None
+    shown = ", ".join(report.unmatched[:5]) + (" ..." if len(report.unmatched) > 5 else "")
+    return f"{len(report.unmatched)} case(s) matched no specification: {shown}"
+
+
+def runs_table(runs: Iterable[RunSummary], *, title: str) -> Table:
+    """Runs newest first, their executions counted by status."""
+    table = Table("run", "status", "created", "executions", "results", title=title)
+    table.title_justify = "left"
+    table.columns[3].justify = "right"
+    for run in runs:
+        results = ", ".join(f"{_styled(s.value)} {n}" for s, n in run.totals.items())
+        created = run.created_at.strftime("%Y-%m-%d %H:%M") if run.created_at else ""
+        table.add_row(Text(run.name), run.status.value, created, f"{run.executions:,}", results)
+    return table
+
+
+def executions_table(rows: Iterable[ExecutionRow], *, title: str) -> Table:
+    """A run's executions; a version older than the specification's latest is flagged."""
+    table = Table("specification", "combination", "version", "result", "ms", "message")
+    table.title, table.title_justify = title, "left"
+    table.columns[4].justify = "right"
+    for row in rows:
+        version = f"v{row.version}" + (
+            f" [yellow](latest v{row.latest_version})[/yellow]" if row.outdated else ""
+        )
+        message = (row.message or "").splitlines()[0][:80] if row.message else ""
+        table.add_row(
+            row.key,
+            Text(row.combination),
+            version,
+            _styled(row.status.value),
+            "" if row.duration_ms is None else f"{row.duration_ms:,}",
+            Text(message),
+        )
+    return table
+
+
+def coverage_table(report: CoverageReport, *, title: str) -> Table:
+    """Per requirement: its verdict and linked / executed / passed / failed / suspect."""
+    table = Table(
+        "requirement", "rev", "verdict", "linked", "executed", "passed", "failed", "suspect"
+    )
+    table.title, table.title_justify = title, "left"
+    for column in table.columns[3:]:
+        column.justify = "right"
+    for requirement in report.requirements:
+        verdict = requirement.verdict
+        shown = (
+            f"[bold red]{verdict.value}[/bold red]"
+            if verdict == Verdict.UNCOVERED
+            else _styled(verdict.value)
+        )
+        table.add_row(
+            requirement.key,
+            str(requirement.revision),
+            shown,
+            *(
+                str(n)
+                for n in (
+                    requirement.linked,
+                    requirement.executed,
+                    requirement.passed,
+                    requirement.failed,
+                    requirement.suspect,
+                )
+            ),
+        )
+    totals = ", ".join(f"{v.value} {n}" for v, n in sorted(report.totals.items()))
+    table.caption, table.caption_justify = f"{report.total} requirements: {totals}", "left"
+    return table

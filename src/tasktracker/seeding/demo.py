@@ -28,13 +28,16 @@ from tasktracker.db.types import utc_now
 from tasktracker.tasks.reminders import ReminderRepository
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec import (
+    BaselineService,
     CommandCategoryRepository,
     DataType,
     GenericCommandRepository,
     ParameterCategoryRepository,
     ParameterRepository,
     RequirementRepository,
+    RunService,
     StepService,
+    TestRunRepository,
     TestSpecificationRepository,
     TraceabilityService,
     VariantRepository,
@@ -270,11 +273,27 @@ def _ada_test_engineering(session: Session) -> None:
     traceability.link(supply.id, range_test.id)
     traceability.link(brownout.id, range_test.id)
     traceability.link(idle.id, idle_test.id)
-    # Changed after its review: the link to TS-001 becomes suspect (revision 2).
+    BaselineService(session).freeze({"name": "release 1.0", "description": "As reviewed."})
+    # Changed after its review (and the baseline): the link to TS-001 becomes suspect.
     requirements.update(
         brownout.id,
         {"statement": "The controller shall keep its settings when the supply drops to 9.0 V."},
     )
+    # Last night's bench run: the range test passed, the idle current was too high.
+    run = TestRunRepository(session).create(
+        {"name": "nightly bench", "status": "done", "environment": {"bench": "B2"}}
+    )
+    executions = RunService(session)
+    for specification, status, message in (
+        (range_test, "passed", None),
+        (idle_test, "failed", "Measured 7.2 mA"),
+    ):
+        execution = executions.add_execution(run.id, specification.id)
+        steps_run = [{"position": 1, "status": "passed", "duration_ms": 2100}]
+        if status == "failed":
+            steps_run.append({"position": 3, "status": "failed", "actual_result": "7.2 mA"})
+        result = {"status": status, "tester": "ada", "message": message}
+        executions.record(execution.id, result, steps_run)
 
 
 def _grace_tasks(session: Session, now: datetime) -> None:

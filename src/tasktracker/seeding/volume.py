@@ -24,6 +24,7 @@ Every seeded user has the password `SEED_PASSWORD` (hashed once: Argon2 is slow 
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
@@ -44,6 +45,8 @@ from tasktracker.db.types import new_id
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
+    Baseline,
+    BaselineRequirement,
     CommandCategory,
     GenericCommand,
     GenericCommandParameter,
@@ -52,9 +55,14 @@ from tasktracker.testspec.models import (
     ParameterVariant,
     Requirement,
     RequirementTestLink,
+    RequirementVersion,
+    TestExecution,
+    TestRun,
     TestSpecification,
+    TestSpecificationVersion,
     TestStep,
     TestStepArgument,
+    TestStepResult,
 )
 
 SEED_PASSWORD = "tasktracker-seed"  # noqa: S105  (a published development credential)
@@ -185,7 +193,20 @@ class SeedPlan:
             "requirement_test_links": n * self._links_per_user(),
             "test_steps": n * specs * len(_STEPS),
             "test_step_arguments": n * specs * arguments,
+            "requirement_versions": n * specs,
+            "test_specification_versions": n * specs,
+            "baselines": n,
+            "baseline_requirements": n * specs,
+            "test_runs": n,
+            "test_executions": n * specs,
+            "test_step_results": n * specs * STEP_RESULTS,
         }
+
+
+STEP_RESULTS = 2
+"""Each seeded execution records its first two steps."""
+FAILED_EVERY = 5
+"""One seeded execution in 5 failed (the others passed)."""
 
 
 def _links_of(index: int, count: int) -> int:
@@ -245,6 +266,13 @@ class _Generator:
         self.requirements: list[list[tuple[uuid.UUID, int]]] = []
         self.specification_ids: list[list[uuid.UUID]] = []
         self.step_ids: list[list[uuid.UUID]] = []
+        self.requirement_version_ids: list[list[uuid.UUID]] = []
+        self.specification_version_ids: list[list[uuid.UUID]] = []
+        self.baseline_ids: list[uuid.UUID] = []
+        self.run_ids: list[uuid.UUID] = []
+        self.execution_ids: list[list[uuid.UUID]] = []
+        self.requirement_rows: list[list[Row]] = []
+        self.specification_rows: list[list[Row]] = []
 
     @cached_property
     def pools(self) -> _Pools:
@@ -277,6 +305,13 @@ class _Generator:
             (RequirementTestLink, self.links),
             (TestStep, self.steps),
             (TestStepArgument, self.arguments),
+            (RequirementVersion, self.requirement_versions),
+            (TestSpecificationVersion, self.specification_versions),
+            (Baseline, self.baselines),
+            (BaselineRequirement, self.baseline_requirements),
+            (TestRun, self.runs),
+            (TestExecution, self.executions),
+            (TestStepResult, self.step_results),
         ]
 
     # accounts and tasks
@@ -520,50 +555,59 @@ class _Generator:
         for index, user_id in enumerate(self.user_ids):
             rng = self._rng("requirements", index)
             made: list[tuple[uuid.UUID, int]] = []
+            rows: list[Row] = []
             parent: uuid.UUID | None = None
             for number in range(self.plan.requirements_per_user):
                 requirement_id, revision = new_id(), 1 + (rng.random() < 0.2)
                 component = rng.choice(_COMPONENTS)
                 feature = features[rng.randrange(len(features))]
                 limit = rng.choice((10, 50, 100, 250, 500))
-                yield {
-                    "user_id": user_id,
-                    "id": requirement_id,
-                    "key": f"REQ-{number + 1:03d}",
-                    "title": f"The {component} shall {feature}"[:200],
-                    "statement": f"The {component} shall {feature} within {limit} ms of the "
-                    "request, under every supply condition of the operating range.",
-                    "rationale": None,
-                    "kind": rng.choice(_KINDS),
-                    "priority": rng.choice(_LEVELS),
-                    "status": rng.choice(("draft", "in_review", "approved", "approved")),
-                    "source_ref": f"SYS-SPEC §{number // 5 + 1}.{number % 5 + 1}",
-                    "revision": revision,
-                    "parent_id": None if number % 5 == 0 else parent,
-                }
+                yield (
+                    row := {
+                        "user_id": user_id,
+                        "id": requirement_id,
+                        "key": f"REQ-{number + 1:03d}",
+                        "title": f"The {component} shall {feature}"[:200],
+                        "statement": f"The {component} shall {feature} within {limit} ms of the "
+                        "request, under every supply condition of the operating range.",
+                        "rationale": None,
+                        "kind": rng.choice(_KINDS),
+                        "priority": rng.choice(_LEVELS),
+                        "status": rng.choice(("draft", "in_review", "approved", "approved")),
+                        "source_ref": f"SYS-SPEC §{number // 5 + 1}.{number % 5 + 1}",
+                        "revision": revision,
+                        "parent_id": None if number % 5 == 0 else parent,
+                    }
+                )
                 if number % 5 == 0:
                     parent = requirement_id
                 made.append((requirement_id, revision))
+                rows.append(row)
             self.requirements.append(made)
+            self.requirement_rows.append(rows)
 
     def specifications(self) -> Iterator[Row]:
         objectives, features = self.pools.objectives, self.pools.features
         for index, user_id in enumerate(self.user_ids):
             rng = self._rng("specifications", index)
-            ids = []
+            ids, rows = [], []
             for number in range(self.plan.requirements_per_user):
                 ids.append(specification_id := new_id())
-                yield {
-                    "user_id": user_id,
-                    "id": specification_id,
-                    "key": f"TS-{number + 1:03d}",
-                    "title": f"Verify: {features[rng.randrange(len(features))]}"[:200],
-                    "objective": objectives[rng.randrange(len(objectives))],
-                    "preconditions": "Unit on the bench, firmware flashed, supply off.",
-                    "status": rng.choice(("draft", "ready", "approved")),
-                    "priority": rng.choice(_LEVELS),
-                }
+                yield (
+                    row := {
+                        "user_id": user_id,
+                        "id": specification_id,
+                        "key": f"TS-{number + 1:03d}",
+                        "title": f"Verify: {features[rng.randrange(len(features))]}"[:200],
+                        "objective": objectives[rng.randrange(len(objectives))],
+                        "preconditions": "Unit on the bench, firmware flashed, supply off.",
+                        "status": rng.choice(("draft", "ready", "approved")),
+                        "priority": rng.choice(_LEVELS),
+                    }
+                )
+                rows.append(row)
             self.specification_ids.append(ids)
+            self.specification_rows.append(rows)
 
     def links(self) -> Iterator[Row]:
         for index, user_id in enumerate(self.user_ids):
@@ -629,6 +673,117 @@ class _Generator:
         else:
             row["value"] = rng.choice(spec.variants)[1]
         return row
+
+    # versions, baselines, runs
+
+    def requirement_versions(self) -> Iterator[Row]:
+        """The current revision of each requirement."""
+        fields = ("key", "title", "statement", "rationale", "kind", "priority", "status")
+        for index, user_id in enumerate(self.user_ids):
+            ids = []
+            for row in self.requirement_rows[index]:
+                ids.append(version_id := new_id())
+                yield {
+                    "user_id": user_id,
+                    "id": version_id,
+                    "requirement_id": row["id"],
+                    "revision": row["revision"],
+                    **{name: row[name] for name in fields},
+                }
+            self.requirement_version_ids.append(ids)
+
+    def specification_versions(self) -> Iterator[Row]:
+        """Version 1 of each specification: its fields and steps (no step ids, arguments left
+        out: the data stays the same for the same seed)."""
+        fields = ("key", "title", "objective", "preconditions", "status", "priority")
+        for index, user_id in enumerate(self.user_ids):
+            ids = []
+            for row in self.specification_rows[index]:
+                content: dict[str, Any] = {name: row[name] for name in fields}
+                content["steps"] = [
+                    {"position": position, "action": action, "expected_result": expected,
+                     "arguments": []}
+                    for position, (_, action, expected) in enumerate(_STEPS, start=1)
+                ]  # fmt: skip
+                ids.append(version_id := new_id())
+                yield {
+                    "user_id": user_id,
+                    "id": version_id,
+                    "test_specification_id": row["id"],
+                    "version": 1,
+                    "key": row["key"],
+                    "title": row["title"],
+                    "status": row["status"],
+                    "step_count": len(_STEPS),
+                    "digest": hashlib.sha256(repr(content).encode()).hexdigest(),
+                    "content": content,
+                }
+            self.specification_version_ids.append(ids)
+
+    def baselines(self) -> Iterator[Row]:
+        for user_id in self.user_ids:
+            self.baseline_ids.append(baseline_id := new_id())
+            yield {"user_id": user_id, "id": baseline_id, "name": "release 1.0",
+                   "description": "Every requirement as seeded."}  # fmt: skip
+
+    def baseline_requirements(self) -> Iterator[Row]:
+        for index, user_id in enumerate(self.user_ids):
+            versions = self.requirement_version_ids[index]
+            for (requirement_id, revision), version_id in zip(
+                self.requirements[index], versions, strict=True
+            ):
+                yield {
+                    "user_id": user_id,
+                    "baseline_id": self.baseline_ids[index],
+                    "requirement_id": requirement_id,
+                    "requirement_version_id": version_id,
+                    "revision": revision,
+                }
+
+    def runs(self) -> Iterator[Row]:
+        for user_id in self.user_ids:
+            self.run_ids.append(run_id := new_id())
+            yield {"user_id": user_id, "id": run_id, "name": "seed run", "status": "done",
+                   "started_at": self.plan.anchor - timedelta(hours=2),
+                   "finished_at": self.plan.anchor - timedelta(hours=1),
+                   "environment": {"bench": "B1"}, "build": {"version": "1.0.0"}}  # fmt: skip
+
+    def executions(self) -> Iterator[Row]:
+        for index, user_id in enumerate(self.user_ids):
+            ids = []
+            pairs = zip(
+                self.specification_ids[index], self.specification_version_ids[index], strict=True
+            )
+            for number, (specification_id, version_id) in enumerate(pairs):
+                failed = number % FAILED_EVERY == FAILED_EVERY - 1
+                ids.append(execution_id := new_id())
+                yield {
+                    "user_id": user_id,
+                    "id": execution_id,
+                    "run_id": self.run_ids[index],
+                    "test_specification_id": specification_id,
+                    "specification_version_id": version_id,
+                    "combination": "",
+                    "status": "failed" if failed else "passed",
+                    "tester": "seed",
+                    "duration_ms": 1000 + number,
+                    "message": "expected 12.0 V, read 11.2 V" if failed else None,
+                }
+            self.execution_ids.append(ids)
+
+    def step_results(self) -> Iterator[Row]:
+        for index, user_id in enumerate(self.user_ids):
+            for execution_id in self.execution_ids[index]:
+                for position in range(1, STEP_RESULTS + 1):
+                    yield {
+                        "user_id": user_id,
+                        "execution_id": execution_id,
+                        "position": position,
+                        "status": "passed",
+                        "actual_result": None,
+                        "duration_ms": 100 * position,
+                        "note": None,
+                    }
 
 
 def load(

@@ -32,13 +32,14 @@ from sqlmodel import col
 
 from tasktracker.db.errors import ScopeError, ValidationError
 from tasktracker.db.tenancy import USER_ID
+from tasktracker.db.types import StrEnumType
 from tasktracker.tasks.models import Task, TaskStatus
 from tasktracker.tasks.reminders import TaskReminder
 
 MAX_BATCH = 10_000
 
 _COMPLETED = bindparam(
-    "completed", TaskStatus.COMPLETED, type_=Task.__table__.c.status.type, literal_execute=True
+    "completed", TaskStatus.COMPLETED, type_=StrEnumType(TaskStatus), literal_execute=True
 )
 """Spelled into the SQL, not sent as a parameter: in PostgreSQL's generic plan of the
 prepared statement (after five executions) a `status <> $1` of unknown selectivity made

@@ -14,6 +14,10 @@ Where to find what:
   `services/arguments` — the rules of step arguments; `services/resolution` — the value each
   step argument resolves to; `services/traceability` — links, suspect links, uncovered
   requirements, the traceability matrix; `services/exchange` — export/import as JSON.
+- `services/versions` — requirement and specification versions, their diffs;
+  `services/baselines` — frozen sets of requirement versions; `repositories/runs` and
+  `services/runs` — test runs, executions pinned to a version, results per step;
+  `services/coverage` — coverage by results; `services/junit` — JUnit XML in and out.
 - `formats` (key and name formats) and `values` (parsing values by data type).
 """
 
@@ -44,8 +48,11 @@ from tasktracker.testspec.repositories.categories import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository, VariantRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
+from tasktracker.testspec.repositories.runs import TestRunRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.usage import UsageQueries
+from tasktracker.testspec.services.baselines import BaselineService
+from tasktracker.testspec.services.coverage import CoverageReport, CoverageService, Verdict
 from tasktracker.testspec.services.exchange import ImportReport, SpecificationExchange
 from tasktracker.testspec.services.resolution import (
     ResolvedArgument,
@@ -55,17 +62,22 @@ from tasktracker.testspec.services.resolution import (
     resolve_specification,
     resolve_step,
 )
+from tasktracker.testspec.services.runs import RunService
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import (
     Coverage,
     TraceabilityMatrix,
     TraceabilityService,
 )
+from tasktracker.testspec.services.versions import VersionDiff, VersionService
 
 __all__ = [
+    "BaselineService",
     "CommandCategory",
     "CommandCategoryRepository",
     "Coverage",
+    "CoverageReport",
+    "CoverageService",
     "DataType",
     "GenericCommand",
     "GenericCommandParameter",
@@ -85,9 +97,11 @@ __all__ = [
     "ResolvedArgument",
     "ResolvedSpecification",
     "ResolvedStep",
+    "RunService",
     "SpecificationExchange",
     "SpecificationStatus",
     "StepService",
+    "TestRunRepository",
     "TestSpecification",
     "TestSpecificationRepository",
     "TestStep",
@@ -97,6 +111,9 @@ __all__ = [
     "UsageQueries",
     "ValueSource",
     "VariantRepository",
+    "Verdict",
+    "VersionDiff",
+    "VersionService",
     "resolve_specification",
     "resolve_step",
 ]

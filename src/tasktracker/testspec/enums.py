@@ -46,3 +46,20 @@ class DataType(enum.StrEnum):
     @property
     def is_numeric(self) -> bool:
         return self in {DataType.INTEGER, DataType.FLOAT}
+
+
+class RunStatus(enum.StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class ExecutionStatus(enum.StrEnum):
+    """What an execution (or one of its steps) came to; `not_run` until recorded."""
+
+    NOT_RUN = "not_run"
+    PASSED = "passed"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+    ERROR = "error"

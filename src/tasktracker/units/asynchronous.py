@@ -21,17 +21,23 @@ from tasktracker.units.facades.tasks import (
     AsyncTaskRepository,
 )
 from tasktracker.units.facades.testspec import (
+    AsyncBaselineService,
     AsyncCommandCategoryRepository,
+    AsyncCoverageService,
     AsyncGenericCommandRepository,
+    AsyncJUnitService,
     AsyncParameterCategoryRepository,
     AsyncParameterRepository,
     AsyncRequirementRepository,
+    AsyncRunService,
     AsyncSpecificationExchange,
     AsyncStepService,
+    AsyncTestRunRepository,
     AsyncTestSpecificationRepository,
     AsyncTraceabilityService,
     AsyncUsageQueries,
     AsyncVariantRepository,
+    AsyncVersionService,
 )
 from tasktracker.units.facades.units import AsyncSearchService
 
@@ -99,6 +105,30 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def traceability(self) -> AsyncTraceabilityService:
         return AsyncTraceabilityService(self)
+
+    @cached_property
+    def versions(self) -> AsyncVersionService:
+        return AsyncVersionService(self)
+
+    @cached_property
+    def baselines(self) -> AsyncBaselineService:
+        return AsyncBaselineService(self)
+
+    @cached_property
+    def runs(self) -> AsyncTestRunRepository:
+        return AsyncTestRunRepository(self)
+
+    @cached_property
+    def executions(self) -> AsyncRunService:
+        return AsyncRunService(self)
+
+    @cached_property
+    def coverage(self) -> AsyncCoverageService:
+        return AsyncCoverageService(self)
+
+    @cached_property
+    def junit(self) -> AsyncJUnitService:
+        return AsyncJUnitService(self)
 
     @cached_property
     def exchange(self) -> AsyncSpecificationExchange:

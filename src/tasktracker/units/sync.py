@@ -22,11 +22,17 @@ from tasktracker.testspec.repositories.categories import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository, VariantRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
+from tasktracker.testspec.repositories.runs import TestRunRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.usage import UsageQueries
+from tasktracker.testspec.services.baselines import BaselineService
+from tasktracker.testspec.services.coverage import CoverageService
 from tasktracker.testspec.services.exchange import SpecificationExchange
+from tasktracker.testspec.services.junit import JUnitService
+from tasktracker.testspec.services.runs import RunService
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityService
+from tasktracker.testspec.services.versions import VersionService
 from tasktracker.units.search import SearchService
 
 
@@ -93,6 +99,30 @@ class Unit(TaskTrackerSession):
     @cached_property
     def traceability(self) -> TraceabilityService:
         return TraceabilityService(self)
+
+    @cached_property
+    def versions(self) -> VersionService:
+        return VersionService(self)
+
+    @cached_property
+    def baselines(self) -> BaselineService:
+        return BaselineService(self)
+
+    @cached_property
+    def runs(self) -> TestRunRepository:
+        return TestRunRepository(self)
+
+    @cached_property
+    def executions(self) -> RunService:
+        return RunService(self)
+
+    @cached_property
+    def coverage(self) -> CoverageService:
+        return CoverageService(self)
+
+    @cached_property
+    def junit(self) -> JUnitService:
+        return JUnitService(self)
 
     @cached_property
     def exchange(self) -> SpecificationExchange:

@@ -5,13 +5,22 @@ from tasktracker.testspec.models.categories import CommandCategory, ParameterCat
 from tasktracker.testspec.models.commands import GenericCommand, GenericCommandParameter
 from tasktracker.testspec.models.parameters import Parameter, ParameterVariant
 from tasktracker.testspec.models.requirements import Requirement, RequirementTestLink
+from tasktracker.testspec.models.runs import TestExecution, TestRun, TestStepResult
 from tasktracker.testspec.models.specifications import (
     TestSpecification,
     TestStep,
     TestStepArgument,
 )
+from tasktracker.testspec.models.versions import (
+    Baseline,
+    BaselineRequirement,
+    RequirementVersion,
+    TestSpecificationVersion,
+)
 
 __all__ = [
+    "Baseline",
+    "BaselineRequirement",
     "CommandCategory",
     "GenericCommand",
     "GenericCommandParameter",
@@ -20,7 +29,12 @@ __all__ = [
     "ParameterVariant",
     "Requirement",
     "RequirementTestLink",
+    "RequirementVersion",
+    "TestExecution",
+    "TestRun",
     "TestSpecification",
+    "TestSpecificationVersion",
     "TestStep",
     "TestStepArgument",
+    "TestStepResult",
 ]

@@ -25,6 +25,7 @@ from tasktracker.testspec.models import Requirement
 from tasktracker.testspec.models.requirements import REQUIREMENT_SEARCH
 from tasktracker.testspec.repositories.common import detach_in_session, require
 from tasktracker.testspec.schemas import RequirementCreate, RequirementUpdate
+from tasktracker.testspec.services.versions import VersionService
 
 
 class RequirementFilter(ListingFilter):
@@ -51,7 +52,9 @@ class RequirementRepository(TenantRepository[Requirement]):
             require(
                 self.session, Requirement, data.parent_id, field="parent_id", owner="Requirement"
             )
-        return self.create_from(data)
+        requirement = self.create_from(data)
+        VersionService(self.session).record_requirement(requirement)
+        return requirement
 
     def update(
         self,
@@ -65,7 +68,9 @@ class RequirementRepository(TenantRepository[Requirement]):
         changes = validated(RequirementUpdate, changes)
         if "parent_id" in changes.model_fields_set and changes.parent_id is not None:
             self._check_parent(id, changes.parent_id)
-        return self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        requirement = self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        VersionService(self.session).record_requirement(requirement)  # a new revision's
+        return requirement
 
     def delete(self, id: uuid.UUID) -> None:
         """Delete the requirement and its links; its children move to the top level."""

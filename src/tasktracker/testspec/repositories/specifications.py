@@ -6,7 +6,8 @@ in five statements, whatever the number of steps: every relationship is `lazy="r
 missing loader option is an error, never a silent N+1. `read_resolved` is the fast path for
 callers that only need what a run sends (`services.resolution.ResolvedSpecification`): a
 fixed number of compiled statements, read rows, no ORM objects. Steps themselves are
-written through `services.steps.StepService`, which keeps their positions 1..n.
+written through `services.steps.StepService`, which keeps their positions 1..n. Every
+write records the specification's new version (`services.versions`), if it changed.
 """
 
 import builtins
@@ -36,6 +37,7 @@ from tasktracker.testspec.services.resolution import (
     ResolvedSpecification,
     resolved_specification,
 )
+from tasktracker.testspec.services.versions import VersionService
 
 
 class SpecificationFilter(ListingFilter):
@@ -55,7 +57,9 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
     model = TestSpecification
 
     def create(self, data: TestSpecificationCreate | Mapping[str, Any]) -> TestSpecification:
-        return self.create_from(validated(TestSpecificationCreate, data))
+        specification = self.create_from(validated(TestSpecificationCreate, data))
+        VersionService(self.session).record_specification(specification.id)
+        return specification
 
     def update(
         self,
@@ -65,7 +69,9 @@ class TestSpecificationRepository(TenantRepository[TestSpecification]):
         expected_updated_at: datetime | None = None,
     ) -> TestSpecification:
         changes = validated(TestSpecificationUpdate, changes)
-        return self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        specification = self.update_from(id, changes, expected_updated_at=expected_updated_at)
+        VersionService(self.session).record_specification(id)
+        return specification
 
     def delete(self, id: uuid.UUID) -> None:
         """Delete the specification, its steps, their arguments and its requirement links."""

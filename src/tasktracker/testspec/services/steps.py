@@ -36,6 +36,7 @@ from tasktracker.testspec.services.arguments import (
     binding_problems,
     position_problem,
 )
+from tasktracker.testspec.services.versions import VersionService
 
 
 class StepService:
@@ -45,6 +46,7 @@ class StepService:
         self.session = session
         self.user_id = scope_user_id(session)
         self.commands = GenericCommandRepository(session)
+        self.versions = VersionService(session)
 
     def insert(
         self, specification_id: uuid.UUID, data: TestStepCreate | Mapping[str, Any]
@@ -68,6 +70,7 @@ class StepService:
             step.arguments = [TestStepArgument(**a.model_dump()) for a in data.arguments]
             self.session.add(step)
         self._forget_order(specification)
+        self.versions.record_specification(specification_id)
         return step
 
     def update(self, step_id: uuid.UUID, changes: TestStepUpdate | Mapping[str, Any]) -> TestStep:
@@ -88,6 +91,7 @@ class StepService:
                 setattr(step, name, value)
         if new_command and "command" not in inspect(step).unloaded:
             self.session.expire(step, ["command"])
+        self.versions.record_specification(step.test_specification_id)
         return step
 
     def move(self, step_id: uuid.UUID, position: int) -> TestStep:
@@ -108,6 +112,7 @@ class StepService:
             else:
                 self._shift(step.test_specification_id, old + 1, position, -1, count)
             step.position = position
+        self.versions.record_specification(step.test_specification_id)
         return step
 
     def remove(self, step_id: uuid.UUID) -> None:
@@ -122,6 +127,7 @@ class StepService:
             if position < count:
                 self._shift(specification.id, position + 1, count, -1, count)
         self._forget_order(specification)
+        self.versions.record_specification(specification.id)
 
     def steps(self, specification_id: uuid.UUID) -> list[TestStep]:
         """The specification's steps in order."""

@@ -10,8 +10,10 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Literal
 
+from junitparser import JUnitXml
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,7 @@ from tasktracker.db.pagination import Page
 from tasktracker.db.search import SearchHit
 from tasktracker.testspec.enums import RequirementKind, RequirementStatus, SpecificationStatus
 from tasktracker.testspec.models import (
+    Baseline,
     CommandCategory,
     GenericCommand,
     Parameter,
@@ -27,8 +30,13 @@ from tasktracker.testspec.models import (
     ParameterVariant,
     Requirement,
     RequirementTestLink,
+    RequirementVersion,
+    TestExecution,
+    TestRun,
     TestSpecification,
+    TestSpecificationVersion,
     TestStep,
+    TestStepResult,
 )
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
@@ -37,6 +45,7 @@ from tasktracker.testspec.repositories.categories import (
 from tasktracker.testspec.repositories.commands import GenericCommandRepository
 from tasktracker.testspec.repositories.parameters import ParameterRepository, VariantRepository
 from tasktracker.testspec.repositories.requirements import RequirementRepository
+from tasktracker.testspec.repositories.runs import ExecutionRow, RunSummary, TestRunRepository
 from tasktracker.testspec.repositories.specifications import TestSpecificationRepository
 from tasktracker.testspec.repositories.usage import UsageQueries
 from tasktracker.testspec.schemas import (
@@ -56,11 +65,22 @@ from tasktracker.testspec.schemas import (
     VariantUpdate,
 )
 from tasktracker.testspec.schemas.exchange import TestSpecificationDocument
+from tasktracker.testspec.schemas.runs import (
+    BaselineCreate,
+    ExecutionResultIn,
+    StepResultIn,
+    TestRunCreate,
+)
 from tasktracker.testspec.services.arguments import Signature, Slot
+from tasktracker.testspec.services.baselines import BaselineEntry, BaselineService
+from tasktracker.testspec.services.coverage import CoverageReport, CoverageService
 from tasktracker.testspec.services.exchange import ImportReport, SpecificationExchange
+from tasktracker.testspec.services.junit import JUnitImport, JUnitService, KeyRule
 from tasktracker.testspec.services.resolution import ResolvedSpecification
+from tasktracker.testspec.services.runs import Recorded, RunService
 from tasktracker.testspec.services.steps import StepService
 from tasktracker.testspec.services.traceability import TraceabilityMatrix, TraceabilityService
+from tasktracker.testspec.services.versions import VersionDiff, VersionService
 
 
 class AsyncRequirementRepository:
@@ -894,6 +914,280 @@ class AsyncTraceabilityService:
     async def matrix(self) -> TraceabilityMatrix:
         """Both directions of the traceability, with coverage per kind and per status."""
         return await self._session.run_sync(lambda s: TraceabilityService(s).matrix())
+
+
+class AsyncVersionService:
+    """`VersionService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_requirement(self, requirement: Requirement) -> RequirementVersion:
+        """The version of the requirement's current revision, written if missing."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).record_requirement(requirement)
+        )
+
+    async def requirement_versions(self, requirement_id: uuid.UUID) -> list[RequirementVersion]:
+        """Every recorded revision, oldest first (the current one recorded if missing)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).requirement_versions(requirement_id)
+        )
+
+    async def requirement_version(
+        self, requirement_id: uuid.UUID, revision: int
+    ) -> RequirementVersion:
+        return await self._session.run_sync(
+            lambda s: VersionService(s).requirement_version(requirement_id, revision)
+        )
+
+    async def diff_requirement(self, requirement_id: uuid.UUID, old: int, new: int) -> VersionDiff:
+        """What changed between two revisions, field by field."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).diff_requirement(requirement_id, old, new)
+        )
+
+    async def since_verified(
+        self, requirement_id: uuid.UUID, verified_revision: int | None
+    ) -> VersionDiff | None:
+        """What changed in the requirement since a link was verified (None if never verified:
+        everything is new to it)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).since_verified(requirement_id, verified_revision)
+        )
+
+    async def snapshot(self, specification_id: uuid.UUID) -> dict[str, Any]:
+        """The specification's content as a version would keep it now."""
+        return await self._session.run_sync(lambda s: VersionService(s).snapshot(specification_id))
+
+    async def record_specification(self, specification_id: uuid.UUID) -> TestSpecificationVersion:
+        """The latest version if the specification is unchanged since, else a new one."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).record_specification(specification_id)
+        )
+
+    async def current_specification_version(
+        self, specification_id: uuid.UUID
+    ) -> TestSpecificationVersion:
+        """The latest version if the specification is unchanged since, else a new one."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).current_specification_version(specification_id)
+        )
+
+    async def specification_versions(
+        self, specification_id: uuid.UUID
+    ) -> list[TestSpecificationVersion]:
+        """Every version, oldest first (the current one recorded if it changed)."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).specification_versions(specification_id)
+        )
+
+    async def specification_version(
+        self, specification_id: uuid.UUID, version: int
+    ) -> TestSpecificationVersion:
+        return await self._session.run_sync(
+            lambda s: VersionService(s).specification_version(specification_id, version)
+        )
+
+    async def diff_specification(
+        self, specification_id: uuid.UUID, old: int, new: int
+    ) -> VersionDiff:
+        """Fields changed, steps added, removed and changed between two versions."""
+        return await self._session.run_sync(
+            lambda s: VersionService(s).diff_specification(specification_id, old, new)
+        )
+
+
+class AsyncBaselineService:
+    """`BaselineService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def freeze(
+        self,
+        data: BaselineCreate | Mapping[str, Any],
+        requirement_ids: Sequence[uuid.UUID] | None = None,
+    ) -> Baseline:
+        """A new baseline of the requirements' current versions (all of them by default)."""
+        return await self._session.run_sync(
+            lambda s: BaselineService(s).freeze(data, requirement_ids)
+        )
+
+    async def get_by_name(self, name: str) -> Baseline:
+        return await self._session.run_sync(lambda s: BaselineService(s).get_by_name(name))
+
+    async def list(self) -> builtins.list[Baseline]:
+        return await self._session.run_sync(lambda s: BaselineService(s).list())
+
+    async def compare(self, baseline_id: uuid.UUID) -> builtins.list[BaselineEntry]:
+        """Every requirement today against the baseline, by key (one query)."""
+        return await self._session.run_sync(lambda s: BaselineService(s).compare(baseline_id))
+
+
+class AsyncTestRunRepository:
+    """`TestRunRepository`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, data: TestRunCreate | Mapping[str, Any]) -> TestRun:
+        return await self._session.run_sync(lambda s: TestRunRepository(s).create(data))
+
+    async def find_by_name(self, name: str) -> TestRun | None:
+        return await self._session.run_sync(lambda s: TestRunRepository(s).find_by_name(name))
+
+    async def get_by_name(self, name: str) -> TestRun:
+        return await self._session.run_sync(lambda s: TestRunRepository(s).get_by_name(name))
+
+    async def list(self) -> builtins.list[RunSummary]:
+        """Every run, newest first, with its executions counted by status (one query)."""
+        return await self._session.run_sync(lambda s: TestRunRepository(s).list())
+
+    async def executions(self, run_id: uuid.UUID) -> builtins.list[ExecutionRow]:
+        """The run's executions by specification key and combination (one query)."""
+        return await self._session.run_sync(lambda s: TestRunRepository(s).executions(run_id))
+
+    async def get(self, id: uuid.UUID, *, for_update: bool = False) -> TestRun:
+        """The row with this id in the user's scope, or `NotFoundError`."""
+        return await self._session.run_sync(
+            lambda s: TestRunRepository(s).get(id, for_update=for_update)
+        )
+
+    async def checked_id(self, id: object) -> uuid.UUID:
+        """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""
+        return await self._session.run_sync(lambda s: TestRunRepository(s).checked_id(id))
+
+    async def add(self, obj: TestRun) -> TestRun:
+        return await self._session.run_sync(lambda s: TestRunRepository(s).add(obj))
+
+    async def create_from(self, data: BaseModel, **extra: Any) -> TestRun:
+        """A new row from a validated create schema."""
+        return await self._session.run_sync(
+            lambda s: TestRunRepository(s).create_from(data, **extra)
+        )
+
+    async def update_from(
+        self, id: uuid.UUID, changes: BaseModel, *, expected_updated_at: datetime | None = None
+    ) -> TestRun:
+        """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
+        return await self._session.run_sync(
+            lambda s: TestRunRepository(s).update_from(
+                id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def get_unchanged(self, id: uuid.UUID, expected_updated_at: datetime | None) -> TestRun:
+        """The row about to be updated; with `expected_updated_at`, locked, and refused with
+        `ConflictError` if it was changed after that version."""
+        return await self._session.run_sync(
+            lambda s: TestRunRepository(s).get_unchanged(id, expected_updated_at)
+        )
+
+    async def apply(self, obj: TestRun, values: dict[str, Any]) -> None:
+        await self._session.run_sync(lambda s: TestRunRepository(s).apply(obj, values))
+
+    async def delete(self, id: uuid.UUID) -> None:
+        await self._session.run_sync(lambda s: TestRunRepository(s).delete(id))
+
+    async def count(self) -> int:
+        return await self._session.run_sync(lambda s: TestRunRepository(s).count())
+
+
+class AsyncRunService:
+    """`RunService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_execution(
+        self,
+        run_id: uuid.UUID,
+        specification_id: uuid.UUID,
+        *,
+        variants: Mapping[str, str] | None = None,
+    ) -> TestExecution:
+        """A `not_run` execution of the specification's current version in the run."""
+        return await self._session.run_sync(
+            lambda s: RunService(s).add_execution(run_id, specification_id, variants=variants)
+        )
+
+    async def expand(
+        self, run_id: uuid.UUID, specification_id: uuid.UUID, parameters: Sequence[str]
+    ) -> list[TestExecution]:
+        """One execution per combination of the variants of `parameters` (by name), each
+        combination named `parameter=variant,...` in the order of `parameters`."""
+        return await self._session.run_sync(
+            lambda s: RunService(s).expand(run_id, specification_id, parameters)
+        )
+
+    async def record(
+        self,
+        execution_id: uuid.UUID,
+        result: ExecutionResultIn | Mapping[str, Any],
+        steps: Sequence[StepResultIn | Mapping[str, Any]] = (),
+    ) -> Recorded:
+        """Set the execution's result (the fields given) and its steps' results (a step's earlier
+        result is replaced), all or nothing."""
+        return await self._session.run_sync(
+            lambda s: RunService(s).record(execution_id, result, steps)
+        )
+
+    async def step_results(self, execution_id: uuid.UUID) -> list[TestStepResult]:
+        """The execution's step results by position."""
+        return await self._session.run_sync(lambda s: RunService(s).step_results(execution_id))
+
+
+class AsyncCoverageService:
+    """`CoverageService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def report(
+        self, *, run_id: uuid.UUID | None = None, baseline_id: uuid.UUID | None = None
+    ) -> CoverageReport:
+        """Every requirement (of the baseline, with one) with its cells and verdict, and the
+        verdicts counted: one query."""
+        return await self._session.run_sync(
+            lambda s: CoverageService(s).report(run_id=run_id, baseline_id=baseline_id)
+        )
+
+
+class AsyncJUnitService:
+    """`JUnitService`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def import_report(
+        self,
+        source: str | Path | IO[bytes],
+        run: str,
+        *,
+        rule: KeyRule | None = None,
+        unknown: Literal["error", "report"] = "error",
+        tester: str | None = "junit",
+    ) -> JUnitImport:
+        """Executions in the run named `run` (made if missing) for the report's cases, all or
+        nothing."""
+        return await self._session.run_sync(
+            lambda s: JUnitService(s).import_report(
+                source, run, rule=rule, unknown=unknown, tester=tester
+            )
+        )
+
+    async def export_report(self, run_id: uuid.UUID) -> JUnitXml:
+        """The run as one test suite: a case per execution that ran (named by the specification
+        key, `[combination]` after it if any), with its duration and its failure, error or
+        skip message."""
+        return await self._session.run_sync(lambda s: JUnitService(s).export_report(run_id))
 
 
 class AsyncSpecificationExchange:
