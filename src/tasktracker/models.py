@@ -3,6 +3,7 @@
 from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.base import metadata
+from tasktracker.tasks.labels import Label, TaskLabel
 from tasktracker.tasks.models import Category, Task
 from tasktracker.testspec.models import (
     CommandCategory,
@@ -24,6 +25,7 @@ __all__ = [
     "Conversation",
     "GenericCommand",
     "GenericCommandParameter",
+    "Label",
     "Message",
     "Parameter",
     "ParameterCategory",
@@ -31,6 +33,7 @@ __all__ = [
     "Requirement",
     "RequirementTestLink",
     "Task",
+    "TaskLabel",
     "TestSpecification",
     "TestStep",
     "TestStepArgument",

@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tasktracker.units.facades.accounts import AsyncUserRepository
 from tasktracker.units.facades.chat import AsyncConversationRepository
-from tasktracker.units.facades.tasks import AsyncCategoryRepository, AsyncTaskRepository
+from tasktracker.units.facades.tasks import (
+    AsyncCategoryRepository,
+    AsyncLabelRepository,
+    AsyncTaskRepository,
+)
 from tasktracker.units.facades.testspec import (
     AsyncCommandCategoryRepository,
     AsyncGenericCommandRepository,
@@ -47,6 +51,10 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def tasks(self) -> AsyncTaskRepository:
         return AsyncTaskRepository(self)
+
+    @cached_property
+    def labels(self) -> AsyncLabelRepository:
+        return AsyncLabelRepository(self)
 
     @cached_property
     def conversations(self) -> AsyncConversationRepository:

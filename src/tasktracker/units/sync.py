@@ -13,6 +13,7 @@ from functools import cached_property
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.tenancy import TaskTrackerSession
+from tasktracker.tasks.label_repository import LabelRepository
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec.repositories.categories import (
     CommandCategoryRepository,
@@ -44,6 +45,10 @@ class Unit(TaskTrackerSession):
     @cached_property
     def tasks(self) -> TaskRepository:
         return TaskRepository(self)
+
+    @cached_property
+    def labels(self) -> LabelRepository:
+        return LabelRepository(self)
 
     @cached_property
     def conversations(self) -> ConversationRepository:
