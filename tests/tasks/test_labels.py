@@ -195,3 +195,22 @@ def test_replace_and_detach(db: Database, make_user) -> None:
         assert [label.name for label in labels.of_task(task)] == ["blue"]
         labels.detach(task, [])
         assert len(labels.of_task(task)) == 1
+
+
+def test_erasing_a_user_erases_their_labels_links_and_subtasks(db: Database, make_user) -> None:
+    from tasktracker.accounts.repository import UserRepository
+    from tasktracker.tasks.models import Task
+
+    alice, bob = make_user(), make_user()
+    for user in (alice, bob):
+        (label,) = _labels(db, user, "mine")
+        parent = add_task(db, user)
+        _label(db, user, add_task(db, user, parent_id=parent), label)
+    with db.session() as session:
+        UserRepository(session).delete(alice)
+    with db.session() as session:
+        for model in (Label, TaskLabel, Task):
+            owned = select(func.count()).select_from(model).where(model.user_id == alice)
+            assert session.scalar(owned) == 0
+            kept = select(func.count()).select_from(model).where(model.user_id == bob)
+            assert session.scalar(kept) > 0
