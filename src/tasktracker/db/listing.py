@@ -4,7 +4,8 @@ A listing is a page of one model's rows, filtered and ordered, continued by a cu
 Everything a listing needs follows from one declaration:
 
 - its filter is a `ListingFilter`, a validated `Input` whose every field carries its SQL in
-  its `Annotated` metadata (`Equals`, `LessThan`, `AtLeast`, `OneOf`, `Flag`), so a field's
+  its `Annotated` metadata (`Equals`, `LessThan`, `AtLeast`, `OneOf`, `Flag`, and
+  `LinkedToAny` / `LinkedToAll` for a link table's rows), so a field's
   type, its validation and its criterion are one line; the filter derives from those its
   WHERE criteria, their bound parameters and its *shape* (which criteria are set, with how
   many values);
