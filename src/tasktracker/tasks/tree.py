@@ -26,7 +26,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
-from tasktracker.db.errors import ValidationError
+from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.settings import get_settings
 from tasktracker.db.tenancy import scope_user_id
 from tasktracker.tasks.models import Task, TaskStatus
@@ -182,3 +182,23 @@ def progress(session: Session, parents: Sequence[uuid.UUID]) -> dict[uuid.UUID, 
     statement = select(below.c.root, done, func.count()).group_by(below.c.root)
     found = {root: Progress(int(d), int(n)) for root, d, n in session.execute(statement)}
     return {parent: found.get(parent, Progress(0, 0)) for parent in wanted}
+
+
+def imported_depths(tables: Mapping[str, Sequence[tuple[str, object]]]) -> list[FieldError]:
+    """The imported tasks (`transfer`'s rows: place in the document, model instance) that
+    would be deeper than `task_max_depth` levels, by row (a cycle the import refuses
+    itself, when it orders parents first)."""
+    tasks = [(where, row) for where, row in tables.get("tasks", ()) if isinstance(row, Task)]
+    parents = {row.id: row.parent_id for _, row in tasks}
+    limit = get_settings().task_max_depth
+    problems = []
+    for where, row in tasks:
+        levels, seen, above = 1, {row.id}, row.parent_id
+        while above is not None and above not in seen:
+            seen.add(above)
+            levels, above = levels + 1, parents.get(above)
+        if levels > limit:
+            problems.append(
+                FieldError(f"{where}.parent_id", f"{levels} levels deep (at most {limit})")
+            )
+    return problems
