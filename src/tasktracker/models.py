@@ -3,6 +3,7 @@
 from tasktracker.accounts.models import User
 from tasktracker.chat.models import Conversation, Message
 from tasktracker.db.base import metadata
+from tasktracker.tasks.labels import Label, TaskLabel
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "Conversation",
     "GenericCommand",
     "GenericCommandParameter",
+    "Label",
     "Message",
     "Parameter",
     "ParameterCategory",
@@ -42,6 +44,7 @@ __all__ = [
     "RequirementTestLink",
     "RequirementVersion",
     "Task",
+    "TaskLabel",
     "TaskReminder",
     "TestExecution",
     "TestRun",

@@ -30,7 +30,7 @@ def test_a_downgrade_that_drops_rows_needs_yes(cli: Invoke, cli_url: str) -> Non
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: refusing to downgrade to base without --yes: it drops ")
-    assert re.search(r"holding [\d,]+ rows \(.*\btasks 12\b.*\busers 2\b", lines[0])
+    assert re.search(r"holding [\d,]+ rows \(.*\btasks 15\b.*\busers 2\b", lines[0])
     assert "already present" in cli("quickstart").stdout  # nothing was dropped
 
     confirmed = cli("db", "downgrade", "base", "--yes")

@@ -137,11 +137,12 @@ def _tasks(w: Writer) -> list[Row]:
     work = w.one("categories", user_id=_alice(w), name="Work")["id"]
     bobs = w.one("categories", user_id=_bob(w))["id"]
     base = {"description": None, "due_date": None, "completed_at": None, "category_id": None}
+    report = new_id()
     return [
         {
             **base,
             "user_id": _alice(w),
-            "id": new_id(),
+            "id": report,
             "title": "Write the quarterly report",
             "description": "Numbers for Q3; ask finance for the\nrevenue split.",
             "status": "in_progress",
@@ -158,6 +159,14 @@ def _tasks(w: Writer) -> list[Row]:
             "priority": "low",
             "completed_at": datetime(2029, 12, 1, 9, 30, 15, 123456, tzinfo=UTC),
         },
+        {
+            **base,
+            "user_id": _alice(w),
+            "id": new_id(),
+            "title": "Ask finance for the revenue split",
+            # From 0009 on (left out before it): a subtask of the report, after its parent.
+            "parent_id": report,
+        },
         {**base, "user_id": _bob(w), "id": new_id(), "title": "Water the plants 🌱"},
         {
             **base,
@@ -168,6 +177,29 @@ def _tasks(w: Writer) -> list[Row]:
             "priority": "medium",
             "category_id": bobs,
         },
+    ]
+
+
+def _labels(w: Writer) -> list[Row]:
+    return [
+        {"user_id": _alice(w), "id": new_id(), "name": "urgent", "color": "#DC2626"},
+        {"user_id": _alice(w), "id": new_id(), "name": "Ärger ✓"},  # the default colour
+        {"user_id": _bob(w), "id": new_id(), "name": "URGENT", "color": "#abcdef"},
+    ]
+
+
+def _task_labels(w: Writer) -> list[Row]:
+    report = w.one("tasks", title="Write the quarterly report")["id"]
+    passport = w.one("tasks", title="Renew passport")["id"]
+    fence = w.one("tasks", title="Fix the fence")["id"]
+    urgent = w.one("labels", user_id=_alice(w), name="urgent")["id"]
+    other = w.one("labels", user_id=_alice(w), name="Ärger ✓")["id"]
+    bobs = w.one("labels", user_id=_bob(w))["id"]
+    return [
+        {"user_id": _alice(w), "task_id": report, "label_id": urgent},
+        {"user_id": _alice(w), "task_id": report, "label_id": other},
+        {"user_id": _alice(w), "task_id": passport, "label_id": other},
+        {"user_id": _bob(w), "task_id": fence, "label_id": bobs},
     ]
 
 
@@ -639,6 +671,8 @@ ROWS: dict[str, Callable[[Writer], list[Row]]] = {
     "categories": _categories,
     "tasks": _tasks,
     "task_reminders": _task_reminders,
+    "labels": _labels,
+    "task_labels": _task_labels,
     "conversations": _conversations,
     "messages": _messages,
     "message_tool_calls": _message_tool_calls,

@@ -3,10 +3,11 @@ search object, leaving the rest as it was (its objects are none of autogenerate'
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, MetaData, Table, inspect
 
 from tasktracker.admin import schema
 from tasktracker.db.search.index import is_search_object
+from tasktracker.db.types import new_id
 from tasktracker.units import Database
 
 SEARCH_REVISION = "0007"
@@ -30,8 +31,12 @@ def test_upgrade_indexes_existing_rows_and_downgrade_removes_it_all(fresh_engine
         ada = unit.users.register(
             {"email": "ada@example.com", "username": "ada", "password": "correct horse battery"}
         ).id
-    with db.user_scope(ada) as unit:
-        unit.tasks.create({"title": "Quarterly report"})
+    with fresh_engine.begin() as connection:  # as the table is at that revision
+        tasks = Table("tasks", MetaData(), autoload_with=connection)
+        id, owner = new_id(), ada
+        if connection.dialect.name == "sqlite":
+            id, owner = id.hex, owner.hex  # type: ignore[assignment]
+        connection.execute(tasks.insert().values(user_id=owner, id=id, title="Quarterly report"))
     assert _search_objects(fresh_engine) == set()
     schema.upgrade(fresh_engine, SEARCH_REVISION)
     assert _search_objects(fresh_engine)

@@ -206,15 +206,23 @@ def explain_unscanned(connection: Connection, statement: str, parameters: Any) -
     return _explain_with(connection, statement, parameters, "enable_seqscan")
 
 
-def _explain_with(connection: Connection, statement: str, parameters: Any, off: str) -> Plan:
+def explain_unsorted_unscanned(connection: Connection, statement: str, parameters: Any) -> Plan:
+    """PostgreSQL: the plan with both sorting and full scans disabled: for a listing joined
+    to a table of a few rows per user (the task labels here), an index yields the order and
+    serves the small table too."""
+    return _explain_with(connection, statement, parameters, "enable_sort", "enable_seqscan")
+
+
+def _explain_with(connection: Connection, statement: str, parameters: Any, *off: str) -> Plan:
     savepoint = connection.begin_nested()
     try:
         # Citus sends a SET LOCAL on to the shards' connections only when told to (inert
         # without Citus).
         connection.exec_driver_sql("SET LOCAL citus.propagate_set_commands = 'local'")
-        connection.exec_driver_sql(f"SET LOCAL {off} = off")
+        for setting in off:
+            connection.exec_driver_sql(f"SET LOCAL {setting} = off")
         plan = _explain_postgres(connection, statement, parameters)
-        return replace(plan, statement=f"{statement} -- with {off} = off")
+        return replace(plan, statement=f"{statement} -- with {', '.join(off)} = off")
     finally:
         savepoint.rollback()
 

@@ -54,3 +54,23 @@ async def test_async_bad_input_rolls_back_the_whole_unit(
             await run(session, lambda s: TaskRepository(s).create({"title": "x" * 300}))
     async with adb.user_scope(alice) as session:
         assert await run(session, lambda s: TaskRepository(s).count()) == 0
+
+
+async def test_async_subtasks_and_labels(adb: AsyncDatabase, password_hash: str) -> None:
+    """The fast-path create with a parent checks it on the async cursor's unit too (the
+    check is an `OnSession` step), and the tree, children and labels are awaited alike."""
+    user = await _user(adb, "structure_async", password_hash)
+    units = UnitDatabase(adb.bind)
+    async with units.user_scope(user) as unit:
+        root = await unit.tasks.create_row({"title": "root"})
+        child = await unit.tasks.create_row({"title": "child", "parent_id": root.id})
+        with pytest.raises(ValidationError) as caught:
+            await unit.tasks.move(root.id, child.id)
+        assert caught.value.fields == {"parent_id"}
+        label = await unit.labels.create({"name": "async"})
+        await unit.labels.attach(child.id, [label.id])
+    async with units.user_scope(user, read_only=True) as unit:
+        assert [node.depth for node in await unit.tasks.tree(root.id)] == [0, 1]
+        assert [row.id for row in await unit.tasks.children(root.id)] == [child.id]
+        page = await unit.tasks.read_page(TaskFilter(labels_any=[label.id]))
+        assert [row.title for row in page] == ["child"]

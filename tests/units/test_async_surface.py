@@ -186,14 +186,15 @@ def test_every_sync_method_has_an_async_twin_of_the_same_signature(name: str) ->
 
 
 FAST_PATH = {
-    "tasks": {"create_row", "read", "read_page"},
+    "tasks": {"children", "create_row", "read", "read_page"},
     "conversations": {"read_latest_messages"},
     "specifications": {"read_resolved"},
 }
 
 
 def test_the_fast_path_methods_are_the_issues() -> None:
-    """The methods whose facades await the driver: those of issue 17 (the check above
+    """The methods whose facades await the driver: those of issue 17, and a task's
+    children (issue 22), a page of `read_page` (the check above
     keys on the sync source, this one on the list)."""
     found = {
         name: {

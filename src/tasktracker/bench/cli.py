@@ -352,3 +352,30 @@ def bench_runs(
         engine.dispose()
     for row in rows:
         out.print(json.dumps(row))
+
+
+def bench_structure(
+    subtasks: Annotated[int, typer.Option(min=1, help="Subtasks below the one tree.")] = 1000,
+    tasks: Annotated[int, typer.Option(min=1, help="Tasks of the user (labels on them).")] = 10_000,
+    rounds: Annotated[int, typer.Option(min=1, help="Timed calls per operation.")] = 50,
+) -> None:
+    """Time subtasks and labels: the tree of a task with 1,000 subtasks (one recursive
+    query), its progress and children, label-filtered pages over 10,000 tasks, the
+    counts per label.
+
+    Example: tasktracker bench-structure --subtasks 1000 --tasks 10000 --rounds 50
+    """
+    from tasktracker.admin import schema
+    from tasktracker.bench import structure
+    from tasktracker.db.engines import create_engine
+    from tasktracker.db.settings import get_settings
+
+    engine = create_engine(get_settings())
+    try:
+        with engine.connect() as connection:
+            schema.require_head(connection)
+        rows = structure.run(engine, tasks, subtasks, rounds)
+    finally:
+        engine.dispose()
+    for row in rows:
+        out.print(json.dumps(row))

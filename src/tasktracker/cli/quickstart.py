@@ -46,6 +46,7 @@ def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
     from tasktracker.admin.stats import table_counts
     from tasktracker.cli import views
     from tasktracker.db.sessions import Database
+    from tasktracker.tasks.label_repository import LabelRepository
     from tasktracker.tasks.repository import (
         CategoryRepository,
         TaskFilter,
@@ -65,6 +66,12 @@ def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
         categories = {c.id: c.name for c in CategoryRepository(session).list(limit=100).items}
         matrix = TraceabilityService(session).matrix()
         coverage = CoverageService(session).report()
+        tasks = TaskRepository(session)
+        rollup = tasks.progress([task.id for task in open_tasks.items if task.parent_id is None])
+        parents = [id for id, done in rollup.items() if done.total]
+        tree = tasks.tree(parents[0]) if parents else []
+        progress = tasks.progress([node.task.id for node in tree])
+        labels = LabelRepository(session).counts().items
     results = {
         (requirement.key, cell.specification_key): cell.status.value
         for requirement in coverage.requirements
@@ -73,6 +80,11 @@ def _show(bound: Engine, email: str, user_id: uuid.UUID) -> None:
     }
     out.print()
     out.print(views.open_tasks_table(open_tasks.items, categories, title=f"open tasks of {email}"))
+    if tree:
+        out.print()
+        out.print(views.tree_table(tree, progress, title="a task and its subtasks"))
+    out.print()
+    out.print(views.label_counts_table(labels, title=f"labels of {email}"))
     out.print()
     out.print(views.traceability_table(matrix, title=f"traceability of {email}", results=results))
     out.print()

@@ -13,7 +13,10 @@ from tasktracker.admin.stats import TableStats
 from tasktracker.cli.console import human_bytes
 from tasktracker.db.search import SearchHit
 from tasktracker.db.search.searching import HIGHLIGHT
+from tasktracker.tasks.labels import LabelCount
 from tasktracker.tasks.models import Task
+from tasktracker.tasks.repository import TreeTask
+from tasktracker.tasks.tree import Progress
 from tasktracker.testspec.repositories.runs import ExecutionRow, RunSummary
 from tasktracker.testspec.services.coverage import CoverageReport, Verdict
 from tasktracker.testspec.services.junit import JUnitImport
@@ -56,6 +59,27 @@ def open_tasks_table(
             due = f"[bold red]{due} OVERDUE[/bold red]"
         category = categories.get(task.category_id, "-") if task.category_id else "-"
         table.add_row(due, task.title, task.status.value, task.priority.value, category)
+    return table
+
+
+def tree_table(
+    tree: Iterable[TreeTask], progress: Mapping[uuid.UUID, Progress], *, title: str
+) -> Table:
+    """A task and its subtasks, indented by depth, with each parent's done/total."""
+    table = Table("task", "status", "subtasks done", title=title, title_justify="left")
+    for node in tree:
+        done = progress.get(node.task.id)
+        shown = f"{done.done}/{done.total}" if done and done.total else "-"
+        indent = "  " * node.depth + ("└ " if node.depth else "")
+        table.add_row(f"{indent}{node.task.title}", node.task.status.value, shown)
+    return table
+
+
+def label_counts_table(counts: Iterable[LabelCount], *, title: str) -> Table:
+    table = Table("label", "tasks", title=title, title_justify="left")
+    table.columns[1].justify = "right"
+    for count in counts:
+        table.add_row(Text(count.name, style=count.color), str(count.tasks))
     return table
 
 

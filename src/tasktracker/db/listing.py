@@ -4,7 +4,8 @@ A listing is a page of one model's rows, filtered and ordered, continued by a cu
 Everything a listing needs follows from one declaration:
 
 - its filter is a `ListingFilter`, a validated `Input` whose every field carries its SQL in
-  its `Annotated` metadata (`Equals`, `LessThan`, `AtLeast`, `OneOf`, `Flag`), so a field's
+  its `Annotated` metadata (`Equals`, `LessThan`, `AtLeast`, `OneOf`, `Flag`, and
+  `LinkedToAny` / `LinkedToAll` for a link table's rows), so a field's
   type, its validation and its criterion are one line; the filter derives from those its
   WHERE criteria, their bound parameters and its *shape* (which criteria are set, with how
   many values);
@@ -28,7 +29,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 from typing_extensions import TypeVar
 
@@ -141,6 +142,43 @@ class Flag(Criterion):
 
     def clause(self, name: str, value: Any) -> ColumnElement[bool]:
         return self.expression if value else self.negation  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class LinkedToAny(Criterion):
+    """Rows with a link row (of a many-to-many table) to one of the values: `EXISTS (SELECT
+    FROM link WHERE <correlation> AND column IN (...))`, the link's index seeks it. An empty
+    sequence sets no criterion, as `OneOf`'s."""
+
+    column: Any
+    correlation: Any
+
+    def applies(self, value: Any) -> bool:
+        return bool(value)
+
+    def shape(self, value: Any) -> Hashable:
+        return len(_distinct(value))
+
+    def parameters(self, name: str, value: Any) -> dict[str, Any]:
+        return {f"{name}_in_{i}": item for i, item in enumerate(_distinct(value))}
+
+    def clause(self, name: str, value: Any) -> ColumnElement[bool]:
+        bound = [_bound(n, v, self.column) for n, v in self.parameters(name, value).items()]
+        return exists().where(self.correlation, self.column.in_(bound))
+
+
+@dataclass(frozen=True)
+class LinkedToAll(LinkedToAny):
+    """Rows with a link row to every one of the values: one `EXISTS` per value, each a
+    lookup of the link's primary key."""
+
+    def clause(self, name: str, value: Any) -> ColumnElement[bool]:
+        return and_(
+            *(
+                exists().where(self.correlation, self.column == _bound(n, v, self.column))
+                for n, v in self.parameters(name, value).items()
+            )
+        )
 
 
 def _distinct(values: Sequence[Any]) -> list[Any]:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     )
     database_application_name: str = "tasktracker"
     message_max_length: int = Field(default=10_000, ge=1)
+    task_max_depth: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="How many levels a tree of subtasks may have, its top-level task included "
+        "(docs/tasks.md#subtasks).",
+    )
     search_config: str = Field(
         default="simple",
         pattern=r"^[a-z_][a-z0-9_]*$",

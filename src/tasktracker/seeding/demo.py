@@ -25,6 +25,7 @@ from tasktracker.chat.schemas import ConversationCreate, MessageCreate
 from tasktracker.db.errors import ConflictError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import utc_now
+from tasktracker.tasks.label_repository import LabelRepository
 from tasktracker.tasks.reminders import ReminderRepository
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec import (
@@ -81,6 +82,7 @@ def _ada_tasks(session: Session, now: datetime) -> None:
     home = categories.create({"name": "Home", "color": "#16A34A"})
     errands = categories.create({"name": "Errands", "color": "#F59E0B"})
     tasks = TaskRepository(session)
+    by_title: dict[str, uuid.UUID] = {}
     for title, status, priority, due, category, description in (
         (
             "Submit the quarterly report",
@@ -113,7 +115,7 @@ def _ada_tasks(session: Session, now: datetime) -> None:
         ("Set up the new laptop", "completed", "medium", -5, work, None),
         ("Pay the electricity bill", "completed", "high", -3, home, None),
     ):
-        task = tasks.create(
+        created = tasks.create(
             {
                 "title": title,
                 "description": description,
@@ -124,7 +126,26 @@ def _ada_tasks(session: Session, now: datetime) -> None:
             }
         )
         if title in _REMINDED:
-            ReminderRepository(session).create(task.id, _REMINDED[title])
+            ReminderRepository(session).create(created.id, _REMINDED[title])
+        by_title[title] = created.id
+    _ada_structure(session, by_title)
+
+
+def _ada_structure(session: Session, by_title: dict[str, uuid.UUID]) -> None:
+    """Subtasks of the report (two levels) and labels on a few tasks."""
+    tasks = TaskRepository(session)
+    report = by_title["Submit the quarterly report"]
+    numbers = tasks.create({"title": "Collect the numbers", "parent_id": report}).id
+    tasks.update(numbers, {"status": "completed"})
+    chart = tasks.create({"title": "Draw the chart", "parent_id": report}).id
+    tasks.create({"title": "Pick the colours", "parent_id": chart, "priority": "low"})
+    labels = LabelRepository(session)
+    urgent = labels.create({"name": "urgent", "color": "#DC2626"}).id
+    waiting = labels.create({"name": "waiting on others", "color": "#9333EA"}).id
+    labels.create({"name": "someday"})
+    labels.attach(report, [urgent])
+    labels.attach(by_title["Renew the car insurance"], [urgent, waiting])
+    labels.attach(by_title["Review Grace's pull request"], [waiting])
 
 
 def _ada_conversation(session: Session) -> None:

@@ -12,7 +12,8 @@ ids (UUIDv7, time-ordered by design) and the insertion timestamps of a few table
 between two runs.
 
 Per user: 5 task categories, `tasks_per_user` tasks (every status and priority, due dates
-around the anchor, some overdue), one conversation per 1,000 tasks (at least one) of 6
+around the anchor, some overdue; every tenth a subtask of the one before it), 3 labels
+(on every 7th, 11th and 50th task), one conversation per 1,000 tasks (at least one) of 6
 messages, and a test-engineering workspace that grows with the tasks: parameters with
 variants, commands with signatures, one requirement and one test specification per 500
 tasks (at least 5 of each) with 4 steps each, their arguments, and links that leave one
@@ -42,6 +43,7 @@ from tasktracker.accounts.passwords import hash_password
 from tasktracker.chat.models import Conversation, Message, ToolCall, TurnSummary
 from tasktracker.db.bulk import bulk_insert
 from tasktracker.db.types import new_id
+from tasktracker.tasks.labels import Label, TaskLabel
 from tasktracker.tasks.models import Category, Task
 from tasktracker.tasks.reminders import TaskReminder
 from tasktracker.testspec.models import (
@@ -73,6 +75,10 @@ CATEGORIES = (
     ("Health", "#DC2626"),
     ("Learning", "#7C3AED"),
 )
+LABELS = (("urgent", "#DC2626"), ("waiting", "#9333EA"), ("someday", "#6B7280"))
+LABEL_EVERY = (7, 11, 50)
+"""Label k is on every `LABEL_EVERY[k]`th task of the user, from the first."""
+SUBTASK_EVERY = 10
 MESSAGES_PER_CONVERSATION = 6
 _ROLES = ("user", "assistant", "tool", "user", "assistant", "assistant")
 _SEED_CALL_ID = "call_list_tasks"
@@ -178,6 +184,8 @@ class SeedPlan:
             "categories": n * len(CATEGORIES),
             "tasks": n * self.tasks_per_user,
             "task_reminders": n * -(-self.tasks_per_user // TASKS_PER_REMINDER),
+            "labels": n * len(LABELS),
+            "task_labels": n * sum(len(range(0, self.tasks_per_user, e)) for e in LABEL_EVERY),
             "conversations": n * conversations,
             "messages": n * conversations * MESSAGES_PER_CONVERSATION,
             "message_tool_calls": n * conversations,
@@ -255,6 +263,8 @@ class _Generator:
         self.password_hash = password_hash
         self.user_ids = [new_id() for _ in range(plan.users)]
         self.category_ids: list[list[uuid.UUID]] = []
+        self.task_ids: dict[int, list[uuid.UUID]] = {}
+        self.label_ids: list[list[uuid.UUID]] = []
         self.conversation_ids: list[list[tuple[uuid.UUID, datetime]]] = []
         self.tool_calls: list[list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]] = []
         self.reminded: list[list[tuple[uuid.UUID, datetime | None, datetime]]] = []
@@ -290,6 +300,8 @@ class _Generator:
             (Category, self.categories),
             (Task, self.tasks),
             (TaskReminder, self.task_reminders),
+            (Label, self.labels),
+            (TaskLabel, self.task_labels),
             (Conversation, self.conversations),
             (Message, self.messages),
             (ToolCall, self.message_tool_calls),
@@ -347,7 +359,8 @@ class _Generator:
             categories = self.category_ids[index]
             random_ = rng.random
             reminded = []
-            for number in range(self.plan.tasks_per_user):
+            ids = self.task_ids[index] = [new_id() for _ in range(self.plan.tasks_per_user)]
+            for number, task_id in enumerate(ids):
                 created = anchor - timedelta(seconds=int(random_() * 31_536_000))
                 roll = random_()
                 status = "pending" if roll < 0.45 else "in_progress" if roll < 0.65 else "completed"
@@ -358,12 +371,14 @@ class _Generator:
                     if random_() < 0.7
                     else None
                 )
-                task_id = new_id()
                 if number % TASKS_PER_REMINDER == 0:
                     reminded.append((task_id, due, created))
                 yield {
                     "user_id": user_id,
                     "id": task_id,
+                    # Every tenth task a subtask of the one before it (no draw of the
+                    # generator: the other columns stay as they were before subtasks).
+                    "parent_id": ids[number - 1] if number % SUBTASK_EVERY == 9 else None,
                     "title": titles[int(random_() * len(titles))],
                     "description": (
                         descriptions[int(random_() * len(descriptions))]
@@ -399,6 +414,20 @@ class _Generator:
                     "fires_at": fires,
                     "sent_at": fires if fires < self.plan.anchor else None,
                 }
+
+    def labels(self) -> Iterator[Row]:
+        for user_id in self.user_ids:
+            ids = []
+            for name, color in LABELS:
+                ids.append(label_id := new_id())
+                yield {"user_id": user_id, "id": label_id, "name": name, "color": color}
+            self.label_ids.append(ids)
+
+    def task_labels(self) -> Iterator[Row]:
+        for index, user_id in enumerate(self.user_ids):
+            for label_id, every in zip(self.label_ids[index], LABEL_EVERY, strict=True):
+                for task_id in self.task_ids[index][::every]:
+                    yield {"user_id": user_id, "task_id": task_id, "label_id": label_id}
 
     # chat
 

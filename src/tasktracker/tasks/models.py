@@ -114,12 +114,24 @@ class TaskFields(SQLModel):
     )
     due_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     category_id: uuid.UUID | None = Field(default=None)
+    parent_id: uuid.UUID | None = Field(default=None)
 
 
 class Task(TaskFields, Timestamped, TenantModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         ForeignKeyConstraint(["user_id", "category_id"], ["categories.user_id", "categories.id"]),
+        # A subtask goes with its parent (docs/tasks.md#subtasks): the database deletes the
+        # whole subtree, for plain SQL too.
+        ForeignKeyConstraint(
+            ["user_id", "parent_id"], ["tasks.user_id", "tasks.id"], ondelete="CASCADE"
+        ),
+        field_check(
+            "parent_id",
+            text("parent_id IS NULL OR parent_id <> id"),
+            "not_self",
+            "a task cannot be its own parent",
+        ),
         field_check(
             "completed_at",
             text(
@@ -152,6 +164,10 @@ class Task(TaskFields, Timestamped, TenantModel, table=True):
             "id",
         ),
         Index("ix_tasks_user_id_category_id_title_id", "user_id", "category_id", "title", "id"),
+        # A task's children in order, and each level of its tree (`tasks.tree`).
+        Index(
+            "ix_tasks_user_id_parent_id_created_at_id", "user_id", "parent_id", "created_at", "id"
+        ),
     )
 
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,18 +9,21 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select
+from annotated_types import MaxLen
+from sqlalchemy import and_, bindparam, exists, func, insert, select
 from sqlmodel import col
 
 from tasktracker.db.caseless import caseless
 from tasktracker.db.errors import NotFoundError, ValidationError
 from tasktracker.db.fastpath.compiled import CompiledQuery
-from tasktracker.db.fastpath.steps import Steps, run_steps
+from tasktracker.db.fastpath.steps import OnSession, Steps, run_steps
 from tasktracker.db.listing import (
     AtLeast,
     Equals,
     Flag,
     LessThan,
+    LinkedToAll,
+    LinkedToAny,
     Listing,
     ListingFilter,
     NoFilter,
@@ -32,6 +35,8 @@ from tasktracker.db.search import SearchHit, search
 from tasktracker.db.search.similar import similar_titles
 from tasktracker.db.tenancy import SCOPE_PARAMETER
 from tasktracker.db.types import AWARE, new_id, utc_now
+from tasktracker.tasks import tree
+from tasktracker.tasks.labels import TaskLabel
 from tasktracker.tasks.models import (
     DUE_DATE_OR_NEVER,
     PRIORITY_RANK,
@@ -49,6 +54,12 @@ from tasktracker.tasks.schemas import (
     TaskRow,
     TaskUpdate,
 )
+from tasktracker.tasks.tree import Progress
+
+MAX_LABELS_IN_FILTER = 100
+"""The most label ids a `TaskFilter` takes in `labels_any` or `labels_all`."""
+_LABELLED = and_(col(TaskLabel.user_id) == col(Task.user_id), col(TaskLabel.task_id) == Task.id)
+LabelIds = Annotated[Sequence[uuid.UUID], MaxLen(MAX_LABELS_IN_FILTER)]
 
 # The name regardless of case is unique per user (`uq_categories_user_id_name_lower`), so it
 # orders by itself, and that index yields the order with no sort step.
@@ -97,6 +108,18 @@ class TaskFilter(ListingFilter):
     due_after: Annotated[datetime | None, AWARE, AtLeast(Task.due_date)] = None
     overdue: Annotated[bool | None, Flag(Task.is_overdue)] = None
     completed: Annotated[bool | None, Flag(Task.completed)] = None
+    parent_id: Annotated[uuid.UUID | None, Equals(Task.parent_id)] = None
+    top_level: Annotated[bool | None, Flag(col(Task.parent_id).is_(None))] = None
+    labels_any: Annotated[LabelIds | None, LinkedToAny(col(TaskLabel.label_id), _LABELLED)] = None
+    labels_all: Annotated[LabelIds | None, LinkedToAll(col(TaskLabel.label_id), _LABELLED)] = None
+    labelled: Annotated[bool | None, Flag(exists().where(_LABELLED))] = None
+
+
+class TreeTask(NamedTuple):
+    """A task of a tree (`TaskRepository.tree`) and its depth below the tree's root."""
+
+    task: TaskRow
+    depth: int
 
 
 _task_id = SortKey(Task.id)  # type: ignore[arg-type]
@@ -162,6 +185,9 @@ class TaskRepository(TenantRepository[Task]):
     def _create_row(self, data: TaskCreate | Mapping[str, Any]) -> Steps[TaskRow]:
         data = validated(TaskCreate, data)
         yield from self._checked_category(data.category_id)
+        if data.parent_id is not None:
+            parent_id = data.parent_id
+            yield OnSession(lambda: tree.check_parent(self.session, None, parent_id))
         now = utc_now()
         row = TaskRow(
             id=new_id(),
@@ -174,6 +200,7 @@ class TaskRepository(TenantRepository[Task]):
             completed_at=completed_at_for(data.status, None, now),
             created_at=now,
             updated_at=now,
+            parent_id=data.parent_id,
         )
         yield _INSERT.changing(**row._asdict())
         return row
@@ -188,7 +215,56 @@ class TaskRepository(TenantRepository[Task]):
         changes = validated(TaskUpdate, changes)
         if "category_id" in changes.model_fields_set:
             self._check_category(changes.category_id)
+        if "parent_id" in changes.model_fields_set and changes.parent_id is not None:
+            tree.check_parent(self.session, self.checked_id(id), changes.parent_id)
         return self.update_from(id, changes, expected_updated_at=expected_updated_at)
+
+    def move(self, id: uuid.UUID, parent_id: uuid.UUID | None) -> Task:
+        """Put the task (and its subtasks) under `parent_id`, or at the top level (None)."""
+        return self.update(id, {"parent_id": parent_id})
+
+    def delete(self, id: uuid.UUID) -> None:
+        """Delete the task and, with it, every subtask below it (the database's cascade);
+        the unit forgets the subtasks it holds."""
+        below = tree.descendants(self.session, self.checked_id(id))
+        super().delete(id)
+        for child in below:
+            obj = self.session.identity_map.get(
+                self.session.identity_key(Task, (self.user_id, child))
+            )
+            if obj is not None:
+                self.session.expunge(obj)
+
+    def children(
+        self, id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskRow]:
+        """The task's direct subtasks, oldest first, keyset-paged (a task without any, or
+        another user's, has none)."""
+        return run_steps(self.session, self._children(id, limit, cursor))
+
+    def _children(self, id: uuid.UUID, limit: int, cursor: str | None) -> Steps[Page[TaskRow]]:
+        filter = TaskFilter(parent_id=self.checked_id(id))
+        return self._read_page(filter, TaskSort.OLDEST, limit, cursor)
+
+    def tree(self, id: uuid.UUID) -> builtins.list[TreeTask]:
+        """The task and every task below it, depth first, each level oldest first: one
+        recursive query (`NotFoundError` if the task is not the user's)."""
+        down = tree.subtree(self.checked_id(id))
+        statement = (
+            select(*_TASKS.columns)
+            .where(col(Task.id).in_(select(down.c.id)))
+            .order_by(col(Task.created_at), col(Task.id))
+        )
+        rows = {row.id: row for row in map(TaskRow._make, self.session.execute(statement))}
+        if id not in rows:
+            raise NotFoundError(f"Task {id} not found")
+        links = {row.id: row.parent_id for row in rows.values()}
+        return [TreeTask(rows[node.id], node.depth) for node in tree.nodes(links, id)]
+
+    def progress(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Progress]:
+        """For each task, its subtasks at every level below it: done (completed) and in
+        all, in one query; `Progress(0, 0)` for a task without subtasks."""
+        return tree.progress(self.session, [self.checked_id(id) for id in ids])
 
     def list(
         self,

@@ -48,6 +48,7 @@ class TaskUpdate(Schema):
     priority: TaskPriority | None = None
     due_date: datetime | None = None
     category_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
 
 
 class TaskRow(NamedTuple):
@@ -65,6 +66,7 @@ class TaskRow(NamedTuple):
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    parent_id: uuid.UUID | None
 
     @property
     def completed(self) -> bool:

@@ -35,6 +35,7 @@ from tasktracker.admin import catalog, schema
 from tasktracker.db.errors import FieldError, ValidationError
 from tasktracker.db.sessions import Database
 from tasktracker.db.types import UTCDateTime, new_id, utc_now
+from tasktracker.tasks.tree import imported_depths
 from tasktracker.testspec.services.imported import Located, imported_problems
 from tasktracker.transfer.writing import Row, build_rows, write_rows
 
@@ -44,6 +45,7 @@ Document = dict[str, Any]
 
 RULES: tuple[Callable[[Mapping[str, Sequence[Located]]], list[FieldError]], ...] = (
     imported_problems,
+    imported_depths,
 )
 """The domains' rules across rows, each given every built row by table name as
 `(place, model instance)` and returning what the rows break; a domain whose services

@@ -17,6 +17,7 @@ from tasktracker.units.facades.accounts import AsyncUserRepository
 from tasktracker.units.facades.chat import AsyncConversationRepository
 from tasktracker.units.facades.tasks import (
     AsyncCategoryRepository,
+    AsyncLabelRepository,
     AsyncReminderRepository,
     AsyncTaskRepository,
 )
@@ -61,6 +62,10 @@ class AsyncUnit(AsyncSession):
     @cached_property
     def reminders(self) -> AsyncReminderRepository:
         return AsyncReminderRepository(self)
+
+    @cached_property
+    def labels(self) -> AsyncLabelRepository:
+        return AsyncLabelRepository(self)
 
     @cached_property
     def conversations(self) -> AsyncConversationRepository:

@@ -13,6 +13,7 @@ from functools import cached_property
 from tasktracker.accounts.repository import UserRepository
 from tasktracker.chat.repository import ConversationRepository
 from tasktracker.db.tenancy import TaskTrackerSession
+from tasktracker.tasks.label_repository import LabelRepository
 from tasktracker.tasks.reminders import ReminderRepository
 from tasktracker.tasks.repository import CategoryRepository, TaskRepository
 from tasktracker.testspec.repositories.categories import (
@@ -55,6 +56,10 @@ class Unit(TaskTrackerSession):
     @cached_property
     def reminders(self) -> ReminderRepository:
         return ReminderRepository(self)
+
+    @cached_property
+    def labels(self) -> LabelRepository:
+        return LabelRepository(self)
 
     @cached_property
     def conversations(self) -> ConversationRepository:

@@ -1,7 +1,7 @@
 """task reminders
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 18:30:00
 
 `task_reminders` (`tasktracker.tasks.reminders`, docs/tasks.md): several reminders per task,
@@ -20,7 +20,7 @@ from alembic import op
 from tasktracker.migrations import ddl
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

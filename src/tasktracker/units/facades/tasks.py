@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tasktracker.db.fastpath.steps import run_steps_async
 from tasktracker.db.pagination import Page
 from tasktracker.db.search import SearchHit
+from tasktracker.tasks.label_repository import LabelRepository
+from tasktracker.tasks.labels import Label, LabelCount, LabelCreate, LabelUpdate
 from tasktracker.tasks.models import Category, Task, TaskStatus
 from tasktracker.tasks.reminders import ReminderCreate, ReminderRepository, TaskReminder
-from tasktracker.tasks.repository import CategoryRepository, TaskFilter, TaskRepository, TaskSort
+from tasktracker.tasks.repository import (
+    CategoryRepository,
+    TaskFilter,
+    TaskRepository,
+    TaskSort,
+    TreeTask,
+)
 from tasktracker.tasks.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -28,6 +36,7 @@ from tasktracker.tasks.schemas import (
     TaskRow,
     TaskUpdate,
 )
+from tasktracker.tasks.tree import Progress
 
 
 class AsyncCategoryRepository:
@@ -137,6 +146,34 @@ class AsyncTaskRepository:
             lambda s: TaskRepository(s).update(id, changes, expected_updated_at=expected_updated_at)
         )
 
+    async def move(self, id: uuid.UUID, parent_id: uuid.UUID | None) -> Task:
+        """Put the task (and its subtasks) under `parent_id`, or at the top level (None)."""
+        return await self._session.run_sync(lambda s: TaskRepository(s).move(id, parent_id))
+
+    async def delete(self, id: uuid.UUID) -> None:
+        """Delete the task and, with it, every subtask below it (the database's cascade); the
+        unit forgets the subtasks it holds."""
+        await self._session.run_sync(lambda s: TaskRepository(s).delete(id))
+
+    async def children(
+        self, id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskRow]:
+        """The task's direct subtasks, oldest first, keyset-paged (a task without any, or another
+        user's, has none)."""
+        return await run_steps_async(
+            self._session, TaskRepository(self._session.sync_session)._children(id, limit, cursor)
+        )
+
+    async def tree(self, id: uuid.UUID) -> builtins.list[TreeTask]:
+        """The task and every task below it, depth first, each level oldest first: one recursive
+        query (`NotFoundError` if the task is not the user's)."""
+        return await self._session.run_sync(lambda s: TaskRepository(s).tree(id))
+
+    async def progress(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Progress]:
+        """For each task, its subtasks at every level below it: done (completed) and in all, in
+        one query; `Progress(0, 0)` for a task without subtasks."""
+        return await self._session.run_sync(lambda s: TaskRepository(s).progress(ids))
+
     async def list(
         self,
         filter: TaskFilter | None = None,
@@ -239,9 +276,6 @@ class AsyncTaskRepository:
     async def apply(self, obj: Task, values: dict[str, Any]) -> None:
         await self._session.run_sync(lambda s: TaskRepository(s).apply(obj, values))
 
-    async def delete(self, id: uuid.UUID) -> None:
-        await self._session.run_sync(lambda s: TaskRepository(s).delete(id))
-
 
 class AsyncReminderRepository:
     """`ReminderRepository`, awaited: each method runs the sync one on the unit's
@@ -306,3 +340,100 @@ class AsyncReminderRepository:
 
     async def count(self) -> int:
         return await self._session.run_sync(lambda s: ReminderRepository(s).count())
+
+
+class AsyncLabelRepository:
+    """`LabelRepository`, awaited: each method runs the sync one on the unit's
+    session (`AsyncSession.run_sync`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, data: LabelCreate | Mapping[str, Any]) -> Label:
+        return await self._session.run_sync(lambda s: LabelRepository(s).create(data))
+
+    async def update(
+        self,
+        id: uuid.UUID,
+        changes: LabelUpdate | Mapping[str, Any],
+        *,
+        expected_updated_at: datetime | None = None,
+    ) -> Label:
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).update(
+                id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def list(self, *, limit: int = 100, cursor: str | None = None) -> Page[Label]:
+        """Labels by name, case-insensitively, keyset-paged."""
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).list(limit=limit, cursor=cursor)
+        )
+
+    async def counts(self, *, limit: int = 100, cursor: str | None = None) -> Page[LabelCount]:
+        """Every label by name, case-insensitively, with how many tasks carry it (zero included),
+        keyset-paged: each count is read from `ix_task_labels_user_id_label_id_ task_id`
+        alone."""
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).counts(limit=limit, cursor=cursor)
+        )
+
+    async def of_task(self, task_id: uuid.UUID) -> builtins.list[Label]:
+        """The labels of a task, by name regardless of case."""
+        return await self._session.run_sync(lambda s: LabelRepository(s).of_task(task_id))
+
+    async def attach(self, task_id: uuid.UUID, label_ids: Sequence[uuid.UUID]) -> None:
+        """Put the labels on the task; those it already carries are left as they are."""
+        await self._session.run_sync(lambda s: LabelRepository(s).attach(task_id, label_ids))
+
+    async def detach(self, task_id: uuid.UUID, label_ids: Sequence[uuid.UUID]) -> None:
+        """Take the labels off the task; those it does not carry are ignored."""
+        await self._session.run_sync(lambda s: LabelRepository(s).detach(task_id, label_ids))
+
+    async def replace(self, task_id: uuid.UUID, label_ids: Sequence[uuid.UUID]) -> None:
+        """The task carries exactly these labels afterwards."""
+        await self._session.run_sync(lambda s: LabelRepository(s).replace(task_id, label_ids))
+
+    async def get(self, id: uuid.UUID, *, for_update: bool = False) -> Label:
+        """The row with this id in the user's scope, or `NotFoundError`."""
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).get(id, for_update=for_update)
+        )
+
+    async def checked_id(self, id: object) -> uuid.UUID:
+        """`id`, refused unless it is a UUID (the column type's refusal would name no field)."""
+        return await self._session.run_sync(lambda s: LabelRepository(s).checked_id(id))
+
+    async def add(self, obj: Label) -> Label:
+        return await self._session.run_sync(lambda s: LabelRepository(s).add(obj))
+
+    async def create_from(self, data: BaseModel, **extra: Any) -> Label:
+        """A new row from a validated create schema."""
+        return await self._session.run_sync(lambda s: LabelRepository(s).create_from(data, **extra))
+
+    async def update_from(
+        self, id: uuid.UUID, changes: BaseModel, *, expected_updated_at: datetime | None = None
+    ) -> Label:
+        """Apply the fields set in `changes`; with `expected_updated_at`, refuse a stale write."""
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).update_from(
+                id, changes, expected_updated_at=expected_updated_at
+            )
+        )
+
+    async def get_unchanged(self, id: uuid.UUID, expected_updated_at: datetime | None) -> Label:
+        """The row about to be updated; with `expected_updated_at`, locked, and refused with
+        `ConflictError` if it was changed after that version."""
+        return await self._session.run_sync(
+            lambda s: LabelRepository(s).get_unchanged(id, expected_updated_at)
+        )
+
+    async def apply(self, obj: Label, values: dict[str, Any]) -> None:
+        await self._session.run_sync(lambda s: LabelRepository(s).apply(obj, values))
+
+    async def delete(self, id: uuid.UUID) -> None:
+        await self._session.run_sync(lambda s: LabelRepository(s).delete(id))
+
+    async def count(self) -> int:
+        return await self._session.run_sync(lambda s: LabelRepository(s).count())
