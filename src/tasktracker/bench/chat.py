@@ -85,15 +85,6 @@ def _load(db: Database, sizes: Sequence[int]) -> tuple[uuid.UUID, dict[int, uuid
     return user.id, conversations
 
 
-def _timed(call: Callable[[int], object], rounds: int) -> Stats:
-    samples = []
-    for i in range(rounds):
-        began = time.perf_counter()
-        call(i)
-        samples.append(time.perf_counter() - began)
-    return Stats.of(samples)
-
-
 def run(engine: Engine, sizes: Sequence[int], rounds: int = 200) -> list[dict[str, Any]]:
     """The rows of the chat benchmark (medians and p95 in ms; deltas per second)."""
     db = Database(engine)
@@ -140,9 +131,9 @@ def _per_size(
             return ConversationRepository(session).active_path(conversation, limit=PAGE)
 
     return [
-        _row("append_tool_call", size, _timed(append, rounds)),
-        _row("read_latest_50_fast", size, _timed(read_fast, rounds)),
-        _row("read_active_path_50", size, _timed(read_path, rounds)),
+        _row("append_tool_call", size, Stats.timed(append, rounds)),
+        _row("read_latest_50_fast", size, Stats.timed(read_fast, rounds)),
+        _row("read_active_path_50", size, Stats.timed(read_path, rounds)),
     ]
 
 
@@ -155,7 +146,7 @@ def _deltas(db: Database, user: uuid.UUID, conversation: uuid.UUID, rounds: int)
             ConversationRepository(session).stream_delta(stream, "token ")
 
     began = time.perf_counter()
-    stats = _timed(delta, rounds * 5)
+    stats = Stats.timed(delta, rounds * 5)
     elapsed = time.perf_counter() - began
     return _row("stream_deltas", None, stats, per_second=round(rounds * 5 / elapsed))
 
@@ -176,12 +167,14 @@ def _usage(
         _row(
             "usage_by_conversation",
             None,
-            _timed(unit(lambda c: c.usage_by_conversation(conversation)), rounds),
+            Stats.timed(unit(lambda c: c.usage_by_conversation(conversation)), rounds),
         ),
         _row(
             "usage_by_day",
             None,
-            _timed(unit(lambda c: c.usage_by_period(Period.DAY, since=since, until=until)), rounds),
+            Stats.timed(
+                unit(lambda c: c.usage_by_period(Period.DAY, since=since, until=until)), rounds
+            ),
         ),
-        _row("usage_by_model", None, _timed(unit(lambda c: c.usage_by_model()), rounds)),
+        _row("usage_by_model", None, Stats.timed(unit(lambda c: c.usage_by_model()), rounds)),
     ]

@@ -18,6 +18,10 @@ from tasktracker.bench.timing import Budget
 from tasktracker.db.errors import TaskTrackerError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy import Engine
+
     from tasktracker.bench import dataset
     from tasktracker.bench.anatomy import Layer
     from tasktracker.bench.results import Result
@@ -285,20 +289,9 @@ def bench_chat(
 
     Example: tasktracker bench-chat --messages 100 --messages 10000 --rounds 200
     """
-    from tasktracker.admin import schema
     from tasktracker.bench import chat
-    from tasktracker.db.engines import create_engine
-    from tasktracker.db.settings import get_settings
 
-    engine = create_engine(get_settings())
-    try:
-        with engine.connect() as connection:
-            schema.require_head(connection)
-        rows = chat.run(engine, messages or [100, 10_000], rounds)
-    finally:
-        engine.dispose()
-    for row in rows:
-        out.print(json.dumps(row))
+    _print_rows(lambda engine: chat.run(engine, messages or [100, 10_000], rounds))
 
 
 def bench_reminders(
@@ -311,20 +304,9 @@ def bench_reminders(
 
     Example: tasktracker bench-reminders --reminders 1000000 --rounds 200
     """
-    from tasktracker.admin import schema
     from tasktracker.bench import reminders as bench
-    from tasktracker.db.engines import create_engine
-    from tasktracker.db.settings import get_settings
 
-    engine = create_engine(get_settings())
-    try:
-        with engine.connect() as connection:
-            schema.require_head(connection)
-        rows = bench.run(engine, reminders, users, rounds)
-    finally:
-        engine.dispose()
-    for row in rows:
-        out.print(json.dumps(row))
+    _print_rows(lambda engine: bench.run(engine, reminders, users, rounds))
 
 
 def bench_runs(
@@ -338,20 +320,9 @@ def bench_runs(
 
     Example: tasktracker bench-runs --cases 10000 --requirements 1000 --executions 5000
     """
-    from tasktracker.admin import schema
     from tasktracker.bench import runs
-    from tasktracker.db.engines import create_engine
-    from tasktracker.db.settings import get_settings
 
-    engine = create_engine(get_settings())
-    try:
-        with engine.connect() as connection:
-            schema.require_head(connection)
-        rows = runs.run(engine, cases, requirements, executions, rounds)
-    finally:
-        engine.dispose()
-    for row in rows:
-        out.print(json.dumps(row))
+    _print_rows(lambda engine: runs.run(engine, cases, requirements, executions, rounds))
 
 
 def bench_structure(
@@ -365,8 +336,15 @@ def bench_structure(
 
     Example: tasktracker bench-structure --subtasks 1000 --tasks 10000 --rounds 50
     """
-    from tasktracker.admin import schema
     from tasktracker.bench import structure
+
+    _print_rows(lambda engine: structure.run(engine, tasks, subtasks, rounds))
+
+
+def _print_rows(run: Callable[[Engine], list[dict[str, Any]]]) -> None:
+    """A domain benchmark's rows, one JSON object a line, measured on the configured
+    database at the head revision (a bench-* command's body)."""
+    from tasktracker.admin import schema
     from tasktracker.db.engines import create_engine
     from tasktracker.db.settings import get_settings
 
@@ -374,7 +352,7 @@ def bench_structure(
     try:
         with engine.connect() as connection:
             schema.require_head(connection)
-        rows = structure.run(engine, tasks, subtasks, rounds)
+        rows = run(engine)
     finally:
         engine.dispose()
     for row in rows:

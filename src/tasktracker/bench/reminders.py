@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,15 +77,6 @@ def _load(db: Database, users: int, reminders: int) -> list[uuid.UUID]:
     return user_ids
 
 
-def _timed(call: Callable[[int], object], rounds: int) -> Stats:
-    samples = []
-    for i in range(rounds):
-        began = time.perf_counter()
-        call(i)
-        samples.append(time.perf_counter() - began)
-    return Stats.of(samples)
-
-
 def run(engine: Engine, reminders: int, users: int, rounds: int) -> list[dict[str, Any]]:
     """The rows of the reminders benchmark (medians and p95 in ms)."""
     db = Database(engine)
@@ -110,7 +101,7 @@ def run(engine: Engine, reminders: int, users: int, rounds: int) -> list[dict[st
             found["marked"] += len(mark_sent(session, batch, START))
 
     try:
-        timed_due, timed_mark = _timed(due, rounds), _timed(mark, rounds)
+        timed_due, timed_mark = Stats.timed(due, rounds), Stats.timed(mark, rounds)
         return [
             _row("load", reminders, loaded, rows_per_second=round(reminders / loaded)),
             _row("reminders_due_500", reminders, timed_due, rows=found["due"] / rounds),

@@ -32,6 +32,16 @@ class Stats:
     maximum: float
 
     @classmethod
+    def timed(cls, call: Callable[[int], object], rounds: int) -> Stats:
+        """The latencies of `rounds` calls one after another, each given its round number."""
+        samples = []
+        for i in range(rounds):
+            began = time.perf_counter()
+            call(i)
+            samples.append(time.perf_counter() - began)
+        return cls.of(samples)
+
+    @classmethod
     def of(cls, samples: list[float]) -> Stats:
         if not samples:
             return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan)
