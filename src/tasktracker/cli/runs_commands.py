@@ -4,13 +4,18 @@ results, as Rich tables. The queries are the repositories' and services' (testsp
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from tasktracker.cli.console import engine, out
 from tasktracker.cli.transfer_commands import UserOption, _user_id
+
+if TYPE_CHECKING:
+    from tasktracker.units.sync import Unit
 
 app = typer.Typer(
     help="Test runs: import and export JUnit XML, list runs, show one.\n\n"
@@ -19,6 +24,22 @@ app = typer.Typer(
 )
 
 RunOption = Annotated[str, typer.Option("--run", help="The run's name.")]
+
+
+@contextmanager
+def _user_unit(login: str, *, read_only: bool = True) -> Iterator[tuple[Unit, str]]:
+    """A unit of work of the user `login` (email or username) and the user's email, on the
+    configured database, which must be at the head revision."""
+    from tasktracker.admin import schema
+    from tasktracker.units import Database
+
+    with engine() as bound:
+        with bound.connect() as connection:
+            schema.require_head(connection)
+        db = Database(bound)
+        user_id, email = _user_id(db, login)
+        with db.user_scope(user_id, read_only=read_only) as unit:
+            yield unit, email
 
 
 @app.command("import-junit")
@@ -40,25 +61,18 @@ def import_junit(  # noqa: PLR0917 - one CLI option per parameter
 
     Example: tasktracker runs import-junit report.xml --user ada --run nightly
     """
-    from tasktracker.admin import schema
     from tasktracker.cli import views
     from tasktracker.testspec.services.junit import DEFAULT_PATTERN, KeyRule
-    from tasktracker.units import Database
 
     if key_from not in {"name", "classname", "both"}:
         raise typer.BadParameter("one of name, classname, both", param_hint="--key-from")
     source: Literal["name", "classname", "both"] = key_from  # type: ignore[assignment]
     rule = KeyRule(source, pattern or DEFAULT_PATTERN)
-    with engine() as bound:
-        with bound.connect() as connection:
-            schema.require_head(connection)
-        db = Database(bound)
-        user_id, email = _user_id(db, user)
-        with db.user_scope(user_id) as unit:
-            stream = sys.stdin.buffer if str(file) == "-" else file
-            report = unit.junit.import_report(
-                stream, run, rule=rule, unknown="report" if report_unknown else "error"
-            )
+    with _user_unit(user, read_only=False) as (unit, email):
+        stream = sys.stdin.buffer if str(file) == "-" else file
+        report = unit.junit.import_report(
+            stream, run, rule=rule, unknown="report" if report_unknown else "error"
+        )
     out.print(views.junit_import_table(report, title=f"{email}: {run}"))
     if unmatched := views.unmatched_line(report):
         out.print(unmatched, soft_wrap=True, highlight=False, markup=False)
@@ -76,16 +90,8 @@ def export_junit(
 
     Example: tasktracker runs export-junit --user ada --run nightly -o nightly.xml
     """
-    from tasktracker.admin import schema
-    from tasktracker.units import Database
-
-    with engine() as bound:
-        with bound.connect() as connection:
-            schema.require_head(connection)
-        db = Database(bound)
-        user_id, _ = _user_id(db, user)
-        with db.user_scope(user_id, read_only=True) as unit:
-            report = unit.junit.export_report(unit.runs.get_by_name(run).id)
+    with _user_unit(user) as (unit, _):
+        report = unit.junit.export_report(unit.runs.get_by_name(run).id)
     text: bytes = report.tostring()  # type: ignore[no-untyped-call]
     if output is None:
         sys.stdout.buffer.write(text)
@@ -100,17 +106,10 @@ def list_runs(user: UserOption) -> None:
 
     Example: tasktracker runs list --user ada
     """
-    from tasktracker.admin import schema
     from tasktracker.cli import views
-    from tasktracker.units import Database
 
-    with engine() as bound:
-        with bound.connect() as connection:
-            schema.require_head(connection)
-        db = Database(bound)
-        user_id, email = _user_id(db, user)
-        with db.user_scope(user_id, read_only=True) as unit:
-            runs = unit.runs.list()
+    with _user_unit(user) as (unit, email):
+        runs = unit.runs.list()
     out.print(views.runs_table(runs, title=f"test runs of {email}"))
 
 
@@ -120,17 +119,10 @@ def show(user: UserOption, run: RunOption) -> None:
 
     Example: tasktracker runs show --user ada --run nightly
     """
-    from tasktracker.admin import schema
     from tasktracker.cli import views
-    from tasktracker.units import Database
 
-    with engine() as bound:
-        with bound.connect() as connection:
-            schema.require_head(connection)
-        db = Database(bound)
-        user_id, email = _user_id(db, user)
-        with db.user_scope(user_id, read_only=True) as unit:
-            rows = unit.runs.executions(unit.runs.get_by_name(run).id)
+    with _user_unit(user) as (unit, email):
+        rows = unit.runs.executions(unit.runs.get_by_name(run).id)
     out.print(views.executions_table(rows, title=f"{email}: {run}"))
 
 
@@ -145,18 +137,11 @@ def coverage(
 
     Example: tasktracker coverage --user ada --baseline "release 1.2"
     """
-    from tasktracker.admin import schema
     from tasktracker.cli import views
-    from tasktracker.units import Database
 
-    with engine() as bound:
-        with bound.connect() as connection:
-            schema.require_head(connection)
-        db = Database(bound)
-        user_id, email = _user_id(db, user)
-        with db.user_scope(user_id, read_only=True) as unit:
-            baseline_id = None if baseline is None else unit.baselines.get_by_name(baseline).id
-            run_id = None if run is None else unit.runs.get_by_name(run).id
-            report = unit.coverage.report(run_id=run_id, baseline_id=baseline_id)
+    with _user_unit(user) as (unit, email):
+        baseline_id = None if baseline is None else unit.baselines.get_by_name(baseline).id
+        run_id = None if run is None else unit.runs.get_by_name(run).id
+        report = unit.coverage.report(run_id=run_id, baseline_id=baseline_id)
     scope = f" at baseline {baseline}" if baseline else f" in run {run}" if run else ""
     out.print(views.coverage_table(report, title=f"coverage of {email}{scope}"))
